@@ -1,0 +1,1 @@
+"""hwsim: cycle-level simulator of LLM and MoE inference hardware."""

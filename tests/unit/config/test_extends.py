@@ -1,0 +1,20 @@
+"""`extends:` deep-merges a child over its preset; the child's keys win."""
+from hwsim.config.loader import deep_merge
+from hwsim.machine import load_machine
+
+
+def test_deep_merge_replaces_leaves_and_merges_mappings():
+    base = {"a": {"x": 1, "y": [1, 2]}, "b": 2}
+    assert deep_merge(base, {"a": {"y": [3]}, "c": 4}) == {"a": {"x": 1, "y": [3]}, "b": 2, "c": 4}
+    assert base == {"a": {"x": 1, "y": [1, 2]}, "b": 2}
+
+
+def test_machine_extends_a_shipped_preset(tmp_path):
+    child = tmp_path / "a100_fast_hbm.yaml"
+    child.write_text("extends: nvidia_a100_80gb\nname: a100-fast\n"
+                     "components:\n  gpu:\n    memory: {bandwidth: 4TB/s}\n")
+    machine = load_machine(child)
+    assert machine.name == "a100-fast"
+    gpu = machine.spec.components["gpu"]
+    assert gpu["memory"] == {"capacity": "80GB", "bandwidth": "4TB/s"}
+    assert gpu["peak"]["bf16"] == "312TFLOPS"

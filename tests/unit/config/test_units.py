@@ -1,0 +1,37 @@
+"""Quantities with units parse to SI base units; missing or wrong units are errors."""
+import pytest
+
+from hwsim.config.units import format_quantity, parse_quantity
+
+
+@pytest.mark.parametrize("text, kind, expected", [
+    ("1GHz", "frequency", 1e9), ("1.41 GHz", "frequency", 1.41e9), ("1000MT/s", "frequency", 1e9),
+    ("0.5ns", "time", 0.5e-9), ("30us", "time", 30e-6), ("570ps", "time", 570e-12), ("2ms", "time", 2e-3),
+    ("16KB", "size", 16384), ("16KiB", "size", 16384), ("80GB", "size", 80 * 2**30), ("8Gb", "size", 2**30),
+    ("512B", "size", 512),
+    ("900GB/s", "bandwidth", 9e11), ("3.35TB/s", "bandwidth", 3.35e12), ("16Gb/s", "bandwidth", 2e9),
+    ("312TFLOPS", "compute", 312e12), ("624TOPS", "compute", 624e12),
+    ("400W", "power", 400.0), ("195mW", "power", 0.195), ("20pJ", "energy", 20e-12),
+])
+def test_parses_to_base_units(text, kind, expected):
+    assert parse_quantity(text, kind) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("value, kind, message", [
+    (900, "bandwidth", "needs a unit: write a bandwidth like '900GB/s', got 900"),
+    ("900", "bandwidth", "needs a unit: write a bandwidth like '900GB/s', got '900'"),
+    ("1GB", "bandwidth", "unknown bandwidth unit 'GB' in '1GB' (e.g. '900GB/s')"),
+    ("fast", "frequency", "must be a frequency like '1GHz', got 'fast'"),
+    ("-3ns", "time", "must not be negative, got '-3ns'"),
+    (True, "power", "must be a power with a unit like '400W', got True"),
+])
+def test_rejects_bad_quantities(value, kind, message):
+    with pytest.raises(ValueError) as info:
+        parse_quantity(value, kind)
+    assert str(info.value) == message
+
+
+def test_format_quantity():
+    assert format_quantity(2.039e12, "B/s") == "2.04 TB/s"
+    assert format_quantity(1.5e-3, "s") == "1.5 ms"
+    assert format_quantity(0, "J") == "0 J"
