@@ -103,6 +103,19 @@ def deep_merge(base: dict, override: dict) -> dict:
     return merged
 
 
+def find_file(path_or_name, folder: Path, what: str) -> Path:
+    """A config file given as a path, or as the name of a shipped preset in `folder`
+    ('llama2-7b', 'opt-6.7b': names may hold dots)."""
+    path = Path(path_or_name)
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        return path
+    preset = folder / f"{path_or_name}.yaml"
+    if not preset.is_file():
+        known = sorted(p.stem for p in folder.glob("*.yaml"))
+        raise FileNotFoundError(f"no {what} '{path_or_name}'{did_you_mean(path_or_name, known)}")
+    return preset
+
+
 def resolve_extends(name: str, relative_to: Path, search_dirs: list[Path]) -> Path:
     """Find the file an `extends:` names: a path next to the child, or a preset name."""
     candidates = [relative_to.parent / name, relative_to.parent / f"{name}.yaml"]

@@ -6,7 +6,7 @@ from typing import Literal, Optional
 
 from pydantic import PositiveInt, NonNegativeInt, field_validator, model_validator
 
-from hwsim.config.loader import load_document
+from hwsim.config.loader import find_file, load_document
 from hwsim.config.schema import Strict, parse
 from hwsim.workload import precision
 
@@ -152,13 +152,7 @@ class ModelSpec(Strict):
 
 def load_model(path_or_name) -> ModelSpec:
     """Load a model file, or a shipped preset by name ('llama2-7b')."""
-    path = Path(path_or_name)
-    if not path.suffix and not path.exists():
-        path = MODELS_DIR / f"{path_or_name}.yaml"
-        if not path.exists():
-            from hwsim.config.errors import did_you_mean
-            known = sorted(p.stem for p in MODELS_DIR.glob("*.yaml"))
-            raise FileNotFoundError(f"no model preset '{path_or_name}'{did_you_mean(path_or_name, known)}")
+    path = find_file(path_or_name, MODELS_DIR, "model preset")
     doc = load_document(path, search_dirs=[MODELS_DIR])
     return parse(ModelSpec, doc.data, doc.source)
 
