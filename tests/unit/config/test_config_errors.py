@@ -39,10 +39,10 @@ def test_every_problem_is_reported_at_its_line():
 
 
 def test_unknown_component_type():
-    assert errors_of("unknown_type.yaml") == [
-        "unknown_type.yaml:6: components.gpu.type: unknown component type 'analytic_devise' "
-        "(did you mean 'analytic_device'?); known: analytic_device",
-    ]
+    (message,) = errors_of("unknown_type.yaml")
+    assert message.startswith("unknown_type.yaml:6: components.gpu.type: unknown component type "
+                              "'analytic_devise' (did you mean 'analytic_device'?); known: ")
+    assert "analytic_device" in message.split("known: ")[1].split(", ")
 
 
 def test_invalid_yaml_names_the_line():

@@ -1,0 +1,151 @@
+"""The `hwsim` command: run a model on a machine, list what ships, check published results."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from hwsim.config.errors import ConfigError
+
+DEFAULT_MACHINE = "nvidia_a100_80gb"
+DEFAULT_MODEL = "llama2-7b"
+
+EXAMPLES = """examples:
+  hwsim run                                    # Llama-2-7B decode on an A100, batch 1, context 2048
+  hwsim run architectures/nvidia_h100_sxm.yaml workloads/models/llama2-70b.yaml --phase prefill --context 2048
+  hwsim run nvidia_t4 gpt2-xl --weights fp16 --activations fp16 --kv fp16
+  hwsim run nvidia_h100_sxm mixtral-8x7b --batch 16 --routing zipf --zipf-s 1.2 --seed 3
+  hwsim list
+  hwsim validate
+"""
+
+
+def _routing(args):
+    """--routing uniform|zipf|affinity|FILE.npz -> RoutingSpec."""
+    from hwsim.workload.routing import RoutingSpec
+
+    if args.routing.endswith(".npz"):
+        return RoutingSpec(kind="file", path=args.routing)
+    if args.routing == "uniform":
+        return RoutingSpec(kind="uniform")
+    if args.routing in ("zipf", "affinity"):
+        return RoutingSpec(kind=args.routing, s=args.zipf_s)
+    raise ValueError(f"--routing must be uniform, zipf, affinity or a .npz file, got '{args.routing}'")
+
+
+def _run(args) -> int:
+    from dataclasses import replace
+
+    from hwsim.report.export import write_all
+    from hwsim.simulate import simulate
+    from hwsim.workload.model import load_model
+    from hwsim.workload.trace import default_precision
+
+    model = load_model(args.model)
+    precision = default_precision(model)
+    precision = replace(precision, **{field: value for field, value in
+                                      (("weights", args.weights), ("activations", args.activations),
+                                       ("kv_cache", args.kv)) if value})
+    routing = _routing(args) if model.moe is not None else None
+    report = simulate(args.machine, model, phase=args.phase, batch=args.batch, context=args.context,
+                      precision=precision, routing=routing, seed=args.seed)
+    print(report.summary())
+    out = Path(args.out) if args.out else Path("results") / (
+        f"{Path(str(args.machine)).stem}-{model.name}-{args.phase}-b{args.batch}-c{args.context}")
+    paths = write_all(report, out, plots=not args.no_plots)
+    print(f"  wrote {', '.join(str(p) for p in paths)}")
+    print("  open trace.json in https://ui.perfetto.dev to see the timeline")
+    return 0
+
+
+def _list(args) -> int:
+    from hwsim.components.base import REGISTRY, component_types
+    from hwsim.machine import load_machine, shipped_machines
+    from hwsim.workload.model import load_model, shipped_models
+    from hwsim.workload.params import count_params
+
+    print("architectures (architectures/*.yaml):")
+    for name in shipped_machines():
+        machine = load_machine(name)
+        print(f"  {name:<28} {machine.spec.description}")
+    print("models (workloads/models/*.yaml):")
+    for name in shipped_models():
+        model = load_model(name)
+        counts = count_params(model)
+        active = f", {counts.active / 1e9:.2f}B active" if model.moe else ""
+        print(f"  {name:<28} {counts.total / 1e9:7.2f}B params{active}  ({model.family})")
+    print("component types (type: in a machine file):")
+    for name in component_types():
+        cls = REGISTRY[name]
+        doc = (cls.__doc__ or sys.modules[cls.__module__].__doc__ or "").strip()
+        print(f"  {name:<28} {doc.splitlines()[0] if doc else ''}")
+    return 0
+
+
+def _validate(args) -> int:
+    from hwsim.validate.runner import run_validation
+
+    return 0 if run_validation(args.targets, only=args.only) else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="hwsim", description="Cycle-level simulator of LLM and MoE inference hardware.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = top.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run", help="simulate one inference step and write a report",
+        description="Simulate one prefill or decode step of MODEL on MACHINE. Prints tokens/s, latency, "
+                    "energy and the binding resource; writes report.json, ops.csv, trace.json (Perfetto) "
+                    "and PNG plots.", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("machine", nargs="?", default=DEFAULT_MACHINE,
+                     help=f"architecture file or shipped name (default: {DEFAULT_MACHINE})")
+    run.add_argument("model", nargs="?", default=DEFAULT_MODEL,
+                     help=f"model file or shipped name (default: {DEFAULT_MODEL})")
+    run.add_argument("--phase", choices=["prefill", "decode"], default="decode",
+                     help="prefill: process the prompt (time to first token); decode: one new token "
+                          "per sequence (default: decode)")
+    run.add_argument("--batch", type=int, default=1, help="sequences in the batch (default: 1)")
+    run.add_argument("--context", type=int, default=2048,
+                     help="prompt tokens (prefill) or tokens already in the KV cache (decode); default 2048")
+    run.add_argument("--weights", help="weight format, e.g. bf16, fp16, int8, int4, ternary (default: the model's)")
+    run.add_argument("--activations", help="activation format (default: the model's)")
+    run.add_argument("--kv", help="KV-cache format (default: the activation format)")
+    run.add_argument("--routing", default="uniform",
+                     help="MoE routing: uniform, zipf, affinity, or a recorded routing .npz file (default: uniform)")
+    run.add_argument("--zipf-s", type=float, default=1.0,
+                     help="Zipf exponent of expert popularity for --routing zipf/affinity (default: 1.0)")
+    run.add_argument("--seed", type=int, default=0, help="seed of the MoE routing generator (default: 0)")
+    run.add_argument("--out", help="output folder (default: results/<machine>-<model>-<phase>-b<batch>-c<context>)")
+    run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    run.set_defaults(handler=_run)
+
+    listing = commands.add_parser("list", help="show shipped architectures, models and component types")
+    listing.set_defaults(handler=_list)
+
+    validate = commands.add_parser(
+        "validate", help="compare this build with the published results it must reproduce",
+        description="Run every published target this build can run and print target, published value, "
+                    "hwsim's value, error and pass/fail; list the targets it cannot run yet. Exit 1 on a failure.")
+    validate.add_argument("--targets", help="targets file (default: ../shared/validation/targets.yaml if present, "
+                                            "else the copy shipped with hwsim)")
+    validate.add_argument("--only", action="append", help="run only this target group (repeatable)")
+    validate.set_defaults(handler=_validate)
+    return top
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    if args.command is None:
+        parser().print_help()
+        return 0
+    try:
+        return args.handler(args)
+    except (ConfigError, FileNotFoundError, ValueError) as exc:
+        print(f"hwsim: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

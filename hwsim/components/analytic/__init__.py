@@ -1,0 +1,1 @@
+"""Analytic (roofline) devices: peak compute per format, one memory, no internal structure."""

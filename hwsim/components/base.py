@@ -1,0 +1,103 @@
+"""Component interface and registry (Ramulator-style `type:` -> implementation, SST-style metadata).
+
+A component class declares, on the class:
+  - `type_name`: the name a machine file uses (`type: analytic_device`);
+  - `Params`: a strict schema of its parameters (typed, with units and descriptions);
+  - `stats`: the statistics it reports, name -> description with unit.
+It receives whole operators (transactions), computes their exact timing against its own
+state, and schedules one completion event: never one Python event per cycle.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, ClassVar
+
+from hwsim.config.errors import ConfigError, did_you_mean
+from hwsim.config.loader import SourceMap
+from hwsim.config.schema import Strict, parse
+from hwsim.engine import Simulator
+from hwsim.workload.ops import Op
+
+REGISTRY: dict[str, type["Component"]] = {}
+
+
+def register(cls: type["Component"]) -> type["Component"]:
+    """Class decorator: make `cls` available to machine files as `type: <cls.type_name>`."""
+    if cls.type_name in REGISTRY:
+        raise ValueError(f"component type '{cls.type_name}' registered twice")
+    REGISTRY[cls.type_name] = cls
+    return cls
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A throughput a component offers and how much of it a run consumed.
+
+    The roofline floor of a run is max(used / capacity) over all resources: no simulated
+    time may be shorter.
+    """
+
+    name: str          # 'gpu.hbm', 'gpu.compute'
+    unit: str          # unit of `capacity` ('B/s', 'FLOP/s')
+    capacity: float    # per second
+    used: float        # total amount consumed (bytes, FLOPs)
+    floor_s: float     # seconds the used amount needs at full capacity
+
+
+@dataclass(frozen=True)
+class Execution:
+    """What a component reports for one operator it ran."""
+
+    start_ps: int
+    end_ps: int
+    bound: str                  # the resource that set this operator's time
+    energy_j: float = 0.0
+
+
+class Component:
+    """Base class of every hardware component model."""
+
+    type_name: ClassVar[str]
+    Params: ClassVar[type[Strict]]
+    stats: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, name: str, params: Strict, sim: Simulator):
+        self.name = name
+        self.params = params
+        self.sim = sim
+
+    def submit(self, op: Op, done: Callable[[Op, Execution], None]) -> None:
+        """Accept an operator now (sim.now); call `done(op, execution)` at its completion time."""
+        raise NotImplementedError
+
+    def resources(self) -> list[Resource]:
+        """Throughput resources and their use so far (for the roofline floor and the bound)."""
+        raise NotImplementedError
+
+    def static_energy_j(self, elapsed_s: float) -> float:
+        """Energy not attributable to single operators (leakage, background), over `elapsed_s`."""
+        return 0.0
+
+    def statistics(self) -> dict[str, float]:
+        return {}
+
+
+def component_types() -> list[str]:
+    import hwsim.components.catalog  # noqa: F401  (imports every implementation)
+    return sorted(REGISTRY)
+
+
+def build_component(name: str, raw: dict, source: SourceMap, path: tuple, sim: Simulator) -> Component:
+    """Instantiate the component a machine file describes at `path`, validating its params."""
+    component_types()
+    if not isinstance(raw, dict) or "type" not in raw:
+        raise ConfigError([source.problem(path + ("type",),
+                                          f"missing required key (one of: {', '.join(sorted(REGISTRY))})")])
+    type_name = raw["type"]
+    cls = REGISTRY.get(type_name)
+    if cls is None:
+        raise ConfigError([source.problem(path + ("type",),
+                                          f"unknown component type '{type_name}'{did_you_mean(type_name, REGISTRY)}"
+                                          f"; known: {', '.join(sorted(REGISTRY))}")])
+    params = parse(cls.Params, {k: v for k, v in raw.items() if k != "type"}, source, path)
+    return cls(name, params, sim)

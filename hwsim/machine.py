@@ -1,0 +1,101 @@
+"""Machine files (architectures/*.yaml): named components plus where each operator class runs.
+
+    name: nvidia-a100-80gb-sxm
+    source: "NVIDIA A100 datasheet ..."
+    components:
+      gpu: {type: analytic_device, peak: {bf16: 312TFLOPS}, memory: {capacity: 80GB, bandwidth: 2039GB/s}}
+    mapping: {default: gpu}          # optionally per class: gemm, attention, vector, memory, communication
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from hwsim.components.base import Component, build_component
+from hwsim.config.errors import ConfigError, did_you_mean
+from hwsim.config.loader import SourceMap, find_file, load_document
+from hwsim.config.schema import Strict, parse
+from hwsim.engine import Simulator
+from hwsim.workload.ops import CLASSES, Op
+
+ARCHITECTURES_DIR = Path(__file__).resolve().parents[1] / "architectures"
+
+
+class Mapping(Strict):
+    """Which component runs each operator class; classes not named go to `default`."""
+
+    default: str
+    gemm: Optional[str] = None
+    attention: Optional[str] = None
+    vector: Optional[str] = None
+    memory: Optional[str] = None
+    communication: Optional[str] = None
+
+
+class MachineSpec(Strict):
+    name: str
+    description: str
+    source: str
+    components: dict[str, dict]
+    mapping: Mapping
+
+
+@dataclass
+class Machine:
+    """A validated machine file; `build(sim)` instantiates its components."""
+
+    spec: MachineSpec
+    source: SourceMap
+    path: Optional[Path] = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def build(self, sim: Simulator) -> dict[str, Component]:
+        return {name: build_component(name, raw, self.source, ("components", name), sim)
+                for name, raw in self.spec.components.items()}
+
+    def placement(self, op: Op) -> str:
+        """Name of the component that runs `op`."""
+        return getattr(self.spec.mapping, op.op_class) or self.spec.mapping.default
+
+
+def _check(spec: MachineSpec, source: SourceMap) -> None:
+    """Validate every component's parameters and the mapping's component names up front."""
+    problems = []
+    for name, raw in spec.components.items():
+        try:
+            build_component(name, raw, source, ("components", name), Simulator())
+        except ConfigError as exc:
+            problems += exc.problems
+    for op_class in ("default", *CLASSES):
+        target = getattr(spec.mapping, op_class)
+        if target is not None and target not in spec.components:
+            problems.append(source.problem(("mapping", op_class),
+                                           f"no component named '{target}'{did_you_mean(target, spec.components)}"))
+    if problems:
+        raise ConfigError(problems)
+
+
+def machine_from_dict(data: dict, source: SourceMap | None = None) -> Machine:
+    """Build a Machine from plain data (Python API, sweeps)."""
+    source = source or SourceMap("<dict>")
+    spec = parse(MachineSpec, data, source)
+    _check(spec, source)
+    return Machine(spec, source)
+
+
+def load_machine(path_or_name) -> Machine:
+    """Load a machine file, or a shipped architecture by name ('a100_80gb')."""
+    path = find_file(path_or_name, ARCHITECTURES_DIR, "architecture")
+    doc = load_document(path, search_dirs=[ARCHITECTURES_DIR])
+    machine = machine_from_dict(doc.data, doc.source)
+    machine.path = path
+    return machine
+
+
+def shipped_machines() -> list[str]:
+    return sorted(p.stem for p in ARCHITECTURES_DIR.glob("*.yaml"))
+

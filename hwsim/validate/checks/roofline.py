@@ -1,0 +1,23 @@
+"""roofline_floor: every shipped machine x a dense and an MoE model, decode and prefill, is
+never faster than max(used / peak) of any resource. `simulate` raises on a violation; here the
+margin is shown."""
+from __future__ import annotations
+
+from hwsim.validate.runner import Row, check
+
+CASES = [("nvidia_a100_80gb", "llama2-7b"), ("nvidia_h100_sxm", "mixtral-8x7b"), ("nvidia_t4", "gpt2-xl")]
+
+
+@check("roofline_floor")
+def roofline_floor(group: dict) -> list[Row]:
+    from hwsim.simulate import simulate
+    from hwsim.workload.precision import Precision
+
+    rows = []
+    for machine, model in CASES:
+        for phase, context in (("decode", 1000), ("prefill", 512)):
+            report = simulate(machine, model, phase=phase, batch=1, context=context,
+                              precision=Precision("fp16", "fp16", "fp16"))
+            rows.append(Row(f"roofline {machine} {model} {phase}", report.floor_s, report.latency_s,
+                            "s", report.latency_s >= report.floor_s, "time >= floor"))
+    return rows

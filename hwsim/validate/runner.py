@@ -1,0 +1,92 @@
+"""`hwsim validate`: every published target this build can run, side by side with hwsim's figure.
+
+Each target group in targets.yaml (dram_analytic, systolic_gemm, ...) has at most one check
+function registered with `@check("group")`; it returns one Row per case. Groups with no
+check are listed as not runnable yet, with the reason.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+SHIPPED = Path(__file__).with_name("targets.yaml")
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "validation" / "targets.yaml"
+
+CHECKS: dict[str, Callable[[dict], list["Row"]]] = {}
+NOT_YET = {  # group -> what it waits for
+    "cambricon_llm": "needs the NAND flash in-flash compute model (flash issue)",
+    "cent_aim": "needs the GDDR6-AiM PIM device and multi-device tensor parallelism (DRAM/PIM issue)",
+    "pim_gpt": "needs the PIM-GPT machine (DRAM/PIM issue)",
+    "tellme": "needs the LUT unit and the TeLLMe KV260 machine (SRAM LUT issue)",
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One published figure against hwsim's."""
+
+    target: str
+    published: float
+    simulated: float
+    unit: str
+    passed: bool
+    tolerance: str
+
+    @property
+    def error(self) -> float:
+        return (self.simulated - self.published) / self.published if self.published else 0.0
+
+
+def check(group: str):
+    """Decorator: register the function that runs target group `group`."""
+    def wrap(fn):
+        CHECKS[group] = fn
+        return fn
+    return wrap
+
+
+def default_targets_file() -> Path:
+    return SHARED if SHARED.is_file() else SHIPPED
+
+
+def load_targets(path=None) -> dict:
+    return yaml.safe_load(Path(path or default_targets_file()).read_text())
+
+
+def _import_checks() -> None:
+    from hwsim.validate import checks  # noqa: F401  (registers every check)
+
+
+def run_group(group: str, data: dict) -> list[Row]:
+    _import_checks()
+    return CHECKS[group](data)
+
+
+def run_validation(path=None, only=None, out=print) -> bool:
+    """Print the validation table; True when every runnable target passes."""
+    _import_checks()
+    path = Path(path or default_targets_file())
+    targets = load_targets(path)
+    out(f"targets: {path}")
+    header = f"{'target':<52} {'published':>12} {'hwsim':>12} {'unit':<9} {'error':>8}  {'tolerance':<14} result"
+    out(header)
+    out("-" * len(header))
+    all_passed, pending = True, []
+    for group, data in targets.items():
+        if only and group not in only:
+            continue
+        if group not in CHECKS:
+            pending.append((group, NOT_YET.get(group, "no check written yet")))
+            continue
+        for row in CHECKS[group](data):
+            all_passed &= row.passed
+            out(f"{row.target:<52} {row.published:>12.6g} {row.simulated:>12.6g} {row.unit:<9} "
+                f"{row.error:>+8.2%}  {row.tolerance:<14} {'PASS' if row.passed else 'FAIL'}")
+    if pending:
+        out("\nnot runnable yet:")
+        for group, reason in pending:
+            out(f"  {group:<16} {reason}")
+    return all_passed

@@ -1,0 +1,303 @@
+"""Model + step -> operator DAG: `generate_trace(model, phase, batch, context)`.
+
+Notation: B sequences, T tokens in the step (prefill T = B*C for C prompt tokens per sequence,
+decode T = B), H hidden, h query heads, g KV heads, d head_dim, I FFN width, V vocab.
+
+Ops in execution order (deps are op ids, always earlier):
+
+    embedding                                   one table row per token (+ a position row if learned)
+    per layer:
+      attn_norm -> attention block -> attn_residual -> ffn_norm -> FFN -> ffn_residual
+    final_norm -> lm_head                       only the B rows whose logits are needed
+
+Attention block, MHA / GQA / MQA: qkv (one fused matmul, n = (h + 2g) d) -> rope (Q and K, if
+positional rope) -> kv_write -> attn_score -> softmax -> attn_context -> o_proj.
+MLA: see `_mla_attention`. FFN, dense: up (n = 2I fused with the gate when gated) -> act ->
+down. MoE: router -> topk -> dispatch -> per active expert e: expert{e}.up/.act/.down with
+m = tokens routed to e; shared.up/.act/.down (count = shared experts, every token) -> combine.
+
+Counting rules:
+- a multiply-add is 2 FLOPs; a matmul (m x k) @ (k x n) is 2mkn, plus mn with a bias.
+- Attention per sequence and head: score 2 * qk_dim * pairs, context 2 * v_dim * pairs, where
+  pairs = keys = C + 1 (decode) or sum_{i<C} (i + 1) = C (C + 1) / 2 (causal prefill). The op's
+  m, k, n give the full shape (queries, dim, keys); its flops count only the causal pairs.
+- K and V are read once per KV head and sequence (GQA query heads share them):
+  kv_read = B * keys * (K or V elements per key) in the KV format.
+- Vector ops, FLOPs per element: rmsnorm 4, layernorm 7, rope 3, softmax 5, residual add 1,
+  activation relu 1 / silu 4 / gelu 8 (+1 for the gated product); norms read their scale
+  (and layernorm shift) vectors as weights.
+- Every parameter (matrices, biases, norm vectors) is counted in the weight format; activations
+  (scores included) in the activation format; the cache in the KV format. Bytes are what each op
+  moves if nothing is reused across ops (a mapper that fuses ops may drop the re-reads).
+- MoE: router scores cost 5 (softmax) or 4 (sigmoid) + 1 (selection) per token and expert;
+  expert ids are 2 bytes; combine costs 2 per routed contribution and 1 per shared expert output.
+- No collectives: a single-device step; the mapper adds communication when it splits the model.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwsim.workload.model import ModelSpec, load_model
+from hwsim.workload.ops import Op
+from hwsim.workload.precision import Precision, compute_format, nbytes
+from hwsim.workload.routing import RoutingSpec, check_routing, load_stats, route
+from hwsim.workload.tracefile import Trace
+
+NORM_FLOPS = {"rmsnorm": 4, "layernorm": 7}
+ACTIVATION_FLOPS = {"relu": 1, "silu": 4, "gelu": 8}
+SCORE_FLOPS = {"softmax": 5, "sigmoid": 4}
+ROPE_FLOPS = 3
+SOFTMAX_FLOPS = 5
+ID_BYTES = 2          # a routed expert id (uint16)
+
+__all__ = ["generate_trace", "Trace", "Step"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """Attention geometry of one step, per sequence: queries, keys attended, (query, key) pairs."""
+
+    batch: int
+    queries: int
+    keys: int
+    pairs: int
+
+    @classmethod
+    def of(cls, phase: str, batch: int, context: int) -> "Step":
+        if phase == "prefill":
+            return cls(batch, context, context, context * (context + 1) // 2)
+        if phase == "decode":
+            return cls(batch, 1, context + 1, context + 1)
+        raise ValueError(f"phase must be 'prefill' or 'decode', got {phase!r}")
+
+    @property
+    def tokens(self) -> int:
+        return self.batch * self.queries
+
+
+class _Builder:
+    """Appends ops with sequential ids; knows the precision and the current layer."""
+
+    def __init__(self, precision: Precision):
+        self.ops: list = []
+        self.precision = precision
+        self.matmul_dtype = precision.matmul
+        self.layer = -1
+
+    def act(self, elements) -> float:
+        return nbytes(elements, self.precision.activations)
+
+    def emit(self, name, kind, deps, flops=0.0, dtype=None, **fields) -> int:
+        op = Op(id=len(self.ops), name=name, kind=kind, layer=self.layer, flops=float(flops),
+                compute_dtype=dtype or self.precision.activations, deps=tuple(deps), **fields)
+        self.ops.append(op)
+        return op.id
+
+    def matmul(self, name, deps, m, k, n, count=1, bias=False, expert=-1) -> int:
+        """count x (m x k) @ (k x n), weights [k, n] (+ bias [n]) per product."""
+        return self.emit(name, "matmul", deps, count * m * n * (2 * k + bias), self.matmul_dtype,
+                         weight_bytes=nbytes(count * n * (k + bias), self.precision.weights),
+                         act_in_bytes=self.act(count * m * k), act_out_bytes=self.act(count * m * n),
+                         m=m, n=n, k=k, count=count, expert=expert)
+
+    def vector(self, name, kind, deps, elements, flops_per_element, inputs=1, params=0, expert=-1) -> int:
+        """An elementwise op over `elements` outputs reading `inputs` operands of that size."""
+        return self.emit(name, kind, deps, elements * flops_per_element,
+                         weight_bytes=nbytes(params, self.precision.weights),
+                         act_in_bytes=self.act(inputs * elements), act_out_bytes=self.act(elements),
+                         expert=expert)
+
+    def norm(self, name, deps, kind, rows, width) -> int:
+        params = width * (2 if kind == "layernorm" else 1)
+        return self.vector(name, "norm", deps, rows * width, NORM_FLOPS[kind], params=params)
+
+    def kv_write(self, deps, tokens, elements_per_token) -> int:
+        elements = tokens * elements_per_token
+        return self.emit("kv_write", "kv_write", deps, act_in_bytes=self.act(elements),
+                         kv_write_bytes=nbytes(elements, self.precision.kv_cache),
+                         m=tokens, n=elements_per_token)
+
+    def attention(self, step: Step, heads, qk_dim, v_dim, k_per_key, v_per_key, cached,
+                  q_deps, kv_deps) -> int:
+        """attn_score -> softmax -> attn_context; returns the context op.
+
+        K and V (k_per_key / v_per_key elements per key and sequence, shared by all heads) come
+        from the KV cache when `cached`, else from activations (decompressed MLA prefill).
+        """
+        p = self.precision
+        fmt = p.kv_cache if cached else p.activations
+        dtype = compute_format(p.kv_cache, p.activations) if cached else p.activations
+        batch_heads = step.batch * heads
+        scores = batch_heads * step.pairs
+        k_bytes = nbytes(step.batch * step.keys * k_per_key, fmt)
+        v_bytes = nbytes(step.batch * step.keys * v_per_key, fmt)
+        q_bytes = self.act(step.tokens * heads * qk_dim)
+        score = self.emit("attn_score", "attn_score", q_deps + kv_deps, 2 * qk_dim * scores, dtype,
+                          act_in_bytes=q_bytes + (0 if cached else k_bytes),
+                          kv_read_bytes=k_bytes if cached else 0.0, act_out_bytes=self.act(scores),
+                          m=step.queries, k=qk_dim, n=step.keys, count=batch_heads)
+        soft = self.vector("softmax", "softmax", [score], scores, SOFTMAX_FLOPS)
+        return self.emit("attn_context", "attn_context", [soft] + kv_deps, 2 * v_dim * scores, dtype,
+                         act_in_bytes=self.act(scores) + (0 if cached else v_bytes),
+                         kv_read_bytes=v_bytes if cached else 0.0,
+                         act_out_bytes=self.act(step.tokens * heads * v_dim),
+                         m=step.queries, k=step.keys, n=v_dim, count=batch_heads)
+
+
+# ---- blocks --------------------------------------------------------------------------------------
+
+def _gqa_attention(b: _Builder, model: ModelSpec, step: Step, x: int) -> int:
+    """MHA / GQA / MQA. KV cache per token and layer: 2 g d elements."""
+    att, d, T = model.attention, model.head_dim, step.tokens
+    h, g = att.heads, att.n_kv_heads
+    qkv = b.matmul("qkv", [x], T, model.hidden, (h + 2 * g) * d, bias=att.bias)
+    ready = b.vector("rope", "rope", [qkv], T * (h + g) * d, ROPE_FLOPS) \
+        if model.positional == "rope" else qkv
+    write = b.kv_write([ready], T, 2 * g * d)
+    context = b.attention(step, h, d, d, g * d, g * d, True, [ready], [write])
+    return b.matmul("o_proj", [context], T, h * d, model.hidden, bias=att.bias)
+
+
+def _mla_attention(b: _Builder, model: ModelSpec, step: Step, x: int, phase: str) -> int:
+    """DeepSeek multi-head latent attention (r = kv_lora_rank, dn / dr / dv = qk_nope / qk_rope /
+    v head dims, rq = q_lora_rank).
+
+    Shared by both forms: Q = W_UQ norm(W_DQ x) (or W_Q x without rq), h (dn + dr) per token;
+    [c_kv, k_rope] = W_DKV x, r + dr per token; c_kv is normed; rope on the h*dr + dr rope parts.
+    The cache holds c_kv and k_rope: (r + dr) elements per token and layer, written in both phases.
+
+    Prefill, decompressed: [K_nope, V] = W_UKV c_kv (kv_b, n = h (dn + dv)); per head and causal
+    pair: score 2 (dn + dr), context 2 dv FLOPs; K and V are activations, not cache reads.
+
+    Decode, absorbed: W_UK is folded into the query, q_lat = q_nope W_UK (h products 1 x dn x r),
+    so every head scores against the shared latent cache: score 2 (r + dr) and context 2 r
+    FLOPs per head and key, reading (r + dr) and r cache elements per key and sequence; then
+    W_UV lifts each head's r-vector to dv (v_up). Both forms touch the same parameters:
+    W_UK + W_UV = h r (dn + dv) elements, so matmul FLOPs stay 2 x params x tokens.
+    Biases (attention.bias) go on the projections from x and on o_proj only.
+    """
+    att, H, T = model.attention, model.hidden, step.tokens
+    h, r = att.heads, att.kv_lora_rank
+    dn, dr, dv = att.qk_nope_head_dim, att.qk_rope_head_dim, att.v_head_dim
+    if att.q_lora_rank:
+        q_low = b.matmul("q_a", [x], T, H, att.q_lora_rank, bias=att.bias)
+        q_low = b.norm("q_norm", [q_low], model.norm, T, att.q_lora_rank)
+        q = b.matmul("q_b", [q_low], T, att.q_lora_rank, h * (dn + dr))
+    else:
+        q = b.matmul("q_proj", [x], T, H, h * (dn + dr), bias=att.bias)
+    kv_low = b.matmul("kv_a", [x], T, H, r + dr, bias=att.bias)
+    latent = b.norm("kv_norm", [kv_low], model.norm, T, r)
+    rope = b.vector("rope", "rope", [q, kv_low], T * (h + 1) * dr, ROPE_FLOPS)
+    write = b.kv_write([latent, rope], T, r + dr)
+    if phase == "prefill":
+        kv = b.matmul("kv_b", [latent], T, r, h * (dn + dv))
+        heads_out = b.attention(step, h, dn + dr, dv, h * dn + dr, h * dv, False, [rope], [kv])
+    else:
+        q_latent = b.matmul("q_absorb", [q], T, dn, r, count=h)
+        context = b.attention(step, h, r + dr, r, r + dr, r, True, [q_latent, rope], [write])
+        heads_out = b.matmul("v_up", [context], T, r, dv, count=h)
+    return b.matmul("o_proj", [heads_out], T, h * dv, H, bias=att.bias)
+
+
+def _ffn(b: _Builder, model: ModelSpec, deps, rows, width, count=1, expert=-1, prefix="ffn") -> int:
+    """up (+gate fused) -> activation -> down for `count` FFNs of width `width` on `rows` tokens."""
+    ffn, H, gated = model.ffn, model.hidden, int(model.ffn.gated)
+    up = b.matmul(f"{prefix}.up", deps, rows, H, width * (1 + gated), count, ffn.bias, expert)
+    act = b.vector(f"{prefix}.act", "activation", [up], count * rows * width,
+                   ACTIVATION_FLOPS[ffn.activation] + gated, inputs=1 + gated, expert=expert)
+    return b.matmul(f"{prefix}.down", [act], rows, width, H, count, ffn.bias, expert)
+
+
+def _moe(b: _Builder, model: ModelSpec, x: int, experts: np.ndarray) -> int:
+    """Router, dispatch, the experts the routing `experts` [tokens, top_k] activates, combine."""
+    moe, H = model.moe, model.hidden
+    T, k = experts.shape
+    E = moe.routed_experts
+    router = b.matmul("router", [x], T, H, E)
+    topk = b.emit("topk", "topk", [router], T * E * (SCORE_FLOPS[moe.score] + 1),
+                  act_in_bytes=b.act(T * E), act_out_bytes=b.act(T * k) + ID_BYTES * T * k, m=T, n=E)
+    dispatch = b.emit("dispatch", "dispatch", [x, topk], act_in_bytes=b.act(T * H),
+                      act_out_bytes=b.act(T * k * H), m=T * k, n=H)
+    load = np.bincount(experts.ravel(), minlength=E)
+    outputs = [_ffn(b, model, [dispatch], int(load[e]), moe.expert_intermediate, expert=int(e),
+                    prefix=f"expert{e}") for e in np.flatnonzero(load)]
+    S = moe.shared_experts
+    if S:
+        outputs.append(_ffn(b, model, [x], T, moe.shared_width, count=S, expert=-2, prefix="shared"))
+    return b.emit("combine", "combine", outputs, T * H * (2 * k + S), act_in_bytes=b.act(T * (k + S) * H),
+                  act_out_bytes=b.act(T * H), m=T, n=H)
+
+
+# ---- the generator -------------------------------------------------------------------------------
+
+def default_precision(model: ModelSpec) -> Precision:
+    """Weights as released, activations as the model runs them, KV cache like activations."""
+    activations = model.activation_dtype or model.dtype
+    return Precision(weights=model.dtype, activations=activations, kv_cache=activations)
+
+
+def generate_trace(model, phase: str, batch: int, context: int, precision: Precision | None = None,
+                   routing: RoutingSpec | np.ndarray | None = None, seed: int = 0) -> Trace:
+    """The operator DAG of one step.
+
+    model: a ModelSpec or a preset name. phase 'prefill': `context` prompt tokens per sequence,
+    causal attention, LM head on the last token of each sequence. phase 'decode': one new token
+    per sequence with `context` tokens already cached. routing: a RoutingSpec (default uniform),
+    or expert ids [moe_layers, tokens, top_k] (e.g. from routing.load_routing); ignored for dense
+    models. A RoutingSpec's `reuse` acts between consecutive prompt tokens of a sequence; for
+    reuse across decode steps, route all steps at once and slice each step:
+    `ids = route(moe, n, batch * steps, spec, seed, tokens_per_sequence=steps)`, then step s
+    uses `routing=ids[:, s::steps]`.
+    """
+    model = model if isinstance(model, ModelSpec) else load_model(model)
+    step = Step.of(phase, batch, context)
+    if batch < 1 or context < (phase == "prefill"):
+        raise ValueError(f"need batch >= 1 and context >= {int(phase == 'prefill')} for {phase}, "
+                         f"got batch {batch}, context {context}")
+    if step.keys > model.max_position:
+        raise ValueError(f"{step.keys} positions exceed {model.name}'s max_position {model.max_position}")
+    precision = precision or default_precision(model)
+    experts, routing_info = _routing(model, step, routing, seed)
+    b = _Builder(precision)
+    T, H = step.tokens, model.hidden
+    learned = model.positional == "learned"
+    x = b.emit("embedding", "embedding", [], T * H if learned else 0,
+               weight_bytes=nbytes(T * H * (1 + learned), precision.weights),
+               act_out_bytes=b.act(T * H), m=T, n=H)
+    moe_index = 0
+    for layer in range(model.layers):
+        b.layer = layer
+        normed = b.norm("attn_norm", [x], model.norm, T, H)
+        if model.attention.kind == "mla":
+            attn = _mla_attention(b, model, step, normed, phase)
+        else:
+            attn = _gqa_attention(b, model, step, normed)
+        x = b.vector("attn_residual", "elementwise", [attn, x], T * H, 1, inputs=2)
+        normed = b.norm("ffn_norm", [x], model.norm, T, H)
+        if model.is_moe_layer(layer):
+            ffn = _moe(b, model, normed, experts[moe_index])
+            moe_index += 1
+        else:
+            ffn = _ffn(b, model, [normed], T, model.ffn.intermediate)
+        x = b.vector("ffn_residual", "elementwise", [ffn, x], T * H, 1, inputs=2)
+    b.layer = -1
+    last = b.norm("final_norm", [x], model.norm, batch, H)
+    b.matmul("lm_head", [last], batch, H, model.vocab)
+    return Trace(tuple(b.ops), model.name, phase, batch, context, precision, seed, routing_info)
+
+
+def _routing(model: ModelSpec, step: Step, routing, seed):
+    """Expert ids [moe_layers, tokens, top_k] and the trace's routing summary (None if dense)."""
+    n_layers = sum(model.is_moe_layer(layer) for layer in range(model.layers))
+    if not n_layers:
+        return None, None
+    if isinstance(routing, np.ndarray):
+        experts = check_routing(routing, model.moe, n_layers, step.tokens)
+        about = {"kind": "given"}
+    else:
+        spec = routing or RoutingSpec()
+        experts = route(model.moe, n_layers, step.tokens, spec, seed, tokens_per_sequence=step.queries)
+        about = spec.model_dump(exclude_unset=True) | {"kind": spec.kind}
+    return experts, {**about, **load_stats(experts, model.moe.routed_experts).summary()}

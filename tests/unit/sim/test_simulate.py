@@ -1,0 +1,95 @@
+"""End-to-end runs on the analytic GPU machines obey physics: rooflines, bounds, determinism."""
+import math
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from hwsim.components.analytic.device import AnalyticDevice
+from hwsim.machine import load_machine
+from hwsim.simulate import RooflineViolation, run_trace, simulate
+from hwsim.workload.model import ModelSpec, load_model
+from hwsim.workload.precision import Precision
+from hwsim.workload.trace import generate_trace
+
+BF16 = Precision("bf16", "bf16", "bf16")
+A100_BW = 2039e9
+
+
+def test_llama2_7b_decode_on_a100_is_memory_bound_at_bytes_over_bandwidth():
+    model = load_model("llama2-7b")
+    trace = generate_trace(model, "decode", 1, 2048, precision=BF16)
+    report = run_trace(load_machine("nvidia_a100_80gb"), trace)
+    weight_bytes = sum(op.weight_bytes for op in trace.ops)
+    all_bytes = sum(op.total_bytes for op in trace.ops)
+    assert report.bound == "gpu.memory"
+    assert weight_bytes / A100_BW < report.latency_s
+    # ops run back to back at full bandwidth: latency is bytes / bandwidth up to per-op rounding
+    assert report.latency_s == pytest.approx(all_bytes / A100_BW, rel=1e-6)
+    assert 100 < report.tokens_per_s < 160          # ~13.5 GB of bf16 weights + 1 GB KV at 2 TB/s
+    assert report.energy_per_token_j == pytest.approx(400 * report.latency_s)  # TDP x time
+
+
+def test_llama2_7b_prefill_on_a100_is_compute_bound():
+    report = simulate("nvidia_a100_80gb", "llama2-7b", phase="prefill", batch=1, context=2048, precision=BF16)
+    assert report.bound == "gpu.compute"
+    assert report.tokens == 2048
+    assert report.latency_s >= report.floor_s
+
+
+def test_h100_is_faster_than_a100_and_runs_are_deterministic():
+    a100 = simulate("nvidia_a100_80gb", "mixtral-8x7b", batch=4, context=512, precision=BF16, seed=7)
+    h100 = simulate("nvidia_h100_sxm", "mixtral-8x7b", batch=4, context=512, precision=BF16, seed=7)
+    again = simulate("nvidia_h100_sxm", "mixtral-8x7b", batch=4, context=512, precision=BF16, seed=7)
+    assert h100.latency_s < a100.latency_s
+    assert again.to_dict() == h100.to_dict()
+
+
+def test_missing_number_format_is_a_clear_error():
+    with pytest.raises(ValueError, match="has no peak for bf16 operators; add peak.bf16"):
+        simulate("nvidia_t4", "gpt2-small", context=16, precision=BF16)
+
+
+def test_a_component_faster_than_its_roofline_is_caught(monkeypatch):
+    resources = AnalyticDevice.resources
+
+    def twice_the_work(self):  # a model that moves twice the bytes it charged time for
+        return [replace(r, used=2 * r.used, floor_s=2 * r.floor_s) for r in resources(self)]
+    monkeypatch.setattr(AnalyticDevice, "resources", twice_the_work)
+    with pytest.raises(RooflineViolation, match="below the floor .* of gpu.memory"):
+        simulate("nvidia_a100_80gb", "llama2-7b", context=128, precision=BF16)
+
+
+def _small_model(draw) -> ModelSpec:
+    heads = draw(st.sampled_from([1, 2, 4, 8]))
+    kind = draw(st.sampled_from(["mha", "gqa", "mqa"]))
+    kv = {"mha": heads, "mqa": 1, "gqa": draw(st.sampled_from([h for h in (1, 2, 4) if heads % h == 0]))}[kind]
+    head_dim = draw(st.sampled_from([8, 16, 64]))
+    moe = None
+    if draw(st.booleans()):
+        experts = draw(st.sampled_from([4, 8]))
+        moe = {"routed_experts": experts, "top_k": draw(st.integers(1, 2)),
+               "expert_intermediate": draw(st.integers(8, 64)), "shared_experts": draw(st.integers(0, 1))}
+    return ModelSpec.model_validate({
+        "name": "random", "source": "test", "family": "test", "layers": draw(st.integers(1, 3)),
+        "hidden": heads * head_dim, "vocab": draw(st.integers(16, 500)), "max_position": 4096,
+        "positional": draw(st.sampled_from(["rope", "learned"])), "norm": "rmsnorm",
+        "tied_embeddings": draw(st.booleans()),
+        "attention": {"kind": kind, "heads": heads, "kv_heads": kv if kind == "gqa" else None},
+        "ffn": {"activation": "silu", "gated": draw(st.booleans()), "intermediate": draw(st.integers(8, 256))},
+        "moe": moe, "published": {"total_params": 1.0, "source": "test"},
+    })
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_random_shapes_give_finite_positive_times_never_below_the_floor(data):
+    model = _small_model(data.draw)
+    phase = data.draw(st.sampled_from(["prefill", "decode"]))
+    machine = data.draw(st.sampled_from(["nvidia_a100_80gb", "nvidia_h100_sxm"]))
+    report = simulate(machine, model, phase=phase, batch=data.draw(st.integers(1, 8)),
+                      context=data.draw(st.integers(1, 300)), precision=BF16,
+                      seed=data.draw(st.integers(0, 9)))
+    assert math.isfinite(report.latency_s) and report.latency_s > 0
+    assert all(r.end_ps >= r.start_ps >= 0 for r in report.ops)
+    assert report.latency_s >= report.floor_s
