@@ -1,0 +1,1 @@
+"""NPU tile models: systolic array (cycle model, functional model, fold schedule)."""
