@@ -1,2 +1,3 @@
 """Imports every component implementation so each registers its `type:` name."""
 from hwsim.components.analytic import device  # noqa: F401
+from hwsim.components.flash import cambricon  # noqa: F401

@@ -1,0 +1,83 @@
+"""`type: cambricon_llm_flash`: NAND flash with per-die compute cores plus the NPU's read path.
+
+Weight GEMVs (op class gemm) run here: each is split between read-compute in the dies and page
+reads the NPU multiplies (in_flash_compute.gemv_time), timed page by page from an idle device.
+GEMVs run one after another in arrival order; no weights are prefetched across operators.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from hwsim.components.base import Component, Execution, Resource, register
+from hwsim.components.flash.geometry import FlashGeometry
+from hwsim.components.flash.in_flash_compute import NPU, ComputeCore, GemvTiming, Policy, gemv_time
+from hwsim.config.schema import Strict
+
+
+class CambriconFlashParams(Strict):
+    source: str                   # paper tables the figures come from
+    assumptions: str = ""         # every input the source does not give, and the value taken
+    flash: FlashGeometry
+    core: ComputeCore
+    npu: NPU
+    policy: Policy = Policy()
+
+
+@register
+class CambriconFlash(Component):
+    type_name = "cambricon_llm_flash"
+    Params = CambriconFlashParams
+    stats = {"busy_s": "time running GEMVs (s)", "weight_bytes": "weights multiplied (B)",
+             "flash_pages": "pages read-computed in the dies", "npu_pages": "pages read by the NPU",
+             "channel_utilization": "bus busy / (channels x busy time)",
+             "read_compute_bus_share": "fraction of bus time carrying read-compute traffic"}
+
+    def __init__(self, name, params, sim):
+        super().__init__(name, params, sim)
+        self._free_at_ps = 0
+        self._busy_ps = self._bus_ps = self._rc_bus_ps = 0
+        self._weight_bytes = 0.0
+        self._pages = [0, 0]
+        self._time = lru_cache(maxsize=None)(self._gemv)
+
+    def _gemv(self, n: int, k: int, batch: int, weight_bytes: float) -> GemvTiming:
+        p = self.params
+        return gemv_time(p.flash, p.core, p.npu, p.policy, n, k, batch, weight_bytes)
+
+    def submit(self, op, done):
+        if op.kind != "matmul" or not op.weight_bytes:
+            raise ValueError(f"{self.name} runs weight GEMVs (matmul with weights), got {op.kind} '{op.name}'; "
+                             f"map other operator classes to the NPU")
+        t = self._time(op.n, op.k, op.m, op.weight_bytes)
+        start = max(self.sim.now, self._free_at_ps)
+        end = start + t.duration_ps
+        self._free_at_ps = end
+        self._busy_ps += t.duration_ps
+        self._bus_ps += t.bus_busy_ps
+        self._rc_bus_ps += t.rc_bus_ps
+        self._weight_bytes += op.weight_bytes
+        self._pages[0] += t.flash_pages
+        self._pages[1] += t.npu_pages
+        self.sim.schedule_at(end, done, op, Execution(start, end, f"{self.name}.weight_path"))
+
+    def weight_path_bandwidth(self) -> float:
+        """Bytes/s every weight must pass: the dies' cores (page per tR or core rate) plus the buses."""
+        g = self.params.flash
+        per_die = min(g.page_size / g.t_read, self.params.core.throughput)
+        return g.dies * per_die + (g.channels * g.channel_bandwidth if self.params.policy.npu_coprocessing else 0.0)
+
+    def resources(self):
+        g = self.params.flash
+        bus = g.channels * g.channel_bandwidth
+        bus_bytes = self._bus_ps * 1e-12 * g.channel_bandwidth
+        path = self.weight_path_bandwidth()
+        return [Resource(f"{self.name}.weight_path", "B/s", path, self._weight_bytes, self._weight_bytes / path),
+                Resource(f"{self.name}.channels", "B/s", bus, bus_bytes, bus_bytes / bus)]
+
+    def statistics(self):
+        g = self.params.flash
+        busy = self._busy_ps or 1
+        return {"busy_s": self._busy_ps * 1e-12, "weight_bytes": self._weight_bytes,
+                "flash_pages": self._pages[0], "npu_pages": self._pages[1],
+                "channel_utilization": self._bus_ps / (g.channels * busy),
+                "read_compute_bus_share": self._rc_bus_ps / (self._bus_ps or 1)}
