@@ -1,3 +1,4 @@
 """Imports every component implementation so each registers its `type:` name."""
 from hwsim.components.analytic import device  # noqa: F401
 from hwsim.components.flash import cambricon  # noqa: F401
+from hwsim.components.sram_lut import engine  # noqa: F401

@@ -17,10 +17,8 @@ SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "validation" / 
 
 CHECKS: dict[str, Callable[[dict], list["Row"]]] = {}
 NOT_YET = {  # group -> what it waits for
-    "cambricon_llm": "needs the NAND flash in-flash compute model (flash issue)",
     "cent_aim": "needs the GDDR6-AiM PIM device and multi-device tensor parallelism (DRAM/PIM issue)",
     "pim_gpt": "needs the PIM-GPT machine (DRAM/PIM issue)",
-    "tellme": "needs the LUT unit and the TeLLMe KV260 machine (SRAM LUT issue)",
 }
 
 

@@ -1,0 +1,140 @@
+"""`lut_engine`: matmuls with low-bit weights on an array of LUT units fed from DRAM.
+
+Each matmul op (count x (m x k) @ (k x n)) is split over `units` LUT units by output columns;
+a unit takes `LutUnit.cycles(m, ceil(n/units), k, planes)` cycles (timing.py). Its weights
+stream from DRAM once per op (on-chip buffers serve every row of the op), in the unit's own
+layout: `index_bits` per group of g weights per bit plane, over the K padded to whole steps.
+Weight loading and lookups either overlap (double-buffered weight buffers) or run back to back.
+
+The op's weight format is read from its bytes: weight_bytes * 8 / (n k count) is the trace's
+bits per weight (precision.BITS; ternary 1.6). Ternary runs as `ternary_planes` lookups per
+group (TeLLMe's 27-pattern table: 1 plane, 5-bit index; T-MAC runs BitNet as 2 bit planes).
+Ops named in `host.ops` (TeLLMe's LM head on the ARM cores) run on the host as a roofline.
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+from pydantic import PositiveInt
+
+from hwsim.components.base import Component, Execution, Resource, register
+from hwsim.components.sram_lut.timing import LutUnit
+from hwsim.config.schema import Strict
+from hwsim.config.units import Bandwidth, ComputeRate, Frequency, Power
+from hwsim.workload import precision
+
+
+class UnitShape(Strict):
+    """One LUT unit (see timing.LutUnit)."""
+
+    g: PositiveInt
+    lanes: PositiveInt
+    tables: PositiveInt = 1
+    rows: PositiveInt = 1
+    acts_per_cycle: PositiveInt
+    drain: int = 1
+    fixed: int = 0
+    overlap: bool = False
+    entry_bits: PositiveInt = 8
+
+
+class Host(Strict):
+    """Processor that runs the ops named in `ops` (roofline: compute peak vs memory bandwidth)."""
+
+    ops: list[str]
+    peak: ComputeRate           # ops/s
+    bandwidth: Bandwidth        # bytes/s
+    weight_bits: float          # storage bits per weight of those ops on the host (fp16: 16)
+
+
+class LutEngineParams(Strict):
+    source: str
+    assumptions: Optional[str] = None         # every input the source does not give
+    clock: Frequency
+    unit: UnitShape
+    units: PositiveInt = 1
+    max_weight_bits: PositiveInt = 4          # wider integer weights are rejected
+    ternary_planes: PositiveInt = 2           # lookups per group for ternary weights
+    ternary_index_bits: Optional[PositiveInt] = None   # stored bits per group (default g * planes)
+    memory_bandwidth: Bandwidth               # DRAM -> engine, bytes/s
+    overlap_weight_load: bool = False
+    host: Optional[Host] = None
+    power: Optional[Power] = None             # board power; energy = power x busy time
+
+
+@register
+class LutEngine(Component):
+    type_name = "lut_engine"
+    Params = LutEngineParams
+    stats = {"busy_s": "time running ops (s)", "lookup_cycles": "LUT unit cycles (per unit)",
+             "dram_bytes": "weight and activation bytes streamed from DRAM (B)"}
+
+    def __init__(self, name, params, sim):
+        super().__init__(name, params, sim)
+        self.unit = LutUnit(**params.unit.model_dump())
+        self._free_at_ps = 0
+        self._busy_ps = 0
+        self._cycles = 0
+        self._bytes = 0.0
+        self._flops = 0.0
+        self._compute_s = 0.0
+
+    def planes(self, op) -> tuple[int, int]:
+        """(bit planes, stored bits per group per plane) of the op's weights."""
+        bits = op.weight_bytes * 8 / (op.n * op.k * op.count)
+        if math.isclose(bits, precision.BITS["ternary"]):
+            planes = self.params.ternary_planes
+            return planes, (self.params.ternary_index_bits or self.unit.g * planes) // planes
+        if not (math.isclose(bits, round(bits)) and 1 <= round(bits) <= self.params.max_weight_bits):
+            raise ValueError(f"{self.name}: op '{op.name}' has {bits:g}-bit weights; the LUT engine runs "
+                             f"1..{self.params.max_weight_bits}-bit integer or ternary weights")
+        return round(bits), self.unit.g
+
+    def lut_time(self, op) -> tuple[float, float, int]:
+        """(compute s, DRAM bytes, cycles) of a matmul on the LUT units."""
+        planes, group_bits = self.planes(op)
+        cols = -(-op.n // self.params.units)
+        cycles = op.count * int(self.unit.cycles(op.m, cols, op.k, planes))
+        steps = int(self.unit.steps(op.k))
+        weight_bytes = op.count * op.n * steps * self.unit.tables * group_bits * planes / 8
+        act_bytes = op.act_in_bytes + op.act_out_bytes
+        return cycles / self.params.clock, weight_bytes + act_bytes, cycles
+
+    def host_time(self, op) -> tuple[float, float]:
+        host = self.params.host
+        weight_bytes = op.n * op.k * op.count * host.weight_bits / 8
+        nbytes = weight_bytes + op.act_in_bytes + op.act_out_bytes
+        return max(op.flops / host.peak, nbytes / host.bandwidth), nbytes
+
+    def submit(self, op, done):
+        if op.kind != "matmul":
+            raise ValueError(f"{self.name} runs matmuls only, got '{op.kind}' op '{op.name}'; "
+                             f"map other classes to another component")
+        if self.params.host and op.name in self.params.host.ops:
+            duration_s, nbytes = self.host_time(op)
+            bound = f"{self.name}.host"
+        else:
+            compute_s, nbytes, cycles = self.lut_time(op)
+            load_s = nbytes / self.params.memory_bandwidth
+            duration_s = max(compute_s, load_s) if self.params.overlap_weight_load else compute_s + load_s
+            bound = f"{self.name}.lookup" if compute_s >= load_s else f"{self.name}.memory"
+            self._cycles += cycles
+            self._compute_s += compute_s
+            self._bytes += nbytes
+            self._flops += op.flops
+        start = max(self.sim.now, self._free_at_ps)
+        end = start + math.ceil(round(duration_s * 1e12, 6))  # whole ps, no float-noise extra ps
+        self._free_at_ps = end
+        self._busy_ps += end - start
+        energy = (self.params.power or 0.0) * (end - start) * 1e-12
+        self.sim.schedule_at(end, done, op, Execution(start, end, bound, energy))
+
+    def resources(self):
+        bandwidth = self.params.memory_bandwidth
+        rate = self._flops / self._compute_s if self._compute_s else 1.0
+        return [Resource(f"{self.name}.lookup", "FLOP/s", rate, self._flops, self._compute_s),
+                Resource(f"{self.name}.memory", "B/s", bandwidth, self._bytes, self._bytes / bandwidth)]
+
+    def statistics(self):
+        return {"busy_s": self._busy_ps * 1e-12, "lookup_cycles": self._cycles, "dram_bytes": self._bytes}

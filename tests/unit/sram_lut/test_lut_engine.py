@@ -1,0 +1,94 @@
+"""`lut_engine` component: exact op times by hand, weight formats read from op bytes, machines."""
+import pytest
+
+from hwsim.engine import Simulator
+from hwsim.machine import load_machine, machine_from_dict
+from hwsim.workload.ops import Op
+from hwsim.workload.precision import Precision
+
+ENGINE = {"type": "lut_engine", "source": "test", "clock": "1GHz",
+          "unit": {"g": 4, "lanes": 4, "acts_per_cycle": 4, "drain": 1}, "units": 2,
+          "memory_bandwidth": "1GB/s", "ternary_planes": 2,
+          "host": {"ops": ["lm_head"], "peak": "1GFLOPS", "bandwidth": "1GB/s", "weight_bits": 16}}
+
+
+def run(op, **overrides):
+    machine = machine_from_dict({"name": "t", "description": "t", "source": "t",
+                                 "components": {"lut": {**ENGINE, **overrides}}, "mapping": {"default": "lut"}})
+    sim = Simulator()
+    lut = machine.build(sim)["lut"]
+    runs = []
+    lut.submit(op, lambda op, run: runs.append(run))
+    sim.run()
+    return runs[0], lut
+
+
+def gemv(bits, name="gemv", n=8, k=16):
+    return Op(0, name, "matmul", 0, 2.0 * n * k, "int8", weight_bytes=n * k * bits / 8,
+              act_in_bytes=16, act_out_bytes=16, m=1, n=n, k=k)
+
+
+def test_two_bit_gemv_by_hand():
+    # per unit 4 columns: 4 steps x 1 precompute + 2 planes x 4 steps + 1 drain = 13 cycles = 13 ns;
+    # DRAM: 8 cols x 4 groups x 4 bits x 2 planes / 8 = 32 B weights + 32 B activations = 64 ns
+    execution, lut = run(gemv(2))
+    assert (execution.start_ps, execution.end_ps) == (0, 77_000)
+    assert lut.statistics()["lookup_cycles"] == 13
+    assert execution.bound == "lut.memory"
+
+
+def test_overlapped_weight_load_takes_the_max():
+    assert run(gemv(2), overlap_weight_load=True)[0].end_ps == 64_000
+
+
+def test_ternary_runs_as_two_planes_like_int2():
+    assert run(gemv(1.6))[0].end_ps == run(gemv(2))[0].end_ps
+
+
+def test_tellme_ternary_patterns_one_lookup_per_three_weights():
+    # g=3, 16 lanes, 28 tables, 1 activation/cycle: q-proj 1536x1536 (K padded to 1596 = 19 x 84)
+    op = Op(0, "q", "matmul", 0, 2.0 * 1536 * 1536, "int8", weight_bytes=1536 * 1536 * 1.6 / 8,
+            m=1, n=1536, k=1536)
+    execution, lut = run(op, clock="250MHz", units=1, ternary_planes=1, ternary_index_bits=5,
+                         memory_bandwidth="19.2GB/s",
+                         unit={"g": 3, "lanes": 16, "tables": 28, "acts_per_cycle": 1, "drain": 1})
+    cycles = 19 * 84 + 19 * 96 + 96
+    weight_bytes = 1536 * 19 * 28 * 5 / 8
+    assert lut.statistics()["lookup_cycles"] == cycles
+    assert execution.end_ps == pytest.approx((cycles / 250e6 + weight_bytes / 19.2e9) * 1e12, abs=1)
+
+
+def test_host_ops_run_as_a_roofline_in_the_host_format():
+    # 8 x 16 fp16 weights = 256 B + 32 B activations at 1 GB/s; 256 FLOP at 1 GFLOP/s
+    assert run(gemv(1.6, name="lm_head"))[0].end_ps == 288_000
+
+
+def test_rejects_weights_wider_than_the_engine():
+    with pytest.raises(ValueError, match="8-bit weights"):
+        run(gemv(8))
+
+
+@pytest.mark.parametrize("weights", ["int2", "int3", "int4"])
+def test_low_bit_dense_model_runs_bit_serial(weights):
+    from hwsim.components.sram_lut.timing import LutUnit
+    from hwsim.simulate import simulate
+    from hwsim.workload.trace import generate_trace
+    from hwsim.workload.model import load_model
+
+    machine = load_machine("tmac_m2ultra")
+    precision = Precision(weights, "int8", "int8")
+    report = simulate(machine, "llama2-7b", phase="decode", batch=1, context=128, precision=precision)
+    unit = LutUnit(g=4, lanes=16, tables=2, acts_per_cycle=4, drain=1)
+    bits = int(weights[-1])
+    trace = generate_trace(load_model("llama2-7b"), "decode", 1, 128, precision=precision)
+    expected = sum(op.count * int(unit.cycles(op.m, -(-op.n // 16), op.k, bits))
+                   for op in trace.ops if op.kind == "matmul")
+    assert report.components["cpu"]["lookup_cycles"] == expected
+
+
+def test_tellme_machine_runs_bitnet_within_its_roofline():
+    from hwsim.simulate import simulate
+    report = simulate("tellme_kv260", "bitnet-b1.58-0.7b", phase="decode", batch=1, context=64,
+                      precision=Precision("ternary", "int8", "fp16"))
+    assert report.latency_s >= report.floor_s
+    assert {r.component for r in report.ops if r.name == "lm_head"} == {"tlmm"}
