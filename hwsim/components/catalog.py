@@ -2,3 +2,5 @@
 from hwsim.components.analytic import device  # noqa: F401
 from hwsim.components.flash import cambricon  # noqa: F401
 from hwsim.components.sram_lut import engine  # noqa: F401
+from hwsim.components.dram import pim_device  # noqa: F401
+from hwsim.components.host import vector_unit  # noqa: F401

@@ -2,15 +2,16 @@
 
 Pure Python over the standard's constraint list, sharing no code with the numba kernel: every pair of
 commands closer than the longest latency is checked against every constraint, plus bank-state rules
-(RD/WR only to the open row, ACT only to a closed bank, REF only when its banks are closed) and one
-command per cycle.
+(RD/WR/MAC_SBK only to the open row, ACT only to a closed bank, REF only when its banks are closed,
+ACT_ABK only when the rank is closed, MAC_ABK/AF/EWMUL only when every bank of the rank has the row
+open) and one command per cycle.
 """
 
 from __future__ import annotations
 
 from .controller import CommandLog
 from .spec import DramSpec
-from .standards import GROUP_SCOPED
+from .standards import ALL_BANK, GROUP_SCOPED
 
 
 def _relation_holds(c, a, b) -> bool:
@@ -46,7 +47,7 @@ def check_log(spec: DramSpec, log: CommandLog) -> list[str]:
     errors = []
     open_rows: dict[tuple, int] = {}
     for j, (t, name, r, g, b, row) in enumerate(cmds):
-        group = name in GROUP_SCOPED
+        group = name in GROUP_SCOPED or name in ALL_BANK
         target = (None if r < 0 else r, None, None) if group else (r, g, b)
         if j and cmds[j - 1][0] >= t:
             errors.append(f"#{j} {name}@{t}: not after the previous command")
@@ -55,7 +56,7 @@ def check_log(spec: DramSpec, log: CommandLog) -> list[str]:
             ti, ni, ri, gi, bi, _ = cmds[i]
             if t - ti > horizon:
                 break
-            tgt = (None if ri < 0 else ri, None, None) if ni in GROUP_SCOPED else (ri, gi, bi)
+            tgt = (None if ri < 0 else ri, None, None) if ni in GROUP_SCOPED or ni in ALL_BANK else (ri, gi, bi)
             for c, p, f, lat in by_pair.get((ni, name), ()):
                 if not _relation_holds(c, tgt, target):
                     continue
@@ -67,7 +68,14 @@ def check_log(spec: DramSpec, log: CommandLog) -> list[str]:
             if (r, g, b) in open_rows:
                 errors.append(f"#{j} ACT@{t} to an open bank")
             open_rows[(r, g, b)] = row
-        elif name in ("RD", "WR") and open_rows.get((r, g, b)) != row:
+        elif name == "ACT_ABK":
+            if any(k[0] == r for k in open_rows):
+                errors.append(f"#{j} ACT_ABK@{t} to rank {r} with open banks")
+            open_rows.update({(r, bg, ba): row for bg in range(org.bankgroups) for ba in range(org.banks_per_group)})
+        elif name in ("MAC_ABK", "AF", "EWMUL") and any(
+                open_rows.get((r, bg, ba)) != row for bg in range(org.bankgroups) for ba in range(org.banks_per_group)):
+            errors.append(f"#{j} {name}@{t} to row {row} but not every bank of rank {r} has it open")
+        elif name in ("RD", "WR", "MAC_SBK") and open_rows.get((r, g, b)) != row:
             errors.append(f"#{j} {name}@{t} to row {row} but open row is {open_rows.get((r, g, b))}")
         elif name == "PRE":
             open_rows.pop((r, g, b), None)

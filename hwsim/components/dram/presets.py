@@ -12,6 +12,7 @@ from .spec import DramSpec, make_spec
 
 PRESET_DIR = Path(__file__).with_name("presets")
 _KEYS = ("name", "standard", "source", "organization", "tCK_ps", "timings")
+_OPTIONAL = ("energy",)          # per-command energies and background power, see energy.py
 
 
 def preset_names() -> list[str]:
@@ -19,11 +20,11 @@ def preset_names() -> list[str]:
 
 
 def load_spec_file(path: Path) -> DramSpec:
-    """Load and check one preset file; every key is required and no other key is allowed."""
+    """Load and check one preset file; every key but `energy` is required and no other key is allowed."""
     data = yaml.safe_load(Path(path).read_text())
-    unknown = [k for k in data if k not in _KEYS]
+    unknown = [k for k in data if k not in _KEYS + _OPTIONAL]
     if unknown:
-        hint = difflib.get_close_matches(unknown[0], _KEYS, n=1)
+        hint = difflib.get_close_matches(unknown[0], _KEYS + _OPTIONAL, n=1)
         raise ValueError(f"{path}: unknown key {unknown[0]!r}" + (f"; did you mean {hint[0]!r}?" if hint else ""))
     missing = [k for k in _KEYS if k not in data]
     if missing:

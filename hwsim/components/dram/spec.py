@@ -62,10 +62,12 @@ class DramSpec:
     tCK_ps: int
     timings: Mapping[str, int]
     source: str
+    energy: Mapping[str, float] = field(default_factory=dict)   # see energy.py: pJ per command, mW
     _overridden: tuple[str, ...] = field(default=(), repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "timings", MappingProxyType(dict(self.timings)))
+        object.__setattr__(self, "energy", MappingProxyType(dict(self.energy)))
         check_spec(self)
 
     def __hash__(self):
@@ -169,7 +171,8 @@ def with_overrides(spec: DramSpec, **overrides: int) -> DramSpec:
                    _overridden=tuple(sorted(set(spec._overridden) | set(overrides))))
 
 
-def make_spec(name: str, standard: str, organization: Mapping, tCK_ps: int, timings: Mapping, source: str) -> DramSpec:
+def make_spec(name: str, standard: str, organization: Mapping, tCK_ps: int, timings: Mapping, source: str,
+              energy: Mapping | None = None) -> DramSpec:
     """Build a spec from plain data (a preset file); unknown standard or organisation keys are errors."""
     if standard not in STANDARDS:
         hint = difflib.get_close_matches(standard, list(STANDARDS), n=1)
@@ -182,5 +185,6 @@ def make_spec(name: str, standard: str, organization: Mapping, tCK_ps: int, timi
     missing = [k for k in org_names if k not in organization]
     if missing:
         raise ValueError(f"{name}: organization is missing {missing}")
-    return DramSpec(name, STANDARDS[standard], Organization(**organization), tCK_ps, dict(timings), source)
+    return DramSpec(name, STANDARDS[standard], Organization(**organization), tCK_ps, dict(timings), source,
+                    dict(energy or {}))
 

@@ -16,12 +16,25 @@ LEVELS = ("channel", "rank", "bankgroup", "bank")
 CHANNEL, RANK, BANKGROUP, BANK = range(4)
 
 # Command ids are global so that one compiled kernel serves every standard. Extend at the end
-# (e.g. "MAC_ABK") and give the new command constraints in the standard that supports it.
-COMMANDS = ("ACT", "PRE", "PREA", "RD", "WR", "REF", "REFpb")
-ACT, PRE, PREA, RD, WR, REF, REFpb = range(7)
+# and give the new command constraints in the standard that supports it.
+# PIM commands (AiM-like, SK hynix GDDR6-AiM ISR names): ACT_ABK opens one row in every bank of a
+# rank; MAC_ABK multiplies one column of every bank with the global buffer (GB) and accumulates in
+# each bank's MAC register; MAC_SBK does it in one bank; WR_GB writes one burst into the GB over
+# the pins; RD_MAC reads all banks' MAC registers over the pins; AF applies the activation
+# function to the MAC registers; EWMUL multiplies element-wise in the banks.
+COMMANDS = ("ACT", "PRE", "PREA", "RD", "WR", "REF", "REFpb",
+            "ACT_ABK", "MAC_ABK", "MAC_SBK", "WR_GB", "RD_MAC", "AF", "EWMUL")
+ACT, PRE, PREA, RD, WR, REF, REFpb, ACT_ABK, MAC_ABK, MAC_SBK, WR_GB, RD_MAC, AF, EWMUL = range(14)
 
 # Commands addressed to a refresh group (a rank, or the whole channel for HBM3) rather than a bank.
 GROUP_SCOPED = frozenset({"PREA", "REF"})
+# PIM commands addressed to every bank of one rank at once (no bank group or bank).
+ALL_BANK = frozenset({"ACT_ABK", "MAC_ABK", "WR_GB", "RD_MAC", "AF", "EWMUL"})
+
+# Cycles from issue until a command's effect is complete (data beat, precharge, refresh), used to
+# time the end of an in-order command stream. Commands not listed complete 1 cycle after issue.
+COMPLETION = {"RD": "nCL + nBL", "WR": "nCWL + nBL", "PRE": "nRP", "PREA": "nRPab", "REF": "nRFC",
+              "REFpb": "nRFCpb", "WR_GB": "nCWL + nBL", "RD_MAC": "nBL"}
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,8 @@ class Standard:
             top = CHANNEL if self.refresh_level == "channel" else RANK
             if any(f in GROUP_SCOPED for f in c.following) and LEVELS.index(c.level) > top:
                 raise ValueError(f"{where}: PREA/REF cover a whole {self.refresh_level}")
+            if any(f in ALL_BANK for f in c.following) and LEVELS.index(c.level) > RANK:
+                raise ValueError(f"{where}: all-bank PIM commands are bounded at rank or channel level")
 
 
 BASE_TIMINGS = (
@@ -139,6 +154,62 @@ RANK_SWITCH = [  # extra data-bus cycles when consecutive bursts come from diffe
 ]
 
 
+PIM_TIMINGS = ("nRCDRDMAC", "nCCDAB", "nRCDRDAF", "nRCDEWMUL")
+
+
+def _pim(row: str) -> list[TimingConstraint]:
+    """AiM-like PIM commands on top of a standard (rules after aim_simulator's GDDR6 AiM constraint
+    list, arkhadem/aim_simulator src/dram/impl/GDDR6.cpp). All-bank commands are bounded at rank
+    level by every bank's commands. nCCDAB spaces all-bank MACs: nCCDL on AiM, stretched on
+    power-limited HBM3-PIM (AttAcc nCCDAB)."""
+    column = "RD MAC_SBK RD_MAC"
+    return [
+        # all-bank activate: like ACT, but every bank of the rank
+        tc(row, "ACT ACT_ABK", "ACT_ABK", "nRRDL"),
+        tc(row, "ACT_ABK", "ACT", "nRRDL"),
+        tc("rank", "ACT_ABK", "ACT_ABK", "nRC"),
+        tc("rank", "PRE", "ACT_ABK", "nRP"),
+        tc(row, "PREA", "ACT_ABK", "nRPab"),
+        tc(row, "REF", "ACT_ABK", "nRFC"),
+        tc(row, "ACT_ABK", "REF", "nRC"),
+        tc("rank", "ACT_ABK", "PRE", "nRAS"),
+        tc(row, "ACT_ABK", "PREA", "nRAS"),
+        tc("rank", "ACT_ABK", "RD", "nRCD"),
+        tc("rank", "ACT_ABK", "WR", "nRCDWR"),
+        # row to PIM column command
+        tc("rank", "ACT ACT_ABK", "MAC_ABK", "nRCDRDMAC"),
+        tc("rank", "ACT_ABK", "MAC_SBK", "nRCDRDMAC"),
+        tc("bank", "ACT", "MAC_SBK", "nRCDRDMAC"),
+        tc("rank", "ACT ACT_ABK", "AF", "nRCDRDAF"),
+        tc("rank", "ACT ACT_ABK", "EWMUL", "nRCDEWMUL"),
+        # column to column: the all-bank commands use every bank group's internal bus
+        tc("rank", "MAC_ABK", "MAC_ABK", "nCCDAB"),
+        tc("rank", column + " AF EWMUL", "AF EWMUL", "nCCDL"),
+        tc("rank", column + " AF EWMUL", "MAC_ABK", "nCCDL"),
+        tc("rank", "MAC_ABK AF EWMUL", column, "nCCDL"),
+        tc("bankgroup", "RD MAC_SBK", "MAC_SBK", "nCCDL"),
+        tc("bankgroup", "MAC_SBK", "RD", "nCCDL"),
+        tc("rank", "RD MAC_SBK", "MAC_SBK", "nCCDS"),
+        tc("rank", "MAC_SBK", "RD", "nCCDS"),
+        # pins: MAC results out, global-buffer data in
+        tc("channel", "RD RD_MAC", "RD_MAC", "nBL"),
+        tc("channel", "RD_MAC", "RD", "nBL"),
+        tc("channel", "WR WR_GB", "WR_GB", "nBL"),
+        tc("channel", "WR_GB", "WR", "nBL"),
+        tc("channel", "WR_GB", "MAC_ABK MAC_SBK EWMUL", "nCWL + nBL"),   # the GB holds the data
+        tc("channel", "WR WR_GB", "RD_MAC", "nCWL + nBL + nWTRS"),
+        tc("channel", "WR_GB", "RD", "nCWL + nBL + nWTRS"),
+        tc("channel", "RD_MAC", "WR WR_GB", "nBL + 2"),
+        tc("channel", "RD", "WR_GB", "nCL + nBL + 2 - nCWL"),
+        # column to precharge
+        tc("rank", "MAC_ABK AF", "PRE", "nRTP"),
+        tc(row, "MAC_ABK AF MAC_SBK", "PREA", "nRTP"),
+        tc("rank", "EWMUL", "PRE", "nCWL + nWR"),
+        tc(row, "EWMUL", "PREA", "nCWL + nWR"),
+        tc("bank", "MAC_SBK", "PRE", "nRTP"),
+    ]
+
+
 def _standard(name, extra_timings, constraints, refresh_level="rank") -> Standard:
     std = Standard(name, BASE_TIMINGS + tuple(extra_timings), tuple(constraints), refresh_level)
     std.check()
@@ -165,6 +236,18 @@ STANDARDS: dict[str, Standard] = {
         _standard("HBM3", ["nCCDR", "nRTW", *PER_BANK_REFRESH_TIMINGS],
                   _core("channel") + _per_bank_refresh("channel")
                   + [tc("channel", "RD", "WR", "nRTW"), tc("rank", "RD", "RD", "nCCDR", sibling=True)],
+                  refresh_level="channel"),
+        # PIM standards: the base standard plus the PIM command set and its timings
+        _standard("GDDR6_AiM", PER_BANK_REFRESH_TIMINGS + PIM_TIMINGS,
+                  _core("rank") + _per_bank_refresh("rank") + [tc("rank", "RD", "WR", "nCL + 1")]
+                  + _pim("rank")),
+        _standard("HBM2_PIM", PER_BANK_REFRESH_TIMINGS + PIM_TIMINGS,
+                  _core("rank") + _per_bank_refresh("rank") + [tc("rank", "RD", "WR", "nCL + nBL + 2 - nCWL")]
+                  + _pim("rank")),
+        _standard("HBM3_PIM", ["nCCDR", "nRTW", *PER_BANK_REFRESH_TIMINGS, *PIM_TIMINGS],
+                  _core("channel") + _per_bank_refresh("channel")
+                  + [tc("channel", "RD", "WR", "nRTW"), tc("rank", "RD", "RD", "nCCDR", sibling=True)]
+                  + _pim("channel"),
                   refresh_level="channel"),
     )
 }

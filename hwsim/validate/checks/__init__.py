@@ -1,3 +1,2 @@
 """One module per target group; importing this package registers every check."""
-from hwsim.validate.checks import dram, roofline, systolic  # noqa: F401
-from hwsim.validate.checks import cambricon  # noqa: F401
+from hwsim.validate.checks import cambricon, dram, pim, roofline, systolic, tellme  # noqa: F401

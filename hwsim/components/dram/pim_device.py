@@ -1,0 +1,198 @@
+"""`pim_dram`: PIM DRAM devices (AiM-like MAC units in every bank) that run GEMV and attention ops.
+
+An op is mapped onto the channels of all devices (pim_mapping.py), turned into each channel's
+command stream and timed cycle by cycle by the in-order stream kernel (pim_kernel.py). Channels that
+receive equal shares run identical streams with identical timing (the kernel is deterministic and a
+stream's timing does not depend on row addresses), so the busiest channel's stream is simulated and
+the op completes when it does; all channels share one refresh phase, carried from op to op.
+Under tensor parallelism over `devices`, every matmul's input is broadcast to the devices and its
+output gathered over the host link (latency + bytes / bandwidth each way). Partial sums (input
+chunks larger than the global buffer, keys split over channels) are added by the host's
+reduction lanes after the stream.
+
+Energy per op: per-command energies of the preset x commands of every active channel (each runs the
+busiest stream: exact for even splits, an upper bound otherwise), plus active-standby power above
+precharged standby while rows are open, plus link energy. Precharged standby of every channel is
+static energy over the whole run.
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import numpy as np
+from pydantic import PositiveInt
+
+from hwsim.components.base import Component, Execution, Resource, register
+from hwsim.components.dram.pim_mapping import Layout, Stream, bank_access_stream, gemv_stream, split_work
+from hwsim.components.dram.pim_stream import simulate_commands
+from hwsim.components.dram.presets import load_preset
+from hwsim.components.dram.spec import with_overrides
+from hwsim.components.dram.standards import COMMANDS
+from hwsim.config.schema import Strict
+from hwsim.config.units import Bandwidth, ByteSize, Duration, Energy, Frequency
+from hwsim.workload.precision import BITS
+
+GEMV_KINDS = {"matmul": "n", "attn_score": "n", "attn_context": "k"}   # kind -> dimension split over channels
+
+
+class HostLink(Strict):
+    """Link between the host and the devices (one broadcast and one gather per matmul under TP)."""
+
+    latency: Duration
+    bandwidth: Bandwidth
+    energy_per_bit: Energy = "0J"
+
+
+class Reduction(Strict):
+    """Host adder lanes that sum partial results read out with RD_MAC."""
+
+    clock: Frequency
+    lanes: PositiveInt
+
+
+class PimParams(Strict):
+    source: str
+    assumptions: Optional[str] = None          # every input the source does not give
+    preset: str                                # a DRAM preset with PIM commands (GDDR6_AiM, HBM3_PIM, ...)
+    timing_overrides: dict[str, int] = {}      # e.g. {nCCDAB: 4}
+    channels: PositiveInt                      # PIM channels per device
+    devices: PositiveInt = 1                   # devices under tensor parallelism
+    mac_banks: Optional[PositiveInt] = None    # banks with a MAC unit per channel (default: all)
+    global_buffer: ByteSize = "2KB"            # per channel
+    formats: list[str] = ["bf16", "fp16"]      # number formats the MAC units run
+    pack_rows: bool = True                     # PIM-GPT head concatenation / row packing
+    refresh: bool = True
+    reduction: Reduction
+    link: Optional[HostLink] = None            # required when devices > 1
+
+
+@register
+class PimDram(Component):
+    type_name = "pim_dram"
+    Params = PimParams
+    stats = {"busy_s": "time running ops (s)", "row_hit_rate": "MAC columns served without an ACT",
+             "commands": "DRAM commands issued on all channels", "simulated_commands": "commands timed by the kernel",
+             "link_s": "time on the host link (s)", "reduction_s": "host partial-sum time (s)"}
+
+    def __init__(self, name, params, sim):
+        super().__init__(name, params, sim)
+        spec = load_preset(params.preset)
+        self.spec = with_overrides(spec, **params.timing_overrides) if params.timing_overrides else spec
+        if "nCCDAB" not in self.spec.timings:
+            raise ValueError(f"{name}: preset {params.preset} has no PIM commands")
+        if params.devices > 1 and params.link is None:
+            raise ValueError(f"{name}: {params.devices} devices need a `link`")
+        org = self.spec.org
+        self.banks = params.mac_banks or org.banks_per_rank
+        self.n_channels = params.channels * params.devices
+        self._free_ps = 0
+        self._refresh_due = self.spec["nREFI"]
+        self._counts = np.zeros(len(COMMANDS), np.int64)
+        self._simulated = 0
+        self._busy_ps = self._link_ps = self._reduce_ps = 0
+        self._flops = self._bytes = 0.0
+
+    # ---- mapping -----------------------------------------------------------------------------------
+    def _layout(self, dtype: str) -> Layout:
+        if dtype not in self.params.formats:
+            raise ValueError(f"{self.name}: PIM MAC units run {self.params.formats}, not {dtype} "
+                             f"(run the trace with a bf16 precision)")
+        org = self.spec.org
+        lanes = int(org.burst_bytes * 8 // BITS[dtype])
+        return Layout(org.bursts_per_row, lanes, int(self.params.global_buffer * 8 // BITS[dtype]), self.banks,
+                      org.banks_per_group, self.params.pack_rows)
+
+    def _plan(self, op) -> tuple[Stream, int, int]:
+        """(busiest channel's stream, active channels, partial sums the host adds)."""
+        C = self.n_channels
+        if op.kind in GEMV_KINDS:
+            layout = self._layout(op.compute_dtype)
+            if GEMV_KINDS[op.kind] == "n":
+                units, n_ch, share = split_work(op.count, op.n, C)
+                k_ch = op.k
+            else:
+                units, k_ch, share = split_work(op.count, op.k, C)
+                n_ch = op.n
+            stream = gemv_stream(layout, k_ch, math.ceil(n_ch / self.banks)).repeat(units * max(op.m, 1))
+            chunks = math.ceil(k_ch / layout.gb_elements)
+            splits = share if GEMV_KINDS[op.kind] == "k" else 1
+            outputs = op.count * op.n * max(op.m, 1)
+            return stream, min(C, op.count * share), outputs * (chunks * splits - 1)
+        if op.kind in ("kv_write", "embedding"):
+            layout = self._layout_for_bytes()
+            burst = self.spec.org.burst_bytes
+            if op.kind == "kv_write":        # K row-major: whole bursts; V column-major: one burst per element
+                v_elements = op.m * op.n // 2
+                bursts = math.ceil(op.kv_write_bytes / 2 / burst) + v_elements
+            else:
+                bursts = math.ceil(op.weight_bytes / burst)
+            per_channel = math.ceil(bursts / C)
+            return bank_access_stream(layout, per_channel, op.kind == "kv_write"), min(C, bursts), 0
+        raise ValueError(f"{self.name}: {op.kind} ops do not run on PIM; map vector ops to a host component")
+
+    def _layout_for_bytes(self) -> Layout:
+        org = self.spec.org
+        return Layout(org.bursts_per_row, 1, 1, org.banks_per_rank, org.banks_per_group, self.params.pack_rows)
+
+    # ---- timing --------------------------------------------------------------------------------------
+    def submit(self, op, done):
+        stream, active, partials = self._plan(op)
+        tck = self.spec.tCK_ps
+        start = max(self.sim.now, self._free_ps)
+        link = self.params.link
+        transfer = op.kind == "matmul" and self.params.devices > 1
+        bcast_ps = math.ceil((link.latency + op.act_in_bytes / link.bandwidth) * 1e12) if transfer else 0
+        gather_ps = math.ceil((link.latency + op.act_out_bytes / link.bandwidth) * 1e12) if transfer else 0
+        first = math.ceil((start + bcast_ps) / tck)
+        result = simulate_commands(self.spec, stream.cmd, 0, stream.bankgroup, stream.bank, stream.row,
+                                   refresh=self.params.refresh, start_cycle=first, refresh_due=self._refresh_due)
+        self._refresh_due = result.next_refresh_due
+        red = self.params.reduction
+        reduce_ps = math.ceil(math.ceil(partials / red.lanes) / red.clock * 1e12) if partials else 0
+        end = result.done_cycle * tck + reduce_ps + gather_ps
+        counts = np.array([result.command_counts[c] for c in COMMANDS]) * active
+        energy = self._energy_j(counts, result.open_cycles * tck * active)
+        if transfer:
+            energy += (op.act_in_bytes * self.params.devices + op.act_out_bytes) * 8 * link.energy_per_bit
+        self._free_ps = end
+        self._counts += counts
+        self._simulated += len(stream)
+        self._busy_ps += end - start
+        self._link_ps += bcast_ps + gather_ps
+        self._reduce_ps += reduce_ps
+        self._flops += op.flops
+        self._bytes += op.weight_bytes + op.kv_read_bytes
+        self.sim.schedule_at(end, done, op, Execution(start, end, f"{self.name}.bank_mac", energy))
+
+    def _energy_j(self, counts, open_ps) -> float:
+        e = self.spec.energy
+        if not e:
+            return 0.0
+        dynamic_pj = sum(n * e.get(c, 0.0) for c, n in zip(COMMANDS, counts.tolist()))
+        standby_mw = e.get("background_active_mW", 0.0) - e.get("background_precharged_mW", 0.0)
+        return dynamic_pj * 1e-12 + standby_mw * 1e-3 * open_ps * 1e-12
+
+    def static_energy_j(self, elapsed_s):
+        return self.spec.energy.get("background_precharged_mW", 0.0) * 1e-3 * self.n_channels * elapsed_s
+
+    # ---- reporting -----------------------------------------------------------------------------------
+    @property
+    def peak_mac_flops(self) -> float:
+        """2 FLOPs x bf16 lanes x MAC banks x channels per nCCDAB (all-bank MAC issue rate)."""
+        lanes = self.spec.org.burst_bytes // 2
+        return 2 * lanes * self.banks * self.n_channels / (self.spec["nCCDAB"] * self.spec.tCK_ps * 1e-12)
+
+    def resources(self):
+        bandwidth = self.spec.org.burst_bytes * self.banks * self.n_channels / (self.spec["nCCDAB"] * self.spec.tCK_ps * 1e-12)
+        return [Resource(f"{self.name}.bank_mac", "FLOP/s", self.peak_mac_flops, self._flops,
+                         self._flops / self.peak_mac_flops),
+                Resource(f"{self.name}.bank_bandwidth", "B/s", bandwidth, self._bytes, self._bytes / bandwidth)]
+
+    def statistics(self):
+        c = dict(zip(COMMANDS, self._counts.tolist()))
+        macs = c["MAC_ABK"]
+        return {"busy_s": self._busy_ps * 1e-12, "row_hit_rate": 1 - c["ACT_ABK"] / macs if macs else 0.0,
+                "commands": float(self._counts.sum()), "simulated_commands": float(self._simulated),
+                "link_s": self._link_ps * 1e-12, "reduction_s": self._reduce_ps * 1e-12,
+                **{f"cmd_{k}": float(v) for k, v in c.items() if v}}

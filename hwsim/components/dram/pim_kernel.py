@@ -1,0 +1,190 @@
+"""Numba kernel: an in-order PIM command stream on one channel against the compiled constraint table.
+
+A PIM controller (AiM's) issues the host's commands in program order: command i issues at the first
+cycle after command i-1 at which every timing constraint holds. All-bank refresh is inserted when
+due (PREA if rows are open, REF, then the open rows are re-activated), so the refresh schedule runs
+in absolute cycles across streams. Every command is checked against the bank state first; the first
+illegal one stops the stream and is reported by index and reason (see ``ILLEGAL``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .timing_kernel import FOREVER, _grow, earliest, new_history, record
+
+ACT, PRE, PREA, RD, WR, REF, REFpb, ACT_ABK, MAC_ABK, MAC_SBK, WR_GB, RD_MAC, AF, EWMUL = range(14)
+OK, ACT_OPEN, COLUMN_CLOSED, ALL_BANK_CLOSED, ACT_ABK_OPEN, REF_OPEN, PRE_CLOSED, UNSUPPORTED = range(8)
+ILLEGAL = ("ok", "ACT to an open bank", "column command to a closed bank or another row",
+           "all-bank command while a bank is closed or on another row", "ACT_ABK while a bank is open",
+           "REF while a bank is open", "PRE to a closed bank", "command not supported in a PIM stream")
+
+
+@njit(cache=True)
+def _check(c, r, b, row, open_row, per_rank, ranks_per_group):
+    """Reason code why command c to rank r / flat bank b / row is illegal now (OK if legal)."""
+    lo, hi = r * per_rank, (r + 1) * per_rank
+    if c == ACT:
+        return ACT_OPEN if open_row[b] >= 0 else OK
+    if c == PRE:
+        return PRE_CLOSED if open_row[b] < 0 else OK
+    if c == RD or c == WR or c == MAC_SBK:
+        return COLUMN_CLOSED if open_row[b] != row else OK
+    if c == ACT_ABK:
+        for x in range(lo, hi):
+            if open_row[x] >= 0:
+                return ACT_ABK_OPEN
+        return OK
+    if c == MAC_ABK or c == AF or c == EWMUL:
+        for x in range(lo, hi):
+            if open_row[x] != row:
+                return ALL_BANK_CLOSED
+        return OK
+    if c == PREA or c == WR_GB or c == RD_MAC:
+        return OK
+    if c == REF:
+        first = r // ranks_per_group * ranks_per_group * per_rank
+        for x in range(first, first + ranks_per_group * per_rank):
+            if open_row[x] >= 0:
+                return REF_OPEN
+        return OK
+    return UNSUPPORTED
+
+
+@njit(cache=True)
+def run_stream(cmd, rank, bg, bank, row, table, n_cmds, window, n_ranks, n_bg, n_ba, refresh, group_is_channel,
+               nREFI, t0, ref_due0, completion):
+    """Issue ``cmd[i]`` to (rank, bg, bank, row)[i] in order from cycle ``t0``.
+
+    Returns (issue cycle per command, number issued, reason code of the first illegal command,
+    log arrays (cycle, command, rank, bg, bank, row) including inserted refresh commands, command
+    counts, cycles with some row open, cycle all work is complete, next refresh due cycle).
+    Bank commands (ACT, PRE, RD, WR, MAC_SBK) use bg/bank; the others address a whole rank.
+    """
+    n = cmd.shape[0]
+    per_rank = n_bg * n_ba
+    n_banks = n_ranks * per_rank
+    hist = new_history(n_ranks, n_bg, n_ba, n_cmds, window)
+    open_row = np.full(n_banks, -1, dtype=np.int64)
+    n_open = 0
+    open_since = 0
+    open_cycles = 0
+    issue = np.full(n, -1, dtype=np.int64)
+    counts = np.zeros(n_cmds, dtype=np.int64)
+    cap = n + 64
+    log_t = np.empty(cap, dtype=np.int64)
+    log_c = np.empty(cap, dtype=np.int64)
+    log_a = np.empty((cap, 4), dtype=np.int64)
+    n_log = 0
+    n_groups = 1 if group_is_channel else n_ranks
+    ranks_per_group = n_ranks // n_groups
+    ref_due = np.full(n_groups, ref_due0 if refresh else FOREVER, dtype=np.int64)
+    saved = np.empty(n_banks, dtype=np.int64)
+    pending = np.empty((n_banks + 2, 5), dtype=np.int64)     # inserted refresh commands
+    t = t0
+    done = t0
+    code = OK
+    i = 0
+    while i < n:
+        c, r = cmd[i], rank[i]
+        b = (r * n_bg + bg[i]) * n_ba + bank[i]
+        code = _check(c, r, b, row[i], open_row, per_rank, ranks_per_group)
+        if code != OK:
+            break
+        # --- refresh due before this command: PREA, REF, re-open the rows ---------------------------
+        n_pend = 0
+        for g in range(n_groups):
+            if ref_due[g] <= t:
+                lo = g * ranks_per_group
+                saved[:] = open_row
+                any_open = False
+                for x in range(lo * per_rank, (lo + ranks_per_group) * per_rank):
+                    any_open = any_open or open_row[x] >= 0
+                if any_open:
+                    pending[n_pend, 0], pending[n_pend, 1] = PREA, lo
+                    n_pend += 1
+                pending[n_pend, 0], pending[n_pend, 1] = REF, lo
+                n_pend += 1
+                for rr in range(lo, lo + ranks_per_group):
+                    same = saved[rr * per_rank] >= 0
+                    for x in range(rr * per_rank, (rr + 1) * per_rank):
+                        same = same and saved[x] == saved[rr * per_rank]
+                    if same:
+                        pending[n_pend, 0], pending[n_pend, 1], pending[n_pend, 4] = ACT_ABK, rr, saved[rr * per_rank]
+                        n_pend += 1
+                    else:
+                        for x in range(rr * per_rank, (rr + 1) * per_rank):
+                            if saved[x] >= 0:
+                                rest = x - rr * per_rank
+                                pending[n_pend, 0], pending[n_pend, 1] = ACT, rr
+                                pending[n_pend, 2], pending[n_pend, 3] = rest // n_ba, rest % n_ba
+                                pending[n_pend, 4] = saved[x]
+                                n_pend += 1
+                ref_due[g] += nREFI
+                break
+        # --- issue the inserted commands, then command i --------------------------------------------
+        for j in range(n_pend + 1):
+            if j < n_pend:
+                c, r, g_, k_, rw = pending[j, 0], pending[j, 1], pending[j, 2], pending[j, 3], pending[j, 4]
+            else:
+                c, r, g_, k_, rw = cmd[i], rank[i], bg[i], bank[i], row[i]
+            bank_cmd = c == ACT or c == PRE or c == RD or c == WR or c == MAC_SBK
+            if c == PREA or c == REF:
+                r = r // ranks_per_group * ranks_per_group      # the whole refresh group
+            gq = g_ if bank_cmd else 0
+            kq = k_ if bank_cmd else 0
+            e = earliest(c, r, gq, kq, hist, table, n_ranks, n_bg, n_ba)
+            if e > t:
+                t = e
+            if c == PREA or c == REF:
+                record(c, t, r, r + ranks_per_group, -1, -1, hist, n_bg, n_ba)
+            elif bank_cmd:
+                record(c, t, r, r + 1, g_, k_, hist, n_bg, n_ba)
+            else:
+                record(c, t, r, r + 1, -1, -1, hist, n_bg, n_ba)
+            # bank state and open-row time
+            before = n_open
+            if c == ACT:
+                open_row[(r * n_bg + g_) * n_ba + k_] = rw
+                n_open += 1
+            elif c == PRE:
+                open_row[(r * n_bg + g_) * n_ba + k_] = -1
+                n_open -= 1
+            elif c == ACT_ABK:
+                open_row[r * per_rank:(r + 1) * per_rank] = rw
+                n_open += per_rank
+            elif c == REF and j == n_pend:
+                ref_due[r // ranks_per_group] = t + nREFI       # a host REF restarts the interval
+            elif c == PREA:
+                for x in range(r * per_rank, (r + ranks_per_group) * per_rank):
+                    if open_row[x] >= 0:
+                        n_open -= 1
+                open_row[r * per_rank:(r + ranks_per_group) * per_rank] = -1
+            if before == 0 and n_open > 0:
+                open_since = t
+            elif before > 0 and n_open == 0:
+                open_cycles += t - open_since
+            if t + completion[c] > done:
+                done = t + completion[c]
+            counts[c] += 1
+            if n_log == log_t.shape[0]:
+                log_t, log_c = _grow(log_t), _grow(log_c)
+                bigger = np.empty((2 * log_a.shape[0], 4), dtype=np.int64)
+                bigger[: log_a.shape[0]] = log_a
+                log_a = bigger
+            log_t[n_log] = t
+            log_c[n_log] = c
+            log_a[n_log, 0] = r
+            log_a[n_log, 1] = g_ if bank_cmd else -1
+            log_a[n_log, 2] = k_ if bank_cmd else -1
+            log_a[n_log, 3] = rw if (bank_cmd or c == ACT_ABK or c == MAC_ABK or c == AF or c == EWMUL) else -1
+            n_log += 1
+            if j == n_pend:
+                issue[i] = t
+            t += 1
+        i += 1
+    if n_open > 0:
+        open_cycles += done - open_since
+    return (issue, i, code, log_t[:n_log], log_c[:n_log], log_a[:n_log], counts, open_cycles, done,
+            ref_due.min())

@@ -1,0 +1,135 @@
+"""Operators -> per-channel PIM command streams (numpy, no Python loop per command).
+
+GEMV layout (row-major tiling, PIM-GPT / AiM): every bank of a channel holds whole output neurons
+(rows of W^T), all banks run in lockstep under MAC_ABK, and the input vector is broadcast from the
+global buffer (GB). The input is processed in GB-sized chunks: for each chunk the host writes it
+with WR_GB bursts, then every neuron's segment of that chunk is streamed through MAC_ABK (one
+column = ``lanes`` elements per bank) and its partial sum read out with RD_MAC; the host adds the
+partial sums of the chunks. Segments of one chunk lie back to back in the DRAM rows so rows stay
+open (``pack_rows``, PIM-GPT's head concatenation); without packing each segment starts a row.
+
+Attention (decode): K is stored row-major (a key is a neuron of length head_dim, the query sits in
+the GB) and V column-major (an output dimension is a neuron of length keys, the scores sit in
+the GB), so both products are GEMVs in the banks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .standards import COMMANDS
+
+ACT, PRE, PREA, RD, WR = (COMMANDS.index(c) for c in ("ACT", "PRE", "PREA", "RD", "WR"))
+ACT_ABK, MAC_ABK, WR_GB, RD_MAC = (COMMANDS.index(c) for c in ("ACT_ABK", "MAC_ABK", "WR_GB", "RD_MAC"))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What the stream builders need to know about one PIM channel."""
+
+    columns_per_row: int      # MAC columns (bursts) per DRAM row
+    lanes: int                # elements one MAC column holds per bank
+    gb_elements: int          # global-buffer capacity in elements
+    banks: int                # banks with a MAC unit (run in lockstep)
+    banks_per_group: int
+    pack_rows: bool = True
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One channel's command stream: command ids, rows (-1: none) and single-bank targets."""
+
+    cmd: np.ndarray
+    row: np.ndarray
+    bankgroup: np.ndarray
+    bank: np.ndarray
+
+    @staticmethod
+    def join(parts: list["Stream"]) -> "Stream":
+        return Stream(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("cmd", "row", "bankgroup", "bank")))
+
+    def repeat(self, times: int) -> "Stream":
+        return Stream(*(np.tile(getattr(self, f), times) for f in ("cmd", "row", "bankgroup", "bank")))
+
+    def __len__(self):
+        return self.cmd.size
+
+
+def _all_bank(cmd, row) -> Stream:
+    zeros = np.zeros(len(cmd), np.int64)
+    return Stream(np.asarray(cmd, np.int64), np.asarray(row, np.int64), zeros, zeros.copy())
+
+
+def gemv_stream(layout: Layout, k: int, neurons_per_bank: int, first_row: int = 0) -> Stream:
+    """Stream of one GEMV: each bank computes ``neurons_per_bank`` dot products of length k."""
+    if k <= 0 or neurons_per_bank <= 0:
+        return _all_bank([], [])
+    cpr, lanes = layout.columns_per_row, layout.lanes
+    chunks = np.diff(np.append(np.arange(0, k, layout.gb_elements), k))
+    parts, column = [], first_row * cpr
+    for chunk in chunks:
+        seg = math.ceil(chunk / lanes)                     # MAC columns per neuron segment
+        stride = seg if layout.pack_rows else math.ceil(seg / cpr) * cpr
+        starts = column + np.arange(neurons_per_bank) * stride
+        pos = (starts[:, None] + np.arange(seg)).ravel()
+        row = pos // cpr
+        new_row = np.ones(pos.size, bool)
+        new_row[1:] = row[1:] != row[:-1]
+        if parts and parts[-1].row.size:                   # the previous chunk's row may still be open
+            new_row[0] = row[0] != parts[-1].row[parts[-1].cmd == MAC_ABK][-1]
+        last = np.zeros(pos.size, bool)
+        last[seg - 1::seg] = True
+        slots = np.array([PREA, ACT_ABK, MAC_ABK, RD_MAC])
+        mask = np.stack([new_row, new_row, np.ones(pos.size, bool), last], axis=1)
+        if not parts:
+            mask[0, 0] = False                             # banks start precharged
+        cmd = np.broadcast_to(slots, mask.shape)[mask]
+        rows = np.stack([np.full(pos.size, -1), row, row, np.full(pos.size, -1)], axis=1)[mask]
+        gb = _all_bank(np.full(math.ceil(chunk / lanes), WR_GB), np.full(math.ceil(chunk / lanes), -1))
+        parts += [gb, _all_bank(cmd, rows)]
+        column = starts[-1] + stride
+    parts.append(_all_bank([PREA], [-1]))
+    return Stream.join(parts)
+
+
+def bank_access_stream(layout: Layout, bursts: int, write: bool, first_row: int = 0) -> Stream:
+    """Single-bank reads or writes of ``bursts`` bursts spread over the banks round-robin, each
+    bank streaming its share row by row (ACT, RD/WR..., PRE): embedding gathers, KV-cache appends."""
+    if bursts <= 0:
+        return _all_bank([], [])
+    cpr, banks = layout.columns_per_row, layout.banks
+    per_bank = np.full(banks, bursts // banks) + (np.arange(banks) < bursts % banks)
+    cmds, rows, bgs, bks = [], [], [], []
+    for b in np.flatnonzero(per_bank):
+        n = int(per_bank[b])
+        row = first_row + np.arange(n) // cpr
+        new_row = np.ones(n, bool)
+        new_row[1:] = row[1:] != row[:-1]
+        mask = np.stack([new_row, new_row, np.ones(n, bool)], axis=1)
+        mask[0, 0] = False
+        cmd = np.broadcast_to(np.array([PRE, ACT, WR if write else RD]), mask.shape)[mask]
+        cmds += [cmd, [PRE]]
+        rows += [np.stack([row, row, row], axis=1)[mask], [row[-1]]]
+        bgs.append(np.full(cmd.size + 1, b // layout.banks_per_group))
+        bks.append(np.full(cmd.size + 1, b % layout.banks_per_group))
+    # interleave the banks command by command so that their row cycles overlap
+    streams = [Stream(np.append(c, p).astype(np.int64), np.append(r, q).astype(np.int64), g.astype(np.int64),
+                      k.astype(np.int64))
+               for c, p, r, q, g, k in zip(cmds[0::2], cmds[1::2], rows[0::2], rows[1::2], bgs, bks)]
+    key = np.concatenate([np.arange(len(s)) * len(streams) + i for i, s in enumerate(streams)])
+    joined = Stream.join(streams)
+    order = np.argsort(key, kind="stable")
+    return Stream(joined.cmd[order], joined.row[order], joined.bankgroup[order], joined.bank[order])
+
+
+def split_work(units: int, per_unit: int, channels: int) -> tuple[int, int, int]:
+    """Spread ``units`` independent problems (heads, experts) of ``per_unit`` splittable items over
+    channels: whole units per channel when there are enough, else each unit's items split over
+    ``channels // units`` channels. Returns (units per channel, items per channel, channels per unit)."""
+    if units >= channels:
+        return math.ceil(units / channels), per_unit, 1
+    share = channels // units
+    return 1, math.ceil(per_unit / share), share

@@ -1,0 +1,86 @@
+"""Front end of the in-order PIM command-stream kernel: names in, issue cycles and a checked log out.
+
+    res = simulate_commands(load_preset("GDDR6_AiM"), ["ACT_ABK", "MAC_ABK", "PREA"], row=[5, 5, -1])
+    res.issue_cycle, res.done_cycle, res.log, res.command_counts
+
+Cycles are DRAM clock cycles (tCK) from cycle 0 of the channel's life; ``start_cycle`` and
+``refresh_due`` carry a channel's position and refresh phase from one stream to the next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from . import pim_kernel as pk
+from .controller import CommandLog, constraint_table
+from .spec import DramSpec
+from .standards import COMMANDS, COMPLETION
+
+assert COMMANDS == ("ACT", "PRE", "PREA", "RD", "WR", "REF", "REFpb", "ACT_ABK", "MAC_ABK", "MAC_SBK",
+                    "WR_GB", "RD_MAC", "AF", "EWMUL")
+
+
+class IllegalCommand(ValueError):
+    """A command that the bank state forbids (e.g. MAC_ABK with a bank precharged)."""
+
+    def __init__(self, index: int, command: str, reason: str):
+        super().__init__(f"command #{index} {command}: {reason}")
+        self.index, self.command, self.reason = index, command, reason
+
+
+@dataclass(frozen=True)
+class PimStreamResult:
+    issue_cycle: np.ndarray          # per stream command
+    done_cycle: int                  # every command's effect complete (data out, banks precharged)
+    log: CommandLog                  # stream commands plus inserted refresh commands
+    command_counts: dict[str, int]
+    open_cycles: int                 # cycles with at least one row open (active standby)
+    next_refresh_due: int
+
+
+@lru_cache(maxsize=64)
+def completion_cycles(spec: DramSpec) -> np.ndarray:
+    """Cycles from issue to completion per command id (``standards.COMPLETION``; others 1)."""
+    return np.array([spec.latency(COMPLETION[c]) if c in COMPLETION else 1 for c in COMMANDS], dtype=np.int64)
+
+
+def command_ids(names) -> np.ndarray:
+    ids = {c: i for i, c in enumerate(COMMANDS)}
+    try:
+        return np.array([ids[n] for n in names], dtype=np.int64)
+    except KeyError as exc:
+        raise ValueError(f"unknown command {exc.args[0]!r}; known: {', '.join(COMMANDS)}") from None
+
+
+def simulate_commands(spec: DramSpec, commands, rank=None, bankgroup=None, bank=None, row=None, *,
+                      refresh: bool = True, start_cycle: int = 0, refresh_due: int | None = None,
+                      raise_illegal: bool = True) -> PimStreamResult:
+    """Issue a command stream (names or ids) in order on one channel; fields default to 0.
+    An illegal command raises IllegalCommand (or, with raise_illegal=False, ends the stream:
+    its issue cycle and all later ones stay -1)."""
+    cmd = np.asarray(commands) if np.asarray(commands).dtype.kind in "iu" else command_ids(commands)
+    cmd = np.ascontiguousarray(cmd, dtype=np.int64)
+    n = cmd.size
+    fields = [np.zeros(n, np.int64) if a is None else np.ascontiguousarray(np.broadcast_to(a, n), dtype=np.int64)
+              for a in (rank, bankgroup, bank, row)]
+    org = spec.org
+    for name, a, size in (("rank", fields[0], org.ranks), ("bankgroup", fields[1], org.bankgroups),
+                          ("bank", fields[2], org.banks_per_group)):
+        if n and (a.min() < 0 or a.max() >= size):
+            raise ValueError(f"{spec.name}: {name} index out of range 0..{size - 1}")
+    if "nRCDRDMAC" not in spec.timings and np.any(cmd >= COMMANDS.index("ACT_ABK")):
+        raise ValueError(f"{spec.name}: {spec.standard.name} has no PIM commands")
+    table, window = constraint_table(spec)
+    due = spec["nREFI"] if refresh_due is None else refresh_due
+    issue, issued, code, log_t, log_c, log_a, counts, open_cycles, done, next_due = pk.run_stream(
+        cmd, *fields, table, len(COMMANDS), window, org.ranks, org.bankgroups, org.banks_per_group,
+        refresh, spec.standard.refresh_level == "channel", spec["nREFI"], start_cycle, due,
+        completion_cycles(spec))
+    if code != pk.OK and raise_illegal:
+        raise IllegalCommand(issued, COMMANDS[cmd[issued]], pk.ILLEGAL[code])
+    log = CommandLog(log_t, log_c, *(np.ascontiguousarray(log_a[:, i]) for i in range(4)))
+    return PimStreamResult(issue, int(done), log, dict(zip(COMMANDS, counts.tolist())), int(open_cycles),
+                           int(next_due))

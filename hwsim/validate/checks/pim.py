@@ -1,0 +1,69 @@
+"""pim_gpt and cent_aim: PIM-GPT against the T4 roofline machine, CENT's Llama2-13B artifact row.
+
+Assumptions (the sources do not state them): PIM-GPT decodes with CONTEXT tokens cached, in bf16
+on PIM and fp16 on the T4; CENT's row averages its decode phase (prompt 512, sequence 4096), sampled
+here at CENT_CONTEXTS (tokens/s = samples / summed latency, energy = mean per token).
+"""
+from __future__ import annotations
+
+import copy
+
+from hwsim.validate.runner import Row, check
+
+CONTEXT = 512
+CENT_CONTEXTS = (512, 1024, 1536, 2048, 2560, 3072, 3584, 4095)
+SPEEDUP = (41.0, 137.0)
+ROW_HIT = (0.98, 0.01)              # published "about 98%", absolute tolerance
+NON_GEMV = (0.0116, 0.005, 0.02)    # GPT3-XL non-VMM share 1.16%; "about 1%": accept 0.5-2%
+SLOW_ASIC = 1.20                    # 1 GHz -> 100 MHz costs at most ~20%
+
+
+def _run(machine, model, fmt="bf16", context=CONTEXT):
+    from hwsim.simulate import simulate
+    from hwsim.workload.precision import Precision
+    return simulate(machine, model, phase="decode", batch=1, context=context, precision=Precision(fmt, fmt, fmt))
+
+
+def _slow_asic(clock="100MHz"):
+    from hwsim.machine import load_machine, machine_from_dict
+    data = copy.deepcopy(load_machine("pim_gpt").spec.model_dump(mode="json"))
+    data["components"]["asic"]["clock"] = clock
+    data["components"]["pim"]["reduction"]["clock"] = clock
+    return machine_from_dict(data)
+
+
+@check("pim_gpt")
+def pim_gpt(group: dict) -> list[Row]:
+    rows, low, high = [], *SPEEDUP
+    for model in group["models"]:
+        pim = _run("pim_gpt", model)
+        gpu = _run("nvidia_t4", model, "fp16")
+        speedup = gpu.latency_s / pim.latency_s
+        rows.append(Row(f"pim-gpt {model} speedup vs T4 (analytic)", (low + high) / 2, speedup, "x",
+                        low <= speedup <= high, "41-137x"))
+    xl = _run("pim_gpt", "gpt3-xl")
+    hit = xl.components["pim"]["row_hit_rate"]
+    rows.append(Row("pim-gpt gpt3-xl row-buffer hit rate", ROW_HIT[0], hit, "fraction",
+                    abs(hit - ROW_HIT[0]) <= ROW_HIT[1], "abs 0.01"))
+    share = sum(o.end_ps - o.start_ps for o in xl.ops if o.op_class == "vector") * 1e-12 / xl.latency_s
+    rows.append(Row("pim-gpt gpt3-xl non-GEMV share of latency", NON_GEMV[0], share, "fraction",
+                    NON_GEMV[1] <= share <= NON_GEMV[2], "0.5-2%"))
+    slowdown = _run(_slow_asic(), "gpt3-xl").latency_s / xl.latency_s
+    rows.append(Row("pim-gpt gpt3-xl ASIC 100 MHz slowdown", SLOW_ASIC, slowdown, "x", slowdown <= SLOW_ASIC,
+                    "<= 1.2x"))
+    return rows
+
+
+@check("cent_aim")
+def cent_aim(group: dict) -> list[Row]:
+    rel, rows = group["tolerance"]["rel"], []
+    for case in group["cases"]:
+        runs = [_run("cent_aim", case["model"], context=c) for c in CENT_CONTEXTS]
+        tokens_per_s = len(runs) / sum(r.latency_s for r in runs)
+        mj = sum(r.energy_j for r in runs) / len(runs) * 1e3
+        label = f"cent {case['model']} {case['devices']} dev TP{case['tp']}"
+        for name, published, simulated, unit in (("tok/s", case["tokens_per_s"], tokens_per_s, "tok/s"),
+                                                 ("mJ/token", case["mJ_per_token"], mj, "mJ")):
+            rows.append(Row(f"{label} {name}", published, simulated, unit,
+                            abs(simulated / published - 1) <= rel, f"rel {rel:.0%}"))
+    return rows

@@ -1,0 +1,65 @@
+"""The pim_dram component: an op's time is its busiest channel's simulated stream, energy is the
+preset's per-command energies times the commands, tensor parallelism adds the link transfers."""
+
+import math
+
+import pytest
+
+from hwsim.components.base import build_component
+from hwsim.components.dram.pim_mapping import gemv_stream
+from hwsim.components.dram.pim_stream import simulate_commands
+from hwsim.components.dram.standards import COMMANDS
+from hwsim.config.loader import SourceMap
+from hwsim.engine import Simulator
+from hwsim.workload.ops import Op
+
+PIM = {"type": "pim_dram", "source": "test", "preset": "GDDR6_AiM", "channels": 8, "refresh": False,
+       "reduction": {"clock": "1GHz", "lanes": 128}}
+
+
+def run(op, **overrides):
+    sim = Simulator()
+    pim = build_component("pim", {**PIM, **overrides}, SourceMap("<test>"), ("pim",), sim)
+    out = []
+    pim.submit(op, lambda o, e: out.append(e))
+    sim.run()
+    return pim, out[0]
+
+
+def gemv(n, k, dtype="bf16", act_in=0.0, act_out=0.0):
+    return Op(0, "fc", "matmul", 0, 2.0 * n * k, dtype, weight_bytes=2.0 * n * k, act_in_bytes=act_in,
+              act_out_bytes=act_out, m=1, n=n, k=k)
+
+
+def test_gemv_time_and_energy_are_the_busiest_channel_stream():
+    pim, run_ = run(gemv(n=1024, k=768))
+    stream = gemv_stream(pim._layout("bf16"), 768, 1024 // 8 // 16)
+    res = simulate_commands(pim.spec, stream.cmd, 0, stream.bankgroup, stream.bank, stream.row, refresh=False)
+    assert run_.end_ps == res.done_cycle * pim.spec.tCK_ps        # one chunk: no partial sums to add
+    e = pim.spec.energy
+    dynamic = sum(res.command_counts[c] * e.get(c, 0) for c in COMMANDS) * 8 * 1e-12
+    standby = (e["background_active_mW"] - e["background_precharged_mW"]) * 1e-3 * res.open_cycles * 500e-12 * 8
+    assert run_.energy_j == pytest.approx(dynamic + standby)
+    assert pim.statistics()["row_hit_rate"] == pytest.approx(1 - res.command_counts["ACT_ABK"] / res.command_counts["MAC_ABK"])
+
+
+def test_partial_sums_of_long_inputs_go_to_the_host_adders():
+    pim, run_ = run(gemv(n=1024, k=3072))
+    partials = 1024 * (3 - 1)                                     # 3 global-buffer chunks per output
+    assert pim.statistics()["reduction_s"] == pytest.approx(math.ceil(partials / 128) * 1e-9)
+
+
+def test_tensor_parallel_link_transfers():
+    link = {"latency": "500ns", "bandwidth": "10GB/s"}
+    one, r1 = run(gemv(n=4096, k=1024, act_in=2048, act_out=8192), devices=2, link=link)
+    assert one.statistics()["link_s"] == pytest.approx(2 * 500e-9 + (2048 + 8192) / 10e9, rel=1e-6)
+
+
+def test_rejects_formats_the_mac_units_do_not_run():
+    with pytest.raises(ValueError, match="bf16"):
+        run(gemv(64, 64, dtype="fp32"), formats=["bf16"])
+
+
+def test_vector_ops_are_not_pim_ops():
+    with pytest.raises(ValueError, match="host component"):
+        run(Op(0, "softmax", "softmax", 0, 100.0, "bf16"))
