@@ -1,5 +1,6 @@
 """LUT machines: T-MAC 2-bit vs 4-bit GEMV latency on M2-Ultra (the published kernels give
-0.53-0.59), and the TeLLMe KV260 decode / TTFT figures. Prints figures; asserts nothing.
+0.53-0.59), LUT Tensor Core GPUs vs their Table 1 (BitNet b1.58 3B), and the TeLLMe KV260
+decode / TTFT figures. Prints figures; asserts nothing.
 
     python benchmarks/lut.py
 """
@@ -30,12 +31,33 @@ def gemv_latency_s(machine_name: str, n: int, k: int, bits: int) -> float:
     return (finished[0].end_ps - finished[0].start_ps) * 1e-12
 
 
+# LUT Tensor Core Table 1, BitNet b1.58 3B: machine, precision, (BS1 SEQ2048 ms, BS1024 SEQ1 ms)
+LUT_TC_TABLE_1 = [("nvidia_a100_80gb", ("int8", "int8"), (67.06, 21.70)),
+                  ("lut_tensor_core_a100", ("int2", "int8"), (38.02, 7.47)),
+                  ("lut_tensor_core_h100_4x", ("int2", "fp8"), (28.70, 9.90)),
+                  ("lut_tensor_core_h100", ("int2", "fp8"), (23.48, 5.97))]
+
+
+def lut_tensor_core_side_by_side() -> None:
+    from hwsim.simulate import simulate
+    from hwsim.workload.precision import Precision
+    print("LUT Tensor Core, BitNet 3B      hwsim ms: BS1 SEQ2048  BS1024 SEQ1 | published: BS1 SEQ2048  BS1024 SEQ1")
+    for machine, (weights, acts), (pub_prefill, pub_decode) in LUT_TC_TABLE_1:
+        precision = Precision(weights, acts, "fp16")
+        prefill = simulate(machine, "bitnet-b1.58-3b", phase="prefill", batch=1, context=2048,
+                           precision=precision).latency_s * 1e3
+        decode = simulate(machine, "bitnet-b1.58-3b", phase="decode", batch=1024, context=1,
+                          precision=precision).latency_s * 1e3
+        print(f"  {machine:<28} {prefill:19.2f} {decode:12.2f} | {pub_prefill:21.2f} {pub_decode:12.2f}")
+
+
 def main() -> None:
     print("T-MAC M2-Ultra 16T GEMV      hwsim 4b   2b (us)  ratio | published 4b  2b (us)  ratio")
     for (n, k), pub4, pub2 in TMAC_KERNELS:
         t4, t2 = (gemv_latency_s("tmac_m2ultra", n, k, b) * 1e6 for b in (4, 2))
         print(f"  {n:>5} x {k:<5}             {t4:7.2f} {t2:6.2f}  {t2 / t4:5.3f} |"
               f"        {pub4 * 1e3:5.0f} {pub2 * 1e3:5.0f}    {pub2 / pub4:5.3f}")
+    lut_tensor_core_side_by_side()
     from hwsim.validate.runner import run_validation
     run_validation(only=["tellme"])
 

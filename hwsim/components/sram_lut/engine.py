@@ -1,9 +1,13 @@
 """`lut_engine`: matmuls with low-bit weights on an array of LUT units fed from DRAM.
 
-Each matmul op (count x (m x k) @ (k x n)) is split over `units` LUT units by output columns;
-a unit takes `LutUnit.cycles(m, ceil(n/units), k, planes)` cycles (timing.py). Its weights
+Each matmul op (count x (m x k) @ (k x n)) is tiled over the `units` LUT units as a grid of
+um x un units (um * un = units, rows x output columns), the grid with the fewest cycles; a unit
+takes `LutUnit.cycles(ceil(m/um), ceil(n/un), k, planes)` cycles (timing.py). Its weights
 stream from DRAM once per op (on-chip buffers serve every row of the op), in the unit's own
-layout: `index_bits` per group of g weights per bit plane, over the K padded to whole steps.
+layout: `index_bits` per group of g weights per bit plane, over the K padded to whole steps;
+or, with `weight_buffer`, in the buffer's DRAM word layout (whole regions of cols x steps, words
+of `word_bits` carrying `cols_per_word` columns of one step, one word loaded per cycle).
+DRAM sustains `memory_efficiency` of its peak `memory_bandwidth`.
 Weight loading and lookups either overlap (double-buffered weight buffers) or run back to back.
 
 The op's weight format is read from its bytes: weight_bytes * 8 / (n k count) is the trace's
@@ -16,7 +20,8 @@ from __future__ import annotations
 import math
 from typing import Optional
 
-from pydantic import PositiveInt
+import numpy as np
+from pydantic import Field, PositiveInt
 
 from hwsim.components.base import Component, Execution, Resource, register
 from hwsim.components.sram_lut.timing import LutUnit
@@ -37,10 +42,24 @@ class UnitShape(Strict):
     fixed: int = 0
     overlap: bool = False
     entry_bits: PositiveInt = 8
+    weight_banks: int = 0
+    weight_ports: PositiveInt = 1
+    table_ports: int = 0
+    table_capacity_bits: int = 0
+
+
+class WeightBuffer(Strict):
+    """On-chip weight buffer filled from DRAM in regions of `cols` outputs x `steps` lookup steps."""
+
+    cols: PositiveInt
+    steps: PositiveInt
+    word_bits: PositiveInt          # DRAM word loaded per cycle
+    cols_per_word: PositiveInt      # output columns (each `tables` indices of one step) per word
 
 
 class Host(Strict):
-    """Processor that runs the ops named in `ops` (roofline: compute peak vs memory bandwidth)."""
+    """Processor that runs the ops named in `ops`: roofline of its compute peak and its memory
+    bandwidth at the engine's `memory_efficiency` (host and engine share the DRAM)."""
 
     ops: list[str]
     peak: ComputeRate           # ops/s
@@ -57,7 +76,9 @@ class LutEngineParams(Strict):
     max_weight_bits: PositiveInt = 4          # wider integer weights are rejected
     ternary_planes: PositiveInt = 2           # lookups per group for ternary weights
     ternary_index_bits: Optional[PositiveInt] = None   # stored bits per group (default g * planes)
-    memory_bandwidth: Bandwidth               # DRAM -> engine, bytes/s
+    memory_bandwidth: Bandwidth               # DRAM -> engine peak, bytes/s
+    memory_efficiency: float = Field(1.0, gt=0, le=1)   # sustained fraction of the peak
+    weight_buffer: Optional[WeightBuffer] = None
     overlap_weight_load: bool = False
     host: Optional[Host] = None
     power: Optional[Power] = None             # board power; energy = power x busy time
@@ -91,21 +112,41 @@ class LutEngine(Component):
                              f"1..{self.params.max_weight_bits}-bit integer or ternary weights")
         return round(bits), self.unit.g
 
-    def lut_time(self, op) -> tuple[float, float, int]:
-        """(compute s, DRAM bytes, cycles) of a matmul on the LUT units."""
-        planes, group_bits = self.planes(op)
-        cols = -(-op.n // self.params.units)
-        cycles = op.count * int(self.unit.cycles(op.m, cols, op.k, planes))
+    def grid_cycles(self, m: int, n: int, k: int, planes: int) -> int:
+        """Cycles of one (m x k) @ (k x n) on the best um x un grid of units (all tried at once)."""
+        units = self.params.units
+        row_split = np.array([d for d in range(1, units + 1) if units % d == 0])
+        per_unit = self.unit.cycles(-(-m // row_split), -(-n // (units // row_split)), k, planes)
+        return int(per_unit.min())
+
+    def weight_load(self, op, planes: int, group_bits: int) -> tuple[float, int]:
+        """(DRAM weight bytes, load cycles) of the op's weights in the engine's layout."""
         steps = int(self.unit.steps(op.k))
-        weight_bytes = op.count * op.n * steps * self.unit.tables * group_bits * planes / 8
-        act_bytes = op.act_in_bytes + op.act_out_bytes
-        return cycles / self.params.clock, weight_bytes + act_bytes, cycles
+        buffer = self.params.weight_buffer
+        if buffer is None:
+            return op.count * op.n * steps * self.unit.live_tables * group_bits * planes / 8, 0
+        regions = -(-op.n // buffer.cols) * -(-steps // buffer.steps)
+        words = op.count * planes * regions * buffer.steps * -(-buffer.cols // buffer.cols_per_word)
+        return words * buffer.word_bits / 8, words
+
+    def lut_time(self, op) -> tuple[float, float, float, int]:
+        """(compute s, load s, DRAM bytes, cycles) of a matmul on the LUT units."""
+        planes, group_bits = self.planes(op)
+        cycles = op.count * self.grid_cycles(op.m, op.n, op.k, planes)
+        weight_bytes, load_cycles = self.weight_load(op, planes, group_bits)
+        nbytes = weight_bytes + op.act_in_bytes + op.act_out_bytes
+        load_s = max(load_cycles / self.params.clock, nbytes / self.sustained_bandwidth)
+        return cycles / self.params.clock, load_s, nbytes, cycles
+
+    @property
+    def sustained_bandwidth(self) -> float:
+        return self.params.memory_bandwidth * self.params.memory_efficiency
 
     def host_time(self, op) -> tuple[float, float]:
         host = self.params.host
         weight_bytes = op.n * op.k * op.count * host.weight_bits / 8
         nbytes = weight_bytes + op.act_in_bytes + op.act_out_bytes
-        return max(op.flops / host.peak, nbytes / host.bandwidth), nbytes
+        return max(op.flops / host.peak, nbytes / (host.bandwidth * self.params.memory_efficiency)), nbytes
 
     def submit(self, op, done):
         if op.kind != "matmul":
@@ -115,8 +156,7 @@ class LutEngine(Component):
             duration_s, nbytes = self.host_time(op)
             bound = f"{self.name}.host"
         else:
-            compute_s, nbytes, cycles = self.lut_time(op)
-            load_s = nbytes / self.params.memory_bandwidth
+            compute_s, load_s, nbytes, cycles = self.lut_time(op)
             duration_s = max(compute_s, load_s) if self.params.overlap_weight_load else compute_s + load_s
             bound = f"{self.name}.lookup" if compute_s >= load_s else f"{self.name}.memory"
             self._cycles += cycles

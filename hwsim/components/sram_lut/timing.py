@@ -9,10 +9,16 @@ The unit (LUT Tensor Core / T-MAC / TeLLMe shape, one lookup datapath):
     `bits` cycles (bit-serial, shift-accumulate) so time is linear in the weight width;
   - drain: `drain` cycles per column block to finish and write the accumulators;
   - `fixed` cycles per row block (start / pipeline fill).
+Storage limits:
+  - ports: each lookup cycle every lane reads one weight word (cyclic over `weight_banks` banks
+    with `weight_ports` read ports each) and every table once (`table_ports` read ports per
+    table); too few ports stretch one lookup issue to II = ceil(lanes / ports) cycles;
+  - capacity: `table_capacity_bits` holds the live tables (two sets with `overlap`); fewer tables
+    fit than `tables` means fewer groups per step (more steps).
 Row blocks (ceil(m/rows)) run one after another, reusing the weights held in the unit.
-Without overlap, a row block takes S*P + C*(bits*S + drain) + fixed cycles, C = ceil(n/lanes).
-With `overlap` (double-buffered tables, TeLLMe's dataflow) the next step's precompute hides
-under the current step's lookups: P + (S-1)*max(P, C*bits) + C*bits + C*drain + fixed.
+Without overlap, a row block takes S*P + S*L + C*drain + fixed cycles, C = ceil(n/lanes) column
+blocks and L = C*bits*II lookup cycles per step. With `overlap` (double-buffered tables) the next
+step's precompute hides under the current step's lookups: P + (S-1)*max(P, L) + L + C*drain + fixed.
 All counts are closed forms over numpy arrays (vectorised over many tiles at once).
 """
 from __future__ import annotations
@@ -40,14 +46,41 @@ class LutUnit:
     overlap: bool = False       # double-buffered tables: precompute hides under lookups
     entry_bits: int = 8         # bits per stored table entry
     half: bool = True           # store 2^(g-1) entries (odd-symmetric table) instead of 2^g
+    weight_banks: int = 0       # banks of the weight-index buffer (0: enough for every lane)
+    weight_ports: int = 1       # read ports per weight bank
+    table_ports: int = 0        # read ports per table (0: one per lane)
+    table_capacity_bits: int = 0  # table storage of the unit (0: unlimited)
+
+    def __post_init__(self):
+        if self.live_tables < 1:
+            raise ValueError(f"table storage of {self.table_capacity_bits} bits holds no table of "
+                             f"{self.rows} x {self.entries_per_table} x {self.entry_bits} bits")
+
+    @property
+    def live_tables(self) -> int:
+        """Tables per step: `tables`, or as many as the table storage holds (two sets with overlap)."""
+        if not self.table_capacity_bits:
+            return self.tables
+        one = self.rows * self.entries_per_table * self.entry_bits * (2 if self.overlap else 1)
+        return min(self.tables, self.table_capacity_bits // one)
+
+    @property
+    def issue_cycles(self) -> int:
+        """II: cycles per lookup issue, set by the weight-bank and table read ports."""
+        ii = 1
+        if self.weight_banks:
+            ii = max(ii, -(-self.lanes // (self.weight_banks * self.weight_ports)))
+        if self.table_ports:
+            ii = max(ii, -(-self.lanes // self.table_ports))
+        return ii
 
     def steps(self, k):
         """Lookup steps S over K."""
-        return ceil_div(ceil_div(k, self.g), self.tables)
+        return ceil_div(ceil_div(k, self.g), self.live_tables)
 
     @property
     def precompute_cycles_per_step(self) -> int:
-        return int(ceil_div(self.g * self.tables, self.acts_per_cycle))
+        return int(ceil_div(self.g * self.live_tables, self.acts_per_cycle))
 
     def precompute_cycles(self, m, k):
         """Cycles spent building tables for a whole tile (exposed or not)."""
@@ -55,13 +88,14 @@ class LutUnit:
 
     def lookup_cycles(self, m, n, k, bits):
         """Cycles spent in lookups (bit-serial: linear in `bits`)."""
-        return ceil_div(m, self.rows) * ceil_div(n, self.lanes) * np.asarray(bits) * self.steps(k)
+        return ceil_div(m, self.rows) * ceil_div(n, self.lanes) * np.asarray(bits) * self.steps(k) \
+            * self.issue_cycles
 
     def cycles(self, m, n, k, bits):
         """Cycles from start to done for an (m, n, k) tile of `bits`-bit weights."""
         s, p = self.steps(k), self.precompute_cycles_per_step
         cols = ceil_div(n, self.lanes)
-        look = cols * np.asarray(bits, dtype=np.int64)
+        look = cols * np.asarray(bits, dtype=np.int64) * self.issue_cycles
         if self.overlap:
             per_row_block = p + (s - 1) * np.maximum(p, look) + look
         else:
@@ -78,4 +112,4 @@ class LutUnit:
 
     def macs_per_cycle(self, bits: int = 1) -> float:
         """Peak multiply-accumulates per cycle for `bits`-bit weights (lookups only)."""
-        return self.rows * self.lanes * self.tables * self.g / bits
+        return self.rows * self.lanes * self.live_tables * self.g / bits / self.issue_cycles

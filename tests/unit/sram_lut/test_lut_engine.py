@@ -58,6 +58,34 @@ def test_tellme_ternary_patterns_one_lookup_per_three_weights():
     assert execution.end_ps == pytest.approx((cycles / 250e6 + weight_bytes / 19.2e9) * 1e12, abs=1)
 
 
+TLMM = {"clock": "250MHz", "units": 1, "ternary_planes": 1, "ternary_index_bits": 5,
+        "memory_bandwidth": "19.2GB/s", "memory_efficiency": 0.75,
+        "unit": {"g": 3, "lanes": 16, "tables": 28, "acts_per_cycle": 1, "drain": 1,
+                 "weight_banks": 8, "weight_ports": 1},
+        "weight_buffer": {"cols": 1536, "steps": 19, "word_bits": 768, "cols_per_word": 5}}
+
+
+@pytest.mark.parametrize("n, k, regions", [(1536, 1536, 1), (4096, 1536, 3), (1536, 4096, 3)])
+def test_tellme_weight_buffer_layout_and_bank_ports(n, k, regions):
+    """load_weight.hpp: 19 x 308 words of 96 B per region; DDR at 75% of 19.2 GB/s; II 2 lookups."""
+    op = Op(0, "linear", "matmul", 0, 2.0 * n * k, "int8", weight_bytes=n * k * 1.6 / 8, m=1, n=n, k=k)
+    execution, lut = run(op, **TLMM)
+    steps, cols = -(-(-(-k // 3)) // 28), n // 16
+    cycles = steps * 84 + steps * 2 * cols + cols
+    words = regions * 19 * 308
+    assert lut.statistics()["lookup_cycles"] == cycles
+    assert lut.statistics()["dram_bytes"] == words * 96
+    assert execution.end_ps == pytest.approx((cycles / 250e6 + words * 96 / 14.4e9) * 1e12, abs=1)
+
+
+def test_weight_words_bound_the_load_when_dram_is_faster():
+    op = Op(0, "linear", "matmul", 0, 2.0 * 1536 * 1536, "int8", weight_bytes=1536 * 1536 * 1.6 / 8,
+            m=1, n=1536, k=1536)
+    execution, _ = run(op, **{**TLMM, "memory_bandwidth": "1TB/s"})
+    cycles = 19 * 84 + 19 * 2 * 96 + 96
+    assert execution.end_ps == pytest.approx((cycles + 19 * 308) * 4000, abs=1)
+
+
 def test_host_ops_run_as_a_roofline_in_the_host_format():
     # 8 x 16 fp16 weights = 256 B + 32 B activations at 1 GB/s; 256 FLOP at 1 GFLOP/s
     assert run(gemv(1.6, name="lm_head"))[0].end_ps == 288_000
@@ -92,3 +120,11 @@ def test_tellme_machine_runs_bitnet_within_its_roofline():
                       precision=Precision("ternary", "int8", "fp16"))
     assert report.latency_s >= report.floor_s
     assert {r.component for r in report.ops if r.name == "lm_head"} == {"tlmm"}
+
+
+def test_units_tile_rows_and_columns_on_the_best_grid():
+    # 4 units, lanes 4: a 4 x 4 (m x n) GEMM over k=16 (4 steps of 1 precompute cycle).
+    # 1 x 4 grid: 4 rows x (4 + 4 + 1) = 36 cycles; 2 x 2: 2 x 9 = 18; 4 x 1: 1 x (4 + 4 + 1) = 9.
+    op = Op(0, "gemm", "matmul", 0, 2.0 * 4 * 4 * 16, "int8", weight_bytes=4 * 16 / 8, m=4, n=4, k=16)
+    _, lut = run(op, units=4, memory_bandwidth="1TB/s")
+    assert lut.statistics()["lookup_cycles"] == 9

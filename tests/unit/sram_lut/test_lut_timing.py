@@ -8,11 +8,12 @@ from hwsim.components.sram_lut.timing import LutUnit
 
 def per_cycle_reference(unit: LutUnit, a, q, bits, signed):
     """Tick the unit one cycle at a time: a table builder and a lookup datapath sharing
-    1 (or, with overlap, 2) table buffers. Returns (cycles, outputs) computed with real lookups."""
+    1 (or, with overlap, 2) table buffers; a lookup issue holds the datapath for II cycles.
+    Returns (cycles, outputs) computed with real lookups."""
     m, k = a.shape
     n = q.shape[0]
-    g, steps = unit.g, int(unit.steps(k))
-    kp = steps * unit.tables * g                              # K padded with zero activations
+    g, steps, tables_per_step = unit.g, int(unit.steps(k)), unit.live_tables
+    kp = steps * tables_per_step * g                              # K padded with zero activations
     a = np.pad(a.astype(np.int64), ((0, 0), (0, kp - k)))
     idx = lut.group_indices(lut.bit_planes(np.pad(q, ((0, 0), (0, kp - k))), bits), g)  # (bits, n, groups)
     coef = lut.plane_coefficients(bits, signed)
@@ -23,7 +24,7 @@ def per_cycle_reference(unit: LutUnit, a, q, bits, signed):
         rows = range(r0, min(r0 + unit.rows, m))
         cycle += unit.fixed
         tables = {}                                            # step -> half tables of that step's groups
-        built_acts, build_step, look_step, look_pos = 0, 0, 0, 0
+        built_acts, build_step, look_step, look_pos, held = 0, 0, 0, 0, 0
         acc = np.zeros((m, n), np.int64)
         while look_step < steps:
             cycle += 1
@@ -31,8 +32,11 @@ def per_cycle_reference(unit: LutUnit, a, q, bits, signed):
             occupied = len(tables)                             # buffers freed this cycle reopen next cycle
             # lookup datapath: one (column block, bit plane) per cycle on a ready step
             if look_step in ready:
+                held += 1
+            if look_step in ready and held == unit.issue_cycles:
+                held = 0
                 cb, plane = divmod(look_pos, bits)
-                groups = range(look_step * unit.tables, (look_step + 1) * unit.tables)
+                groups = range(look_step * tables_per_step, (look_step + 1) * tables_per_step)
                 for col in range(cb * unit.lanes, min((cb + 1) * unit.lanes, n)):
                     for row in rows:
                         for t, grp in enumerate(groups):
@@ -45,9 +49,9 @@ def per_cycle_reference(unit: LutUnit, a, q, bits, signed):
             # table builder: consumes acts_per_cycle activations into a free buffer
             if build_step < steps and occupied < (2 if unit.overlap else 1):
                 built_acts += unit.acts_per_cycle
-                if built_acts >= g * unit.tables:
-                    lo = build_step * unit.tables * g
-                    block = a[:, lo:lo + unit.tables * g]
+                if built_acts >= g * tables_per_step:
+                    lo = build_step * tables_per_step * g
+                    block = a[:, lo:lo + tables_per_step * g]
                     tables[build_step] = {row: lut.half_tables(block[row:row + 1], g)[0] for row in rows}
                     build_step, built_acts = build_step + 1, 0
         cycle += cols * unit.drain
@@ -58,7 +62,9 @@ def per_cycle_reference(unit: LutUnit, a, q, bits, signed):
 
 units = st.builds(LutUnit, g=st.integers(1, 4), lanes=st.integers(1, 4), tables=st.integers(1, 3),
                   rows=st.integers(1, 3), acts_per_cycle=st.integers(1, 8), drain=st.integers(0, 2),
-                  fixed=st.integers(0, 3), overlap=st.booleans())
+                  fixed=st.integers(0, 3), overlap=st.booleans(), weight_banks=st.integers(0, 3),
+                  weight_ports=st.integers(1, 2), table_ports=st.integers(0, 3),
+                  table_capacity_bits=st.sampled_from([0, 16 * 8 * 2 * 3]))
 
 
 @settings(max_examples=40, deadline=None)
@@ -100,3 +106,26 @@ def test_vectorised_over_tiles():
     unit = LutUnit(g=4, lanes=8, acts_per_cycle=4)
     got = unit.cycles(np.array([1, 1, 2]), np.array([8, 16, 8]), np.array([16, 16, 16]), np.array([2, 2, 4]))
     np.testing.assert_array_equal(got, [4 + 8 + 1, 4 + 16 + 2, 2 * (4 + 16 + 1)])
+
+
+def test_tellme_weight_bank_ports_double_the_lookup_cycles():
+    """TeLLMe's URAM weight buffer: cyclic 8 banks, 1 read port (ram_1wnr), 16 columns a cycle: II 2."""
+    tlmm = LutUnit(g=3, lanes=16, tables=28, acts_per_cycle=1, drain=1, weight_banks=8, weight_ports=1)
+    assert tlmm.issue_cycles == 2
+    assert tlmm.cycles(1, 1536, 1596, 1) == 19 * 84 + 19 * 2 * 96 + 96
+    assert tlmm.macs_per_cycle(bits=1) == 16 * 28 * 3 / 2
+
+
+def test_table_ports_and_capacity_closed_forms():
+    unit = LutUnit(g=4, lanes=64, rows=2, tables=8, entry_bits=16, table_ports=16)
+    assert unit.issue_cycles == 4                               # 64 lanes / 16 ports per table
+    small = LutUnit(g=4, lanes=64, rows=2, tables=8, entry_bits=16, table_capacity_bits=3 * 2 * 8 * 16)
+    assert small.live_tables == 3                               # 3 tables of 2 x 8 x 16 bits fit
+    assert int(small.steps(4096)) == -(-1024 // 3)
+    assert LutUnit(g=4, tables=8, overlap=True, table_capacity_bits=6 * 8 * 8).live_tables == 3
+
+
+def test_table_storage_too_small_for_one_table_is_an_error():
+    import pytest
+    with pytest.raises(ValueError, match="holds no table"):
+        LutUnit(g=4, rows=2, entry_bits=16, table_capacity_bits=255)
