@@ -23,9 +23,11 @@ ARCHITECTURES_DIR = Path(__file__).resolve().parents[1] / "architectures"
 
 
 class Mapping(Strict):
-    """Which component runs each operator class; classes not named go to `default`."""
+    """Which component runs each operator: by name or kind in `ops` first (e.g. {lm_head: arm,
+    softmax: asic}), then by operator class, then `default`."""
 
     default: str
+    ops: dict[str, str] = {}
     gemm: Optional[str] = None
     attention: Optional[str] = None
     vector: Optional[str] = None
@@ -59,7 +61,9 @@ class Machine:
 
     def placement(self, op: Op) -> str:
         """Name of the component that runs `op`."""
-        return getattr(self.spec.mapping, op.op_class) or self.spec.mapping.default
+        mapping = self.spec.mapping
+        return (mapping.ops.get(op.name) or mapping.ops.get(op.kind)
+                or getattr(mapping, op.op_class) or mapping.default)
 
 
 def _check(spec: MachineSpec, source: SourceMap) -> None:
@@ -70,11 +74,11 @@ def _check(spec: MachineSpec, source: SourceMap) -> None:
             build_component(name, raw, source, ("components", name), Simulator())
         except ConfigError as exc:
             problems += exc.problems
-    for op_class in ("default", *CLASSES):
-        target = getattr(spec.mapping, op_class)
+    targets = {("mapping", c): getattr(spec.mapping, c) for c in ("default", *CLASSES)}
+    targets.update({("mapping", "ops", name): target for name, target in spec.mapping.ops.items()})
+    for path, target in targets.items():
         if target is not None and target not in spec.components:
-            problems.append(source.problem(("mapping", op_class),
-                                           f"no component named '{target}'{did_you_mean(target, spec.components)}"))
+            problems.append(source.problem(path, f"no component named '{target}'{did_you_mean(target, spec.components)}"))
     if problems:
         raise ConfigError(problems)
 

@@ -18,3 +18,19 @@ def test_machine_extends_a_shipped_preset(tmp_path):
     gpu = machine.spec.components["gpu"]
     assert gpu["memory"] == {"capacity": "80GB", "bandwidth": "4TB/s"}
     assert gpu["peak"]["bf16"] == "312TFLOPS"
+
+
+def test_mapping_places_ops_by_name_then_kind_then_class(tmp_path):
+    from hwsim.workload.ops import Op
+
+    machine_file = tmp_path / "split.yaml"
+    machine_file.write_text(
+        "extends: nvidia_a100_80gb\nname: split\ncomponents:\n"
+        "  host: {type: analytic_device, source: test, peak: {bf16: 1TFLOPS}, memory: {capacity: 1GB, bandwidth: 10GB/s}}\n"
+        "mapping: {default: gpu, vector: host, ops: {lm_head: host, softmax: gpu}}\n")
+    machine = load_machine(machine_file)
+    op = lambda name, kind: Op(0, name, kind, 0, 1.0, "bf16")  # noqa: E731
+    assert machine.placement(op("lm_head", "matmul")) == "host"
+    assert machine.placement(op("qkv", "matmul")) == "gpu"
+    assert machine.placement(op("softmax", "softmax")) == "gpu"
+    assert machine.placement(op("attn_norm", "norm")) == "host"
