@@ -3,9 +3,9 @@
 Each of C components is a callback that reschedules itself forever after a delay drawn from one
 seeded, shared delay sequence; each kernel runs until the simulated time at which about N events
 have run. The per-event work outside the kernel is kept to one draw, so the figures compare the
-kernels. Time is this process's CPU time, which other load on a shared machine disturbs less
-than wall time. Ties are FIFO in every kernel, so all draw the same delays in the same order and must run
-the same number of events (checked).
+kernels. Ties are FIFO in every kernel, so all draw the same delays in the same order and must run
+the same number of events (checked). Time is this process's CPU time, which other load on a
+shared machine disturbs less than wall time; kernels alternate within each round.
 
     python benchmarks/engine.py [--events N] [--components C] [--repeat R]
 
@@ -17,12 +17,14 @@ import argparse
 import gc
 import random
 import time
+from heapq import heappop, heappush
+from itertools import count
 from operator import length_hint
 from statistics import mean
 
 import simpy
 
-from hwsim.engine import Simulator
+from hwsim.engine import EVENT, Simulator
 
 WORKLOADS = {  # events per distinct timestamp, with the defaults: ~200, ~25, ~1
     "many ties": lambda rng: rng.choice((1000, 1500, 2000, 3000, 5000)),
@@ -31,18 +33,43 @@ WORKLOADS = {  # events per distinct timestamp, with the defaults: ~200, ~25, ~1
 }
 
 
-def run_hwsim(n_components, until_ps, next_delay):
-    sim = Simulator()
-    schedule = sim.schedule
+class PlainHeapSimulator:
+    """For reference: hwsim's API over the textbook queue, one heap of
+    (time, priority, seq, callback, args) tuples."""
 
-    def component():
-        def fire():
-            schedule(next_delay(), fire)
-        return fire
+    __slots__ = ("now", "_heap", "_seq")
 
-    for _ in range(n_components):
-        schedule(next_delay(), component())
-    sim.run(until=until_ps)
+    def __init__(self):
+        self.now, self._heap, self._seq = 0, [], count()
+
+    def schedule(self, delay_ps, callback, *args, priority=EVENT):
+        if type(delay_ps) is not int or delay_ps < 0:
+            raise ValueError(f"bad delay {delay_ps!r}")
+        heappush(self._heap, (self.now + delay_ps, priority, next(self._seq), callback, args))
+
+    def run(self, until):
+        heap = self._heap
+        while heap and heap[0][0] < until:
+            self.now, _, _, callback, args = heappop(heap)
+            callback(*args)
+        self.now = until
+
+
+def run_callbacks(simulator_class):
+    """The workload on a simulator with hwsim's ``schedule``/``run`` API."""
+    def run(n_components, until_ps, next_delay):
+        sim = simulator_class()
+        schedule = sim.schedule
+
+        def component():
+            def fire():
+                schedule(next_delay(), fire)
+            return fire
+
+        for _ in range(n_components):
+            schedule(next_delay(), component())
+        sim.run(until=until_ps)
+    return run
 
 
 def run_simpy_callbacks(n_components, until_ps, next_delay):
@@ -73,7 +100,8 @@ def run_simpy_processes(n_components, until_ps, next_delay):
 
 
 KERNELS = {
-    "hwsim": run_hwsim,
+    "hwsim": run_callbacks(Simulator),
+    "plain heapq": run_callbacks(PlainHeapSimulator),
     "simpy callbacks": run_simpy_callbacks,
     "simpy processes": run_simpy_processes,
 }

@@ -42,6 +42,7 @@ class ClockDomain:
 
     @property
     def frequency_hz(self):
+        """Frequency in Hz as a Fraction."""
         return PS_PER_S / self.period_ps_exact
 
     @property

@@ -1,6 +1,4 @@
 """A one-direction point-to-point channel with latency and bandwidth."""
-from fractions import Fraction
-
 from hwsim.engine.clock import PS_PER_S, positive_fraction
 from hwsim.engine.kernel import nonnegative_int
 
@@ -19,8 +17,8 @@ class Link:
         self.latency_ps = nonnegative_int(latency_ps, f"{name}: latency_ps")
         self.overhead_bytes = nonnegative_int(overhead_bytes, f"{name}: overhead_bytes")
         bandwidth = positive_fraction(bandwidth_bytes_per_s, f"{name}: bandwidth_bytes_per_s")
-        self.bandwidth_bytes_per_s = bandwidth
-        ps_per_byte = Fraction(PS_PER_S) / bandwidth
+        self.bandwidth_bytes_per_s = bandwidth  # a Fraction
+        ps_per_byte = PS_PER_S / bandwidth
         self._num, self._den = ps_per_byte.numerator, ps_per_byte.denominator
         self.free_at_ps = 0
         """Time the last accepted message finishes occupying the link."""

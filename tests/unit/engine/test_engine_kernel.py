@@ -96,6 +96,23 @@ def test_run_until_advances_an_idle_simulator():
     assert sim.peek() is None
 
 
+def test_peek_from_a_callback_sees_the_next_key_after_the_running_one():
+    sim, seen = Simulator(), []
+
+    def peek():
+        seen.append(sim.peek())
+
+    def schedule_then_peek():
+        sim.schedule(5, peek)
+        peek()
+    sim.schedule(10, peek)  # a lone event
+    sim.schedule(20, schedule_then_peek)  # two events share t=20
+    sim.schedule(20, peek)
+    sim.run()
+    assert seen == [20, 25, 25, None]
+    assert sim.now == 25
+
+
 def test_step_runs_one_event_in_the_same_order_as_run():
     def build():
         sim, log, record = logging_sim()
@@ -128,6 +145,13 @@ def test_a_raising_callback_leaves_the_later_events_pending():
     sim.run()
     assert [label for _, label in log] == ["a", "b", "c"]
     assert sim.events_processed == 4
+    sim.schedule(1, boom)  # a lone event
+    sim.schedule(2, record, "d")
+    with pytest.raises(KeyError):
+        sim.run()
+    assert sim.peek() == sim.now + 1
+    sim.run()
+    assert [label for _, label in log] == ["a", "b", "c", "d"]
 
 
 @pytest.mark.parametrize("bad", [-1, 1.0, 1.5, "3", None, True])
@@ -148,8 +172,8 @@ def test_past_or_non_int_times_are_value_errors():
         sim.run(until=50)
     with pytest.raises(ValueError, match="until must be a non-negative integer"):
         sim.run(until=1e3)
-    for priority in (-1, 256, 1.0):
-        with pytest.raises(ValueError, match="priority must be an int"):
+    for priority in (-1, 256, 1.0, None):
+        with pytest.raises(ValueError, match="priority must be"):
             sim.schedule(1, print, priority=priority)
     assert sim.peek() is None
 
