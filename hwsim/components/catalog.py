@@ -2,5 +2,6 @@
 from hwsim.components.analytic import device  # noqa: F401
 from hwsim.components.flash import cambricon  # noqa: F401
 from hwsim.components.sram_lut import engine  # noqa: F401
+from hwsim.components.npu import npu  # noqa: F401
 from hwsim.components.dram import pim_device  # noqa: F401
 from hwsim.components.host import vector_unit  # noqa: F401

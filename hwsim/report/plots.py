@@ -42,10 +42,13 @@ def plot_roofline(report: Report, path: Path) -> Path:
         ax.scatter(xs, ys, s=10, label=kind, alpha=0.7)
     if compute and memory and points:
         peak, bandwidth = max(r.capacity for r in compute), max(r.capacity for r in memory)
-        lo, hi = min(p[0] for p in points) / 2, max(p[0] for p in points) * 2
         ridge = peak / bandwidth
-        xs = [lo, min(max(ridge, lo), hi), hi]
+        lo = min(min(p[0] for p in points), ridge) / 2
+        hi = max(max(p[0] for p in points), ridge) * 4
+        xs = [lo, ridge, hi]
         ax.plot(xs, [min(peak, x * bandwidth) for x in xs], color="k", lw=1.2, label="roofline")
+        ax.annotate(f"ridge {ridge:.3g} FLOP/B", (ridge, peak), textcoords="offset points",
+                    xytext=(4, -12), fontsize=7)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("arithmetic intensity (FLOP/byte)")
