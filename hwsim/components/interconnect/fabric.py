@@ -1,0 +1,125 @@
+"""A link fabric as a machine component: times communication operators over a real topology.
+
+    fabric:
+      type: link_fabric
+      source: "8 x H100 SXM over NVLink4 through NVSwitch"
+      topology: switch            # switch | ring | fully_connected | hierarchical
+      ranks: 8                    # hierarchical: nodes x ranks_per_node instead
+      link: nvlink4_h100          # a preset name or an inline link {bandwidth: ..., latency: ...}
+      all_reduce: ring            # ring | tree | halving_doubling
+
+Operators (``hwsim/workload/ops.py`` kinds), with ``p`` ranks:
+- ``collective``: an all-reduce of ``act_in_bytes`` per rank (tensor-parallel partial sums);
+- ``dispatch`` / ``combine``: an all-to-all moving ``act_out_bytes`` / ``act_in_bytes`` in total,
+  the tokens of each rank spread evenly over all ranks (1/p stays local). ``traffic_matrix`` is the
+  extension point where expert placement will supply the routed per-destination byte matrix.
+Each operator runs as its messages over the fabric's channels, so operators in flight together
+contend for links. Reduction arithmetic is not charged here (gamma = 0).
+"""
+from __future__ import annotations
+
+from typing import Literal, Optional, Union
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from hwsim.components.base import Component, Execution, Resource, register
+from hwsim.config.schema import Strict
+
+from . import collectives, network
+from .link import LinkSpec
+from .presets import link_preset
+
+
+class LinkFabricParams(Strict):
+    source: str
+    topology: Literal["switch", "ring", "fully_connected", "hierarchical"]
+    link: Union[str, LinkSpec]                     # preset name or inline; intra-node if hierarchical
+    ranks: Optional[int] = Field(None, gt=0)
+    nodes: Optional[int] = Field(None, gt=0)       # hierarchical only
+    ranks_per_node: Optional[int] = Field(None, gt=0)
+    inter_link: Union[str, LinkSpec, None] = None  # hierarchical only: the rank NICs
+    all_reduce: Literal["ring", "tree", "halving_doubling"] = "ring"
+    all_to_all: Literal["direct", "pairwise"] = "direct"
+
+    @model_validator(mode="after")
+    def _shape(self):
+        hierarchical = self.topology == "hierarchical"
+        if hierarchical and (self.nodes is None or self.ranks_per_node is None or self.inter_link is None):
+            raise ValueError("a hierarchical fabric needs nodes, ranks_per_node and inter_link")
+        if not hierarchical and (self.ranks is None or self.nodes or self.ranks_per_node or self.inter_link):
+            raise ValueError(f"a {self.topology} fabric takes ranks (and no nodes/ranks_per_node/inter_link)")
+        for link in (self.link, self.inter_link):
+            if isinstance(link, str):
+                try:
+                    link_preset(link)
+                except KeyError as exc:            # unknown name: report it with the suggestion
+                    raise ValueError(exc.args[0]) from None
+        return self
+
+
+def _spec(link: Union[str, LinkSpec]) -> LinkSpec:
+    return link_preset(link) if isinstance(link, str) else link
+
+
+@register
+class LinkFabric(Component):
+    type_name = "link_fabric"
+    Params = LinkFabricParams
+    stats = {"bytes": "payload bytes of all messages (B)", "messages": "point-to-point messages",
+             "busiest_link_s": "busy time of the most used channel (s)"}
+
+    def __init__(self, name, params, sim):
+        super().__init__(name, params, sim)
+        link = _spec(params.link)
+        if params.topology == "hierarchical":
+            self.net = network.hierarchical(sim, params.nodes, params.ranks_per_node, link, _spec(params.inter_link))
+        else:
+            builder = {"switch": network.switch, "ring": network.ring, "fully_connected": network.fully_connected}
+            self.net = builder[params.topology](sim, params.ranks, link)
+        self._bytes = 0
+        self._messages = 0
+
+    def traffic_matrix(self, op) -> np.ndarray:
+        """Bytes from rank i to rank j for a dispatch/combine: uniform until expert placement exists."""
+        total = op.act_out_bytes if op.kind == "dispatch" else op.act_in_bytes
+        p = self.net.ranks
+        per_pair = int(round(total / (p * p)))
+        matrix = np.full((p, p), per_pair, dtype=np.int64)
+        np.fill_diagonal(matrix, 0)
+        return matrix
+
+    def schedule(self, op) -> list[collectives.Message]:
+        p = self.net.ranks
+        if op.kind == "collective":
+            if self.params.topology == "hierarchical":
+                return collectives.hierarchical_all_reduce(self.params.nodes, self.params.ranks_per_node,
+                                                           int(op.act_in_bytes))
+            return collectives.all_reduce(p, int(op.act_in_bytes), self.params.all_reduce)
+        if op.kind in ("dispatch", "combine"):
+            return collectives.all_to_all(self.traffic_matrix(op), self.params.all_to_all)
+        raise ValueError(f"component '{self.name}' ({self.type_name}) times collective, dispatch and combine "
+                         f"operators, not '{op.kind}' ({op.name}); map that class elsewhere")
+
+    def submit(self, op, done):
+        messages = self.schedule(op)
+        self._bytes += sum(m.nbytes for m in messages)
+        self._messages += len(messages)
+
+        def finished(run):
+            done(op, Execution(run.start_ps, run.end_ps, f"{self.name}.links"))
+
+        collectives.CollectiveRun(self.net, messages, done=finished)
+
+    def _busiest(self):
+        return max(self.net.channels, key=lambda c: c.bytes_sent / c.spec.bandwidth)
+
+    def resources(self):
+        channel = self._busiest()
+        bandwidth = channel.spec.bandwidth
+        return [Resource(f"{self.name}.links", "B/s", bandwidth, channel.bytes_sent,
+                         channel.bytes_sent / bandwidth)]
+
+    def statistics(self):
+        return {"bytes": float(self._bytes), "messages": float(self._messages),
+                "busiest_link_s": self._busiest().busy_ps * 1e-12}
