@@ -1,9 +1,9 @@
-"""Imports every component implementation so each registers its `type:` name."""
-from hwsim.components.analytic import device  # noqa: F401
-from hwsim.components.flash import cambricon  # noqa: F401
-from hwsim.components.flash import storage_attention  # noqa: F401
-from hwsim.components.sram_lut import engine  # noqa: F401
-from hwsim.components.npu import npu  # noqa: F401
-from hwsim.components.dram import pim_device  # noqa: F401
-from hwsim.components.host import vector_unit  # noqa: F401
-from hwsim.components.interconnect import fabric  # noqa: F401
+"""Imports every module under hwsim.components so each implementation registers its `type:` name
+(self-registration, as in Ramulator 2: adding a component never edits a central list)."""
+import importlib
+import pkgutil
+
+import hwsim.components as _package
+
+for _module in pkgutil.walk_packages(_package.__path__, f"{_package.__name__}."):
+    importlib.import_module(_module.name)

@@ -1,2 +1,6 @@
-"""One module per target group; importing this package registers every check."""
-from hwsim.validate.checks import cambricon, dram, pim, roofline, systolic, tellme  # noqa: F401
+"""One module per target group; importing this package imports (and so registers) every check."""
+import importlib
+import pkgutil
+
+for _module in pkgutil.iter_modules(__path__, f"{__name__}."):
+    importlib.import_module(_module.name)
