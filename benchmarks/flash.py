@@ -1,5 +1,7 @@
 """Flash model speed: wall time of one Llama2-70B INT8 decode token on Cambricon-LLM-L (goal < 5 s)
-and page reads the channel kernel schedules per second (one channel, no reuse of identical channels)."""
+and page reads the channel kernel schedules per second (one channel, no reuse of identical channels);
+then the InstInfer side-by-side: OPT-13B decode throughput of the CSD machines over SSD offloading
+next to the paper's "up to 11.1x" (arXiv 2409.04992 abstract: 13B model, A6000, vs FlexGen on SSD)."""
 import time
 
 import numpy as np
@@ -16,11 +18,30 @@ def kernel_pages_per_s(pages_per_plane: int = 20_000) -> float:
     t = KernelTimes.page_reads(g)
     n_norm = np.full((g.dies_per_channel, g.planes_per_die), pages_per_plane, np.int64)
     n_rc = np.zeros(g.dies_per_channel, np.int64)
-    run = lambda: simulate_channel(n_rc, n_norm, t.command, t.read, 0, 0, 0, t.slice, 1, True, True, 1)  # noqa: E731
+    run = lambda: simulate_channel(n_rc, n_norm, t.command, t.read, 0, 0, 0, t.slice, 1,  # noqa: E731
+                                   True, True, 1, 1, True)
     run()                                                              # compile / load the cache
     start = time.perf_counter()
     run()
     return n_norm.sum() / (time.perf_counter() - start)
+
+
+INSTINFER_PUBLISHED = 11.1     # "up to 11.1x" throughput over SSD-based FlexGen (13B, A6000, long sequences)
+
+
+def instinfer_side_by_side(prompt: int = 1024, generated: int = 1024):
+    """Decode throughput at the mean context of a prompt/generated run (decode step time is affine in
+    the context, so the mean step equals the step at the mean context; prefill is excluded)."""
+    fp16 = Precision("fp16", "fp16", "fp16")
+    context = prompt + generated // 2
+    print(f"OPT-13B fp16, {prompt}/{generated} tokens, decode step at context {context}:")
+    for batch in (64, 256):
+        tps = {m: simulate(m, "opt-13b", phase="decode", batch=batch, context=context, precision=fp16).tokens_per_s
+               for m in ("instinfer_flexgen_ssd", "instinfer", "instinfer_sparf")}
+        base = tps["instinfer_flexgen_ssd"]
+        print(f"  batch {batch:3d}: SSD offload {base:6.2f} tok/s | InstInfer dense {tps['instinfer']:6.2f} tok/s "
+              f"({tps['instinfer'] / base:4.2f}x) | InstInfer SparF {tps['instinfer_sparf']:6.2f} tok/s "
+              f"({tps['instinfer_sparf'] / base:5.2f}x) | published up to {INSTINFER_PUBLISHED}x")
 
 
 def main():
@@ -34,6 +55,7 @@ def main():
     print(f"llama2-70b decode on cambricon-llm-l: {wall:.2f} s wall, {report.tokens_per_s:.2f} tok/s simulated, "
           f"{pages:,} pages ({pages / wall:,.0f} pages/s with per-shape and per-channel reuse)")
     print(f"channel kernel alone: {kernel_pages_per_s():,.0f} page reads/s (16 dies x 2 planes, 1 channel)")
+    instinfer_side_by_side()
 
 
 if __name__ == "__main__":

@@ -30,13 +30,14 @@ class CambriconFlash(Component):
     stats = {"busy_s": "time running GEMVs (s)", "weight_bytes": "weights multiplied (B)",
              "flash_pages": "pages read-computed in the dies", "npu_pages": "pages read by the NPU",
              "channel_utilization": "bus busy / (channels x busy time)",
-             "read_compute_bus_share": "fraction of bus time carrying read-compute traffic"}
+             "read_compute_bus_share": "fraction of bus time carrying read-compute traffic",
+             "core_energy_j": "energy of the dies' compute cores (J); NAND reads and bus not modelled"}
 
     def __init__(self, name, params, sim):
         super().__init__(name, params, sim)
         self._free_at_ps = 0
         self._busy_ps = self._bus_ps = self._rc_bus_ps = 0
-        self._weight_bytes = 0.0
+        self._weight_bytes = self._energy = 0.0
         self._pages = [0, 0]
         self._time = lru_cache(maxsize=None)(self._gemv)
 
@@ -58,7 +59,9 @@ class CambriconFlash(Component):
         self._weight_bytes += op.weight_bytes
         self._pages[0] += t.flash_pages
         self._pages[1] += t.npu_pages
-        self.sim.schedule_at(end, done, op, Execution(start, end, f"{self.name}.weight_path"))
+        energy = t.flash_pages * self.params.core.page_energy_j(self.params.flash.page_size, op.m)
+        self._energy += energy
+        self.sim.schedule_at(end, done, op, Execution(start, end, f"{self.name}.weight_path", energy))
 
     def weight_path_bandwidth(self) -> float:
         """Bytes/s every weight must pass: the dies' cores (page per tR or core rate) plus the buses."""
@@ -80,4 +83,4 @@ class CambriconFlash(Component):
         return {"busy_s": self._busy_ps * 1e-12, "weight_bytes": self._weight_bytes,
                 "flash_pages": self._pages[0], "npu_pages": self._pages[1],
                 "channel_utilization": self._bus_ps / (g.channels * busy),
-                "read_compute_bus_share": self._rc_bus_ps / (self._bus_ps or 1)}
+                "read_compute_bus_share": self._rc_bus_ps / (self._bus_ps or 1), "core_energy_j": self._energy}

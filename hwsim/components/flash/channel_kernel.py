@@ -11,11 +11,20 @@ One call times a batch of work on one channel, all in integer ps from time 0:
   (`t_core`) once the input is there, and the result goes back over the bus.
 
 The bus serves one job at a time, never preempted. When it frees it takes, of the jobs ready by
-then, the most urgent class: 0 commands (they start the arrays), 1 read-compute inputs and
-results, 2 data-out slices; then the earliest ready, then the lowest die/plane. When no job
+then, with `priority` (Cambricon-LLM's Slice Control) the most urgent class: 0 commands (they start
+the arrays), 1 read-compute inputs and results, 2 data-out slices, then the earliest ready; without
+it (a plain FIFO channel queue) the earliest ready, then the class; then the lowest die/plane. When no job
 is ready it idles until the first becomes ready. Per die, the core holds the cache register while
 it computes; the input buffer holds `input_slots` requests (a slot frees when every core of the
-channel finished that request). Without `multi_plane` the tR of a die's planes never overlap.
+channel finished that request); the output buffer holds `output_slots` results (page j starts only
+once result j - output_slots has been sent). Without `multi_plane` the tR of a die's planes never overlap.
+
+Besides the totals it returns two logs, the schedule the RTL die is checked against
+(tests/rtl/test_flash_die.py replays `bus_log` and compares `events` cycle for cycle):
+bus_log rows (kind, die, plane, ready, start, stop), kind 0 input broadcast, 1 read-compute
+command, 2 result, 3 read command, 4 data-out slice; events rows (what, die, plane, time),
+what 0 a read-compute page moves to the cache register, 1 the core finishes a page, 2 a read page
+moves to the cache register.
 """
 from __future__ import annotations
 
@@ -26,34 +35,47 @@ INF = np.iinfo(np.int64).max
 
 
 @njit(cache=True)
-def _better(eff, cls, ready, best_eff, best_cls, best_ready):
+def _better(eff, cls, ready, best_eff, best_cls, best_ready, priority):
     """Job (eff, cls, ready) goes before the best so far (earlier scan order wins ties)."""
     if eff != best_eff:
         return eff < best_eff
-    if cls != best_cls:
+    if priority and cls != best_cls:
         return cls < best_cls
-    return ready < best_ready
+    if ready != best_ready:
+        return ready < best_ready
+    return cls < best_cls
 
 
 @njit(cache=True)
-def _advance_rc(d, rc_cmd, rc_tr, rc_moved, rc_move, rc_comp, comp_end, in_n, in_end, t_core):
-    """Move issued pages to the cache register and compute them, as far as their inputs allow."""
+def _log_event(events, n_events, what, d, p, t):
+    events[n_events[0], 0] = what; events[n_events[0], 1] = d
+    events[n_events[0], 2] = p; events[n_events[0], 3] = t
+    n_events[0] += 1
+
+
+@njit(cache=True)
+def _advance_rc(d, rc_cmd, rc_tr, rc_moved, rc_move, rc_comp, comp_end, in_n, in_end, t_core, rc_res, res_end,
+                output_slots, events, n_events):
+    """Move issued pages to the cache register and compute them, as far as inputs and result slots allow."""
     while True:
         m = rc_moved[d]
         if m < rc_cmd[d] and (m == 0 or rc_comp[d] >= m):
             rc_move[d] = max(rc_tr[d], comp_end[d, m - 1] if m > 0 else 0)
             rc_moved[d] = m + 1
+            _log_event(events, n_events, 0, d, 0, rc_move[d])
             continue
         j = rc_comp[d]
-        if j < rc_moved[d] and in_n > j:
-            comp_end[d, j] = max(rc_move[d], in_end[j]) + t_core
+        if j < rc_moved[d] and in_n > j and rc_res[d] > j - output_slots:
+            slot_free = res_end[d, j - output_slots] if j >= output_slots else 0
+            comp_end[d, j] = max(rc_move[d], in_end[j], slot_free) + t_core
             rc_comp[d] = j + 1
+            _log_event(events, n_events, 1, d, 0, comp_end[d, j])
             continue
         return
 
 
 @njit(cache=True)
-def _advance_norm(d, p, nr_cmd, nr_tr, nr_moved, nr_move, nr_done, nr_xfer_end, cache_read):
+def _advance_norm(d, p, nr_cmd, nr_tr, nr_moved, nr_move, nr_done, nr_xfer_end, cache_read, events, n_events):
     """Hand the page in the data register to the cache register once that register is free."""
     m = nr_moved[d, p]
     if m < nr_cmd[d, p]:
@@ -63,14 +85,18 @@ def _advance_norm(d, p, nr_cmd, nr_tr, nr_moved, nr_move, nr_done, nr_xfer_end, 
         elif nr_done[d, p] >= m:
             nr_move[d, p] = max(nr_tr[d, p], nr_xfer_end[d, p])
             nr_moved[d, p] = m + 1
+        else:
+            return
+        _log_event(events, n_events, 2, d, p, nr_move[d, p])
 
 
 @njit(cache=True)
 def simulate_channel(n_rc, n_norm, t_cmd, t_read, t_core, t_input, t_result, t_slice, n_slices,
-                     cache_read, multi_plane, input_slots):
-    """Time one channel's batch. Returns (end_ps, bus_busy_ps, rc_bus_ps, arrivals_ps, rc_done_ps):
-    the last event, bus busy time in total and for read-compute traffic, the time each normal page
-    finished its data-out (completion order), and when each die's last result was sent."""
+                     cache_read, multi_plane, input_slots, output_slots, priority):
+    """Time one channel's batch. Returns (end_ps, bus_busy_ps, rc_bus_ps, arrivals_ps, rc_done_ps,
+    bus_log, events): the last event, bus busy time in total and for read-compute traffic, the time
+    each normal page finished its data-out (completion order), when each die's last result was
+    sent, and the two logs described in the module docstring."""
     D, P = n_norm.shape
     R = 0
     for d in range(D):
@@ -79,6 +105,7 @@ def simulate_channel(n_rc, n_norm, t_cmd, t_read, t_core, t_input, t_result, t_s
     rc_moved = np.zeros(D, np.int64); rc_move = np.zeros(D, np.int64)
     rc_comp = np.zeros(D, np.int64); rc_res = np.zeros(D, np.int64)
     comp_end = np.zeros((D, max(R, 1)), np.int64)
+    res_end = np.zeros((D, max(R, 1)), np.int64)
     rc_done = np.zeros(D, np.int64)
     in_end = np.zeros(max(R, 1), np.int64)
     in_n = 0
@@ -94,6 +121,10 @@ def simulate_channel(n_rc, n_norm, t_cmd, t_read, t_core, t_input, t_result, t_s
     arrivals = np.zeros(n_pages, np.int64)
     n_arrived = 0
     jobs_left = R + 2 * n_rc.sum() + n_pages * (1 + n_slices)
+    bus_log = np.zeros((jobs_left, 6), np.int64)
+    n_jobs = 0
+    events = np.zeros((2 * n_rc.sum() + n_pages, 4), np.int64)
+    n_events = np.zeros(1, np.int64)
     bus_free = 0
     bus_busy = 0
     rc_bus = 0
@@ -120,12 +151,12 @@ def simulate_channel(n_rc, n_norm, t_cmd, t_read, t_core, t_input, t_result, t_s
                 if not multi_plane:
                     ready = max(ready, die_busy[d])
                 eff = max(ready, bus_free)
-                if _better(eff, 0, ready, best_eff, best_cls, best_ready):
+                if _better(eff, 0, ready, best_eff, best_cls, best_ready, priority):
                     best_eff = eff; best_cls = 0; best_ready = ready; kind = 1; bd = d
             if rc_res[d] < rc_comp[d]:
                 ready = comp_end[d, rc_res[d]]
                 eff = max(ready, bus_free)
-                if _better(eff, 1, ready, best_eff, best_cls, best_ready):
+                if _better(eff, 1, ready, best_eff, best_cls, best_ready, priority):
                     best_eff = eff; best_cls = 1; best_ready = ready; kind = 2; bd = d
             for p in range(P):
                 i = nr_cmd[d, p]
@@ -142,15 +173,15 @@ def simulate_channel(n_rc, n_norm, t_cmd, t_read, t_core, t_input, t_result, t_s
                         if not multi_plane:
                             ready = max(ready, die_busy[d])
                         eff = max(ready, bus_free)
-                        if _better(eff, 0, ready, best_eff, best_cls, best_ready):
+                        if _better(eff, 0, ready, best_eff, best_cls, best_ready, priority):
                             best_eff = eff; best_cls = 0; best_ready = ready; kind = 3; bd = d; bp = p
                 if nr_moved[d, p] > nr_done[d, p]:
                     ready = nr_move[d, p]
                     eff = max(ready, bus_free)
-                    if _better(eff, 2, ready, best_eff, best_cls, best_ready):
+                    if _better(eff, 2, ready, best_eff, best_cls, best_ready, priority):
                         best_eff = eff; best_cls = 2; best_ready = ready; kind = 4; bd = d; bp = p
         if kind < 0:
-            return -1, bus_busy, rc_bus, arrivals, rc_done      # no job can ever become ready: a bug
+            return -1, bus_busy, rc_bus, arrivals, rc_done, bus_log, events   # nothing can become ready: a bug
         start = best_eff
         if kind == 0:
             stop = start + t_input
@@ -163,6 +194,7 @@ def simulate_channel(n_rc, n_norm, t_cmd, t_read, t_core, t_input, t_result, t_s
             die_busy[bd] = max(die_busy[bd], rc_tr[bd])
         elif kind == 2:
             stop = start + t_result
+            res_end[bd, rc_res[bd]] = stop
             rc_res[bd] += 1
             rc_done[bd] = stop
         elif kind == 3:
@@ -183,11 +215,16 @@ def simulate_channel(n_rc, n_norm, t_cmd, t_read, t_core, t_input, t_result, t_s
             rc_bus += stop - start
             lo, hi = (0, D) if kind == 0 else (bd, bd + 1)
             for d in range(lo, hi):
-                _advance_rc(d, rc_cmd, rc_tr, rc_moved, rc_move, rc_comp, comp_end, in_n, in_end, t_core)
+                _advance_rc(d, rc_cmd, rc_tr, rc_moved, rc_move, rc_comp, comp_end, in_n, in_end, t_core,
+                            rc_res, res_end, output_slots, events, n_events)
         else:
-            _advance_norm(bd, bp, nr_cmd, nr_tr, nr_moved, nr_move, nr_done, nr_xfer_end, cache_read)
+            _advance_norm(bd, bp, nr_cmd, nr_tr, nr_moved, nr_move, nr_done, nr_xfer_end, cache_read,
+                          events, n_events)
+        bus_log[n_jobs, 0] = kind; bus_log[n_jobs, 1] = bd; bus_log[n_jobs, 2] = bp
+        bus_log[n_jobs, 3] = best_ready; bus_log[n_jobs, 4] = start; bus_log[n_jobs, 5] = stop
+        n_jobs += 1
         bus_busy += stop - start
         bus_free = stop
         end = max(end, stop)
         jobs_left -= 1
-    return end, bus_busy, rc_bus, arrivals, rc_done
+    return end, bus_busy, rc_bus, arrivals, rc_done, bus_log, events

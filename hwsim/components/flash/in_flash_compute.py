@@ -23,7 +23,7 @@ from hwsim.components.flash.geometry import FlashGeometry, ps
 from hwsim.components.flash.page_reads import KernelTimes, schedule
 from hwsim.components.npu.systolic import SystolicArray
 from hwsim.config.schema import Strict
-from hwsim.config.units import Bandwidth, ByteSize, Duration, Frequency
+from hwsim.config.units import Bandwidth, ByteSize, Duration, Frequency, Power
 
 
 class ComputeCore(Strict):
@@ -31,7 +31,13 @@ class ComputeCore(Strict):
 
     throughput: Bandwidth          # INT8 weight bytes consumed per second (MAC rate for a GEMV)
     input_buffer: ByteSize         # holds input slices of this many bytes (whole requests)
+    output_buffer: ByteSize        # holds results of this many bytes (whole pages' partial sums)
     result_bytes: PositiveInt      # bytes per partial sum sent back
+    power: Optional[Power] = None  # while computing a page (W); None: energy not modelled
+
+    def page_energy_j(self, page_bytes: int, batch: int) -> float:
+        """Energy of one page's GEMV: power x the time the core computes it."""
+        return (self.power or 0.0) * page_bytes * batch / self.throughput
 
 
 class NPU(Strict):
@@ -53,7 +59,9 @@ class Policy(Strict):
     """Scheduling choices of the Cambricon-LLM flash controller (each one an ablation switch)."""
 
     tile: Optional[tuple[PositiveInt, PositiveInt]] = None   # [H, W]; None = hardware-aware optimum
-    read_slicing: bool = True          # NPU page data-out in slices that read-compute traffic can pass
+    # Slice Control (section V): NPU page data-out in slices, read-compute traffic first on the bus;
+    # False: whole-page data-out in a plain FIFO channel queue (the ablation's baseline)
+    read_slicing: bool = True
     slice_size: ByteSize = "4KB"
     slice_overhead: Duration = "0ns"   # bus time of the column change that starts each slice
     npu_coprocessing: bool = True      # False: flash-only, every page is read-computed
@@ -91,9 +99,15 @@ def kernel_times(g: FlashGeometry, core: ComputeCore, policy: Policy, rows: int,
     n_slices = math.ceil(g.page_size / policy.slice_size) if slicing else 1
     slice_ps = g.transfer_ps(g.page_size / n_slices) + (ps(policy.slice_overhead) if slicing else 0)
     slots = max(1, core.input_buffer // (cols * batch))
+    result = rows * batch * core.result_bytes
+    out_slots = max(1, core.output_buffer // result)
+    # the input broadcast and the result read-out are bus transactions of their own: each starts with
+    # command + address cycles, like a page read (data-in 80h..., column read 05h...E0h)
     return KernelTimes(command=g.command_ps, read=g.t_read_ps, core=ps(g.page_size * batch / core.throughput),
-                       input=g.transfer_ps(cols * batch), result=g.transfer_ps(rows * batch * core.result_bytes),
-                       slice=slice_ps, n_slices=n_slices, input_slots=slots)
+                       input=g.command_ps + g.transfer_ps(cols * batch),
+                       result=g.command_ps + g.transfer_ps(result),
+                       slice=slice_ps, n_slices=n_slices, input_slots=slots, output_slots=out_slots,
+                       priority=policy.read_slicing)
 
 
 def split_alpha(g: FlashGeometry, t: KernelTimes, npu_page_ps: int) -> float:

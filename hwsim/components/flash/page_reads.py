@@ -41,6 +41,8 @@ class KernelTimes:
     slice: int = 0
     n_slices: int = 1
     input_slots: int = 1
+    output_slots: int = 1
+    priority: bool = True       # bus serves commands, then read-compute traffic, then data-out first
 
     @classmethod
     def page_reads(cls, g: FlashGeometry) -> "KernelTimes":
@@ -60,11 +62,11 @@ def schedule(g: FlashGeometry, times: KernelTimes, n_rc: np.ndarray, n_norm: np.
         if key not in seen:
             out = simulate_channel(n_rc[c], n_norm[c], times.command, times.read, times.core, times.input,
                                    times.result, times.slice, times.n_slices, g.cache_read, g.multi_plane,
-                                   times.input_slots)
+                                   times.input_slots, times.output_slots, times.priority)
             if out[0] < 0:
                 raise RuntimeError("flash channel schedule stalled (no bus job can become ready)")
             seen[key] = out
-        end[c], busy[c], rc_bus[c], arr, rc_done[c] = seen[key]
+        end[c], busy[c], rc_bus[c], arr, rc_done[c] = seen[key][:5]
         arrivals.append(arr)
     return ChannelTimes(end, busy, rc_bus, np.sort(np.concatenate(arrivals)) if arrivals else np.zeros(0, np.int64),
                         rc_done)

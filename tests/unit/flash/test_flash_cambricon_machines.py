@@ -14,3 +14,14 @@ def test_machine_matches_table_ii_and_the_reference_bound(config, channels, chip
     assert (g.page_size, g.t_read, g.channel_bandwidth) == (16384, pytest.approx(30e-6), 1e9)
     # reference/lut_flash.md B1: dies x 16 KB / 30 us + channels x 1 GB/s
     assert flash.weight_path_bandwidth() / 1e9 == pytest.approx(bound_GBps, abs=0.01)
+
+
+def test_core_energy_is_table_iv_power_times_compute_time_per_page():
+    from hwsim.simulate import simulate
+    from hwsim.workload.precision import Precision
+    report = simulate("cambricon_llm_s", "opt-6.7b", phase="decode", batch=1, context=128,
+                      precision=Precision("int8", "int8", "int8"))
+    flash = report.components["flash"]
+    per_page = 1935.6e-6 * 16384 / 546.133e6                  # 1935.6 uW x 30 us = 58.1 nJ
+    assert per_page == pytest.approx(58.07e-9, rel=1e-3)
+    assert flash["core_energy_j"] == pytest.approx(flash["flash_pages"] * per_page, rel=1e-9)

@@ -1,6 +1,5 @@
 """Read-compute pipeline, hardware-aware tiling and the NPU/flash split against closed forms."""
 import numpy as np
-import pytest
 
 from hwsim.components.flash.in_flash_compute import (NPU, ComputeCore, Policy, gemv_time, hardware_aware_tile,
                                                      kernel_times, page_tile)
@@ -8,7 +7,7 @@ from hwsim.components.flash.page_reads import schedule
 from hwsim.components.flash.presets import flash_preset
 
 S = flash_preset("cambricon_llm_s")
-CORE = ComputeCore(throughput="546.133MB/s", input_buffer="1KB", result_bytes=4)
+CORE = ComputeCore(throughput="546.133MB/s", input_buffer="1KB", output_buffer="1KB", result_bytes=4)
 NPU_2TOPS = NPU(rows=16, cols=16, frequency="1GHz", dataflow="ws", macs_per_pe_cycle=4)
 
 
@@ -20,7 +19,8 @@ def test_hardware_aware_tile_is_the_papers_optimum_for_s():
 
 def test_read_compute_pipeline_on_one_die_matches_the_closed_form():
     g = flash_preset("cambricon_llm_s", channels=1, chips_per_channel=1, dies_per_chip=1)
-    fast = ComputeCore(throughput="2184.533MB/s", input_buffer="1KB", result_bytes=4)   # 4 pages per tR
+    fast = ComputeCore(throughput="2184.533MB/s", input_buffer="1KB", output_buffer="1KB",
+                       result_bytes=4)                                    # 4 pages per tR
     t = kernel_times(g, fast, Policy(), 64, 256, 1)
     n = 6
     out = schedule(g, t, np.array([[n]]), np.zeros((1, 1, 2), np.int64))
@@ -31,7 +31,7 @@ def test_read_compute_pipeline_on_one_die_matches_the_closed_form():
 
 def test_slow_core_sets_the_period():
     g = flash_preset("cambricon_llm_s", channels=1, chips_per_channel=1, dies_per_chip=1)
-    slow = ComputeCore(throughput="273.0665MB/s", input_buffer="1KB", result_bytes=4)
+    slow = ComputeCore(throughput="273.0665MB/s", input_buffer="1KB", output_buffer="1KB", result_bytes=4)
     t = kernel_times(g, slow, Policy(), 64, 256, 1)
     n = 5
     out = schedule(g, t, np.array([[n]]), np.zeros((1, 1, 2), np.int64))

@@ -1,0 +1,65 @@
+"""LLM in a flash: chunk-size read curve, windowing and row-column bundling against the paper."""
+import copy
+
+import numpy as np
+import pytest
+
+from hwsim.components.flash.flash_offload import ReadCurve, window_loads
+from hwsim.machine import load_machine, machine_from_dict
+from hwsim.simulate import simulate
+from hwsim.workload.precision import Precision
+
+CURVE = ReadCurve(source="arXiv 2312.11514", queue_depth=32, chunks=["8KB", "16KB", "1GB"],
+                  throughput=["1.25GB/s", "2.25GB/s", "6.10GB/s"])
+
+
+def io_ms(volume_bytes, chunk, depth=32):
+    return volume_bytes / CURVE.bandwidth(chunk, depth) * 1e3
+
+
+@pytest.mark.parametrize("volume_GB, chunk, published_ms", [
+    (13.4, 2**30, 2197), (6.7, 2**30, 1098),        # naive / hybrid: whole matrices, sequential
+    (0.9, 8192, 720), (0.2, 8192, 164),             # predictor, + windowing: one neuron's 8 KB vector per read
+    (0.2, 16384, 87),                               # + row-column bundling: 16 KB per read
+])
+def test_io_latency_per_token_matches_the_paper(volume_GB, chunk, published_ms):
+    """reference/lut_flash.md VC1: OPT-6.7B per-token load volumes and I/O latencies (within 3%)."""
+    assert io_ms(volume_GB * 1e9, chunk) == pytest.approx(published_ms, rel=0.03)
+
+
+def test_bundling_raises_throughput_and_depth_follows_littles_law():
+    assert CURVE.bandwidth(16384, 32) / CURVE.bandwidth(8192, 32) == pytest.approx(2.25 / 1.25)
+    assert CURVE.bandwidth(8192, 16) == pytest.approx(1.25e9 / 2)          # half the reads in flight
+    assert CURVE.bandwidth(2**30, 64) == pytest.approx(6.10e9)             # capped by the sequential rate
+    assert 2.25e9 < CURVE.bandwidth(2**20, 32) < 6.10e9                     # between measured points
+
+
+def test_window_loads_on_a_hand_made_trace():
+    active = np.array([[1, 1, 0, 0], [1, 0, 1, 0], [0, 1, 1, 1], [1, 0, 0, 0]], bool)
+    assert window_loads(active, 0).tolist() == [2, 2, 3, 1]
+    assert window_loads(active, 1).tolist() == [2, 1, 2, 1]     # token 2 reuses neuron 2 from token 1
+    assert window_loads(active, 2).tolist() == [2, 1, 1, 0]     # token 3 reuses neuron 0 from token 1
+
+
+def test_window_loads_of_independent_activations_match_the_expectation():
+    s, k = 0.03, 5
+    active = np.random.default_rng(0).random((2000, 4096)) < s
+    per_token = window_loads(active, k)[k:].mean() / 4096
+    assert per_token == pytest.approx(s * (1 - s) ** k, rel=0.02)
+
+
+def run(policy):
+    data = copy.deepcopy(load_machine("llm_in_a_flash").spec.model_dump(mode="json"))
+    data["components"]["weights"]["policy"].update(policy)
+    return simulate(machine_from_dict(data), "opt-6.7b", phase="decode", batch=1, context=128,
+                    precision=Precision("fp16", "fp16", "fp16")).components["weights"]
+
+
+def test_windowing_cuts_flash_traffic_and_bundling_cuts_io_time():
+    plain, windowed = run({"window": 0, "bundling": False}), run({"window": 5, "bundling": False})
+    bundled = run({"window": 5, "bundling": True})
+    ffn_bytes = 32 * (2 * 4096 * 16384 + 16384 + 4096) * 2                 # OPT-6.7B FFN + biases, fp16
+    assert plain["flash_bytes"] == pytest.approx(0.03 * ffn_bytes)
+    assert windowed["flash_bytes"] == pytest.approx(plain["flash_bytes"] * 0.97 ** 5)
+    assert bundled["flash_bytes"] == windowed["flash_bytes"]
+    assert windowed["io_s"] / bundled["io_s"] == pytest.approx(2.25 / 1.25, rel=1e-3)   # biases widen chunks a hair

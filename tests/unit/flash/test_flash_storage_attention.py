@@ -1,0 +1,63 @@
+"""InstInfer CSD vs SSD offloading: attention time against the flash and PCIe closed forms."""
+import pytest
+
+from hwsim.engine import Simulator
+from hwsim.machine import load_machine
+from hwsim.simulate import simulate
+from hwsim.workload.ops import Op
+from hwsim.workload.precision import Precision
+
+FP16 = Precision("fp16", "fp16", "fp16")
+
+
+def attention_op(kv_bytes: float, flops: float = 0.0, act_in: float = 0.0):
+    return Op(0, "attn_score", "attn_score", 0, flops, "fp16", act_in_bytes=act_in, kv_read_bytes=kv_bytes)
+
+
+def run_alone(machine: str, op: Op) -> int:
+    sim = Simulator()
+    csd = load_machine(machine).build(sim)["csd"]
+    finished = []
+    csd.submit(op, lambda op, run: finished.append(run))
+    sim.run()
+    return finished[0].end_ps
+
+
+def test_csd_streams_kv_at_the_channel_bound():
+    g = load_machine("instinfer").build(Simulator())["csd"].params.flash
+    assert g.channels * g.channel_bandwidth == pytest.approx(11.2e9)        # 8 x 1.4 GB/s (paper)
+    pages = 16_000                                                            # 2000 per channel
+    per_page = g.command_ps + g.transfer_ps(g.page_size)                      # bus time per page
+    q = 1e6                                                                   # queries over PCIe 7 GB/s
+    end = run_alone("instinfer", attention_op(pages * g.page_size, act_in=q))
+    # channel-bound stream: pages / channels x bus time, plus the first tR, plus the queries' transfer
+    assert end == pytest.approx(pages // g.channels * per_page + g.t_read_ps + q / 7e9 * 1e12, rel=1e-4)
+
+
+def test_ssd_offloading_is_bound_by_the_pcie_link():
+    kv = 16_000 * 32 * 1024
+    assert run_alone("instinfer_flexgen_ssd", attention_op(kv)) == pytest.approx(kv / 7e9 * 1e12, rel=1e-6)
+
+
+def test_sparf_reads_an_eighth_of_the_kv_cache():
+    kv = 16_000 * 32 * 1024
+    assert run_alone("instinfer_sparf", attention_op(kv)) < run_alone("instinfer", attention_op(kv)) / 7.5
+
+
+def test_csd_rejects_non_attention_operators():
+    sim = Simulator()
+    csd = load_machine("instinfer").build(sim)["csd"]
+    with pytest.raises(ValueError, match="decode attention"):
+        csd.submit(Op(0, "qkv", "matmul", 0, 1.0, "fp16", weight_bytes=1.0), lambda *a: None)
+
+
+@pytest.mark.parametrize("batch", [64, 256])
+def test_opt13b_decode_speedup_is_the_bandwidth_ratio(batch):
+    """OPT-13B, 1024/1024 tokens, decode step at the mean context 1536: attention dominates, so the
+    dense speedup is about the ratio of effective KV bandwidths (11.09 GB/s flash vs 7 GB/s PCIe)."""
+    step = {m: simulate(m, "opt-13b", phase="decode", batch=batch, context=1536, precision=FP16).latency_s
+            for m in ("instinfer", "instinfer_sparf", "instinfer_flexgen_ssd")}
+    dense = step["instinfer_flexgen_ssd"] / step["instinfer"]
+    sparse = step["instinfer_flexgen_ssd"] / step["instinfer_sparf"]
+    assert dense == pytest.approx(11.2e9 * 23.406 / (23.406 + 0.175) / 7e9, rel=0.01)
+    assert 7.5 * dense < sparse < 8 * dense
