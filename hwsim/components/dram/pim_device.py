@@ -6,8 +6,9 @@ receive equal shares run identical streams with identical timing (the kernel is 
 stream's timing does not depend on row addresses), so the busiest channel's stream is simulated and
 the op completes when it does; all channels share one refresh phase, carried from op to op.
 Under tensor parallelism over `devices`, every matmul's input is broadcast to the devices and its
-output gathered over the host link (latency + bytes / bandwidth each way). Partial sums (input
-chunks larger than the global buffer, keys split over channels) are added by the host's
+output gathered over the host link (latency + bytes / bandwidth each way); attention and the KV
+cache may be confined to `attention_devices` of them (CENT keeps them on one device). Partial sums
+(input chunks larger than the global buffer, keys split over channels) are added by the host's
 reduction lanes after the stream.
 
 Energy per op: per-command energies of the preset x commands of every active channel (each runs the
@@ -34,6 +35,7 @@ from hwsim.config.units import Bandwidth, ByteSize, Duration, Energy, Frequency
 from hwsim.workload.precision import BITS
 
 GEMV_KINDS = {"matmul": "n", "attn_score": "n", "attn_context": "k"}   # kind -> dimension split over channels
+ATTENTION_KINDS = frozenset({"attn_score", "attn_context", "kv_write"})     # ops on the KV cache
 
 
 class HostLink(Strict):
@@ -58,6 +60,7 @@ class PimParams(Strict):
     timing_overrides: dict[str, int] = {}      # e.g. {nCCDAB: 4}
     channels: PositiveInt                      # PIM channels per device
     devices: PositiveInt = 1                   # devices under tensor parallelism
+    attention_devices: Optional[PositiveInt] = None   # devices holding the KV cache (default: all)
     mac_banks: Optional[PositiveInt] = None    # banks with a MAC unit per channel (default: all)
     global_buffer: ByteSize = "2KB"            # per channel
     formats: list[str] = ["bf16", "fp16"]      # number formats the MAC units run
@@ -83,6 +86,8 @@ class PimDram(Component):
             raise ValueError(f"{name}: preset {params.preset} has no PIM commands")
         if params.devices > 1 and params.link is None:
             raise ValueError(f"{name}: {params.devices} devices need a `link`")
+        if (params.attention_devices or 1) > params.devices:
+            raise ValueError(f"{name}: attention_devices {params.attention_devices} > devices {params.devices}")
         org = self.spec.org
         self.banks = params.mac_banks or org.banks_per_rank
         self.n_channels = params.channels * params.devices
@@ -106,6 +111,8 @@ class PimDram(Component):
     def _plan(self, op) -> tuple[Stream, int, int]:
         """(busiest channel's stream, active channels, partial sums the host adds)."""
         C = self.n_channels
+        if op.kind in ATTENTION_KINDS and self.params.attention_devices:
+            C = self.params.channels * self.params.attention_devices
         if op.kind in GEMV_KINDS:
             layout = self._layout(op.compute_dtype)
             if GEMV_KINDS[op.kind] == "n":

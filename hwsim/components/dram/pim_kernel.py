@@ -4,7 +4,9 @@ A PIM controller (AiM's) issues the host's commands in program order: command i 
 cycle after command i-1 at which every timing constraint holds. All-bank refresh is inserted when
 due (PREA if rows are open, REF, then the open rows are re-activated), so the refresh schedule runs
 in absolute cycles across streams. Every command is checked against the bank state first; the first
-illegal one stops the stream and is reported by index and reason (see ``ILLEGAL``).
+illegal one stops the stream and is reported by index and reason (see ``ILLEGAL``). A command may
+instead ask to issue at an exact cycle (``at[i] >= 0``, e.g. replaying a host's schedule): if a timing
+constraint or the command bus forbids that cycle it is illegal (TOO_EARLY).
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from numba import njit
 from .timing_kernel import FOREVER, _grow, earliest, new_history, record
 
 ACT, PRE, PREA, RD, WR, REF, REFpb, ACT_ABK, MAC_ABK, MAC_SBK, WR_GB, RD_MAC, AF, EWMUL = range(14)
-OK, ACT_OPEN, COLUMN_CLOSED, ALL_BANK_CLOSED, ACT_ABK_OPEN, REF_OPEN, PRE_CLOSED, UNSUPPORTED = range(8)
+OK, ACT_OPEN, COLUMN_CLOSED, ALL_BANK_CLOSED, ACT_ABK_OPEN, REF_OPEN, PRE_CLOSED, UNSUPPORTED, TOO_EARLY = range(9)
 ILLEGAL = ("ok", "ACT to an open bank", "column command to a closed bank or another row",
            "all-bank command while a bank is closed or on another row", "ACT_ABK while a bank is open",
-           "REF while a bank is open", "PRE to a closed bank", "command not supported in a PIM stream")
+           "REF while a bank is open", "PRE to a closed bank", "command not supported in a PIM stream",
+           "issued before a timing constraint allows it")
 
 
 @njit(cache=True)
@@ -54,13 +57,14 @@ def _check(c, r, b, row, open_row, per_rank, ranks_per_group):
 
 @njit(cache=True)
 def run_stream(cmd, rank, bg, bank, row, table, n_cmds, window, n_ranks, n_bg, n_ba, refresh, group_is_channel,
-               nREFI, t0, ref_due0, completion):
+               nREFI, t0, ref_due0, completion, at):
     """Issue ``cmd[i]`` to (rank, bg, bank, row)[i] in order from cycle ``t0``.
 
     Returns (issue cycle per command, number issued, reason code of the first illegal command,
     log arrays (cycle, command, rank, bg, bank, row) including inserted refresh commands, command
     counts, cycles with some row open, cycle all work is complete, next refresh due cycle).
     Bank commands (ACT, PRE, RD, WR, MAC_SBK) use bg/bank; the others address a whole rank.
+    ``at[i]`` is -1 (issue as early as possible) or the exact cycle command i must issue at.
     """
     n = cmd.shape[0]
     per_rank = n_bg * n_ba
@@ -137,6 +141,11 @@ def run_stream(cmd, rank, bg, bank, row, table, n_cmds, window, n_ranks, n_bg, n
             e = earliest(c, r, gq, kq, hist, table, n_ranks, n_bg, n_ba)
             if e > t:
                 t = e
+            if j == n_pend and at[i] >= 0:
+                if at[i] < t:
+                    code = TOO_EARLY
+                    break
+                t = at[i]
             if c == PREA or c == REF:
                 record(c, t, r, r + ranks_per_group, -1, -1, hist, n_bg, n_ba)
             elif bank_cmd:
@@ -154,7 +163,7 @@ def run_stream(cmd, rank, bg, bank, row, table, n_cmds, window, n_ranks, n_bg, n
             elif c == ACT_ABK:
                 open_row[r * per_rank:(r + 1) * per_rank] = rw
                 n_open += per_rank
-            elif c == REF and j == n_pend:
+            elif c == REF and j == n_pend and refresh:
                 ref_due[r // ranks_per_group] = t + nREFI       # a host REF restarts the interval
             elif c == PREA:
                 for x in range(r * per_rank, (r + ranks_per_group) * per_rank):
@@ -183,6 +192,8 @@ def run_stream(cmd, rank, bg, bank, row, table, n_cmds, window, n_ranks, n_bg, n
             if j == n_pend:
                 issue[i] = t
             t += 1
+        if code != OK:
+            break
         i += 1
     if n_open > 0:
         open_cycles += done - open_since

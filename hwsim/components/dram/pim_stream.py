@@ -24,7 +24,7 @@ assert COMMANDS == ("ACT", "PRE", "PREA", "RD", "WR", "REF", "REFpb", "ACT_ABK",
 
 
 class IllegalCommand(ValueError):
-    """A command that the bank state forbids (e.g. MAC_ABK with a bank precharged)."""
+    """A command that the bank state or a timing constraint forbids (e.g. MAC_ABK with a bank precharged)."""
 
     def __init__(self, index: int, command: str, reason: str):
         super().__init__(f"command #{index} {command}: {reason}")
@@ -57,15 +57,16 @@ def command_ids(names) -> np.ndarray:
 
 def simulate_commands(spec: DramSpec, commands, rank=None, bankgroup=None, bank=None, row=None, *,
                       refresh: bool = True, start_cycle: int = 0, refresh_due: int | None = None,
-                      raise_illegal: bool = True) -> PimStreamResult:
+                      at=None, raise_illegal: bool = True) -> PimStreamResult:
     """Issue a command stream (names or ids) in order on one channel; fields default to 0.
-    An illegal command raises IllegalCommand (or, with raise_illegal=False, ends the stream:
-    its issue cycle and all later ones stay -1)."""
+    ``at`` optionally gives exact issue cycles to check (-1: as early as possible); a command whose
+    cycle a timing constraint forbids is illegal. An illegal command raises IllegalCommand (or, with
+    raise_illegal=False, ends the stream: its issue cycle and all later ones stay -1)."""
     cmd = np.asarray(commands) if np.asarray(commands).dtype.kind in "iu" else command_ids(commands)
     cmd = np.ascontiguousarray(cmd, dtype=np.int64)
     n = cmd.size
-    fields = [np.zeros(n, np.int64) if a is None else np.ascontiguousarray(np.broadcast_to(a, n), dtype=np.int64)
-              for a in (rank, bankgroup, bank, row)]
+    fields = [np.full(n, fill, np.int64) if a is None else np.ascontiguousarray(np.broadcast_to(a, n), dtype=np.int64)
+              for a, fill in ((rank, 0), (bankgroup, 0), (bank, 0), (row, 0), (at, -1))]
     org = spec.org
     for name, a, size in (("rank", fields[0], org.ranks), ("bankgroup", fields[1], org.bankgroups),
                           ("bank", fields[2], org.banks_per_group)):
@@ -76,9 +77,9 @@ def simulate_commands(spec: DramSpec, commands, rank=None, bankgroup=None, bank=
     table, window = constraint_table(spec)
     due = spec["nREFI"] if refresh_due is None else refresh_due
     issue, issued, code, log_t, log_c, log_a, counts, open_cycles, done, next_due = pk.run_stream(
-        cmd, *fields, table, len(COMMANDS), window, org.ranks, org.bankgroups, org.banks_per_group,
+        cmd, *fields[:4], table, len(COMMANDS), window, org.ranks, org.bankgroups, org.banks_per_group,
         refresh, spec.standard.refresh_level == "channel", spec["nREFI"], start_cycle, due,
-        completion_cycles(spec))
+        completion_cycles(spec), fields[4])
     if code != pk.OK and raise_illegal:
         raise IllegalCommand(issued, COMMANDS[cmd[issued]], pk.ILLEGAL[code])
     log = CommandLog(log_t, log_c, *(np.ascontiguousarray(log_a[:, i]) for i in range(4)))

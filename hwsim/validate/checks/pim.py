@@ -1,4 +1,7 @@
-"""pim_gpt and cent_aim: PIM-GPT against the T4 roofline machine, CENT's Llama2-13B artifact row.
+"""pim_gpt and cent_aim: PIM-GPT against the T4 machines, CENT's Llama2-13B artifact row.
+
+PIM-GPT measured a real T4; it is compared with the pure roofline T4 and with nvidia_t4_eager (the
+roofline plus a measured per-operator launch latency), since neither alone is the measured GPU.
 
 Assumptions (the sources do not state them): PIM-GPT decodes with CONTEXT tokens cached, in bf16
 on PIM and fp16 on the T4; CENT's row averages its decode phase (prompt 512, sequence 4096), sampled
@@ -37,10 +40,10 @@ def pim_gpt(group: dict) -> list[Row]:
     rows, low, high = [], *SPEEDUP
     for model in group["models"]:
         pim = _run("pim_gpt", model)
-        gpu = _run("nvidia_t4", model, "fp16")
-        speedup = gpu.latency_s / pim.latency_s
-        rows.append(Row(f"pim-gpt {model} speedup vs T4 (analytic)", (low + high) / 2, speedup, "x",
-                        low <= speedup <= high, "41-137x"))
+        for gpu_machine, label in (("nvidia_t4", "roofline"), ("nvidia_t4_eager", "roofline + 20 us launch")):
+            speedup = _run(gpu_machine, model, "fp16").latency_s / pim.latency_s
+            rows.append(Row(f"pim-gpt {model} speedup vs T4 ({label})", (low + high) / 2, speedup, "x",
+                            low <= speedup <= high, "41-137x"))
     xl = _run("pim_gpt", "gpt3-xl")
     hit = xl.components["pim"]["row_hit_rate"]
     rows.append(Row("pim-gpt gpt3-xl row-buffer hit rate", ROW_HIT[0], hit, "fraction",

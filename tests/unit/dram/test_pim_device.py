@@ -63,3 +63,20 @@ def test_rejects_formats_the_mac_units_do_not_run():
 def test_vector_ops_are_not_pim_ops():
     with pytest.raises(ValueError, match="host component"):
         run(Op(0, "softmax", "softmax", 0, 100.0, "bf16"))
+
+
+def test_attention_confined_to_some_devices_spreads_heads_over_their_channels_only():
+    """8 heads on 2 devices x 8 channels: all 16 channels give 1 head per channel (each head's 64 keys
+    split over 2 channels); on one device each channel computes a whole head: twice the keys."""
+    score = Op(0, "attn_score", "attn_score", 0, 2.0 * 8 * 64 * 128, "bf16", kv_read_bytes=2.0 * 8 * 64 * 128,
+               m=1, n=64, k=128, count=8)
+    link = {"latency": "500ns", "bandwidth": "10GB/s"}
+    spread, r_spread = run(score, devices=2, link=link)
+    confined, r_confined = run(score, devices=2, link=link, attention_devices=1)
+    layout = spread._layout("bf16")
+    for pim, result, keys in ((spread, r_spread, 32), (confined, r_confined, 64)):
+        stream = gemv_stream(layout, 128, math.ceil(keys / 16))
+        res = simulate_commands(pim.spec, stream.cmd, 0, stream.bankgroup, stream.bank, stream.row, refresh=False)
+        assert result.end_ps == res.done_cycle * pim.spec.tCK_ps
+    with pytest.raises(ValueError, match="attention_devices"):
+        run(score, devices=2, link=link, attention_devices=3)

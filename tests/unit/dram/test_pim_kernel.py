@@ -6,6 +6,7 @@ import pytest
 
 from hwsim.components.dram import load_preset, with_overrides
 from hwsim.components.dram.log_checker import check_log
+from hwsim.components.dram.pim_random import random_legal_stream
 from hwsim.components.dram.pim_stream import IllegalCommand, simulate_commands
 
 AIM = load_preset("GDDR6_AiM")
@@ -71,40 +72,6 @@ def test_refresh_is_inserted_and_rows_reopened():
     assert r.done_cycle > plain.done_cycle + r.command_counts["REF"] * AIM["nRFC"]
 
 
-def random_legal_stream(rng, n, spec):
-    """Commands drawn at random among those legal in the current bank state."""
-    org = spec.org
-    banks = org.banks_per_rank
-    open_rows = [-1] * banks
-    out = []
-    for _ in range(n):
-        all_open = len(set(open_rows)) == 1 and open_rows[0] >= 0
-        none_open = all(r < 0 for r in open_rows)
-        choices = ["WR_GB", "RD_MAC", "PREA"]
-        choices += ["MAC_ABK", "AF", "EWMUL"] if all_open else []
-        choices += ["ACT_ABK", "REF"] if none_open else []
-        choices += ["ACT", "PRE", "RD", "WR", "MAC_SBK"]
-        c = choices[rng.integers(len(choices))]
-        b = int(rng.integers(banks))
-        row = int(rng.integers(4))
-        if c in ("RD", "WR", "MAC_SBK", "PRE") and open_rows[b] < 0 or c == "ACT" and open_rows[b] >= 0:
-            c = "PREA" if c == "ACT" else "ACT"
-        if c in ("RD", "WR", "MAC_SBK"):
-            row = open_rows[b]
-        if c in ("MAC_ABK", "AF", "EWMUL"):
-            row = open_rows[0]
-        if c == "ACT":
-            open_rows[b] = row
-        elif c == "PRE":
-            open_rows[b] = -1
-        elif c == "PREA":
-            open_rows = [-1] * banks
-        elif c == "ACT_ABK":
-            open_rows = [row] * banks
-        out.append((c, b // org.banks_per_group, b % org.banks_per_group, row))
-    return out
-
-
 @pytest.mark.parametrize("preset", ["GDDR6_AiM", "HBM2_PIM"])
 @pytest.mark.parametrize("seed", range(4))
 def test_random_legal_streams_pass_the_independent_checker(preset, seed):
@@ -114,3 +81,19 @@ def test_random_legal_streams_pass_the_independent_checker(preset, seed):
     r = simulate_commands(spec, c, 0, g, b, row, refresh=True, refresh_due=300)
     assert (r.issue_cycle >= 0).all() and (np.diff(r.issue_cycle) > 0).all()
     assert check_log(spec, r.log) == []
+
+
+def test_exact_issue_cycles_are_checked_against_the_timing():
+    cmds, rows = one_row(macs=2)
+    free = simulate_commands(AIM, cmds, row=rows, refresh=False).issue_cycle
+    assert list(simulate_commands(AIM, cmds, row=rows, refresh=False, at=free).issue_cycle) == list(free)
+    early = free.copy()
+    early[4] -= 1                                                 # ACT_ABK one cycle before it may issue
+    with pytest.raises(IllegalCommand, match="timing constraint") as err:
+        simulate_commands(AIM, cmds, row=rows, refresh=False, at=early)
+    assert err.value.index == 4
+
+
+def test_host_refresh_does_not_turn_refresh_on():
+    r = simulate_commands(AIM, ["REF"] + ["WR_GB"] * 4000, refresh=False)
+    assert r.command_counts["REF"] == 1
