@@ -9,7 +9,9 @@ state, and schedules one completion event: never one Python event per cycle.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Callable, ClassVar
 
 from hwsim.config.errors import ConfigError, did_you_mean
@@ -80,6 +82,70 @@ class Component:
 
     def statistics(self) -> dict[str, float]:
         return {}
+
+
+@dataclass(frozen=True)
+class OpTiming:
+    """How long one operator takes on an idle serial component, and what it consumes.
+
+    `used` maps a resource suffix ('compute', 'memory') to the amount consumed (FLOPs, bytes);
+    `floor_s` maps it to the seconds that amount needs at the resource's peak rate.
+    """
+
+    duration_s: float
+    bound: str
+    used: dict[str, float] = field(default_factory=dict)
+    floor_s: dict[str, float] = field(default_factory=dict)
+    energy_j: float = 0.0
+
+
+class SerialComponent(Component):
+    """A component that runs one operator at a time, in arrival order (kernels on one stream).
+
+    Subclasses implement `time(op) -> OpTiming` and declare `resource_units` (suffix -> unit of
+    the rate, e.g. {'compute': 'FLOP/s', 'memory': 'B/s'}); this class keeps the queue, the
+    totals behind the roofline floor and the energy at the optional `params.power`.
+    """
+
+    resource_units: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, name, params, sim):
+        super().__init__(name, params, sim)
+        self._free_at_ps = 0
+        self._busy_ps = 0
+        self._used: dict[str, float] = defaultdict(float)
+        self._floor_s: dict[str, float] = defaultdict(float)
+
+    def time(self, op: Op) -> OpTiming:
+        raise NotImplementedError
+
+    def submit(self, op, done):
+        timing = self.time(op)
+        duration_ps = math.ceil(timing.duration_s * 1e12)
+        start = max(self.sim.now, self._free_at_ps)
+        end = self._free_at_ps = start + duration_ps
+        self._busy_ps += duration_ps
+        for resource, amount in timing.used.items():
+            self._used[resource] += amount
+        for resource, seconds in timing.floor_s.items():
+            self._floor_s[resource] += seconds
+        energy = timing.energy_j + (getattr(self.params, "power", None) or 0.0) * duration_ps * 1e-12
+        self.sim.schedule_at(end, done, op, Execution(start, end, f"{self.name}.{timing.bound}", energy))
+
+    def capacity(self, resource: str) -> float:
+        """Peak rate of `resource` when nothing ran on it (else the rate implied by the floor)."""
+        raise NotImplementedError
+
+    def resources(self):
+        result = []
+        for resource, unit in self.resource_units.items():
+            used, floor = self._used[resource], self._floor_s[resource]
+            rate = used / floor if floor else self.capacity(resource)
+            result.append(Resource(f"{self.name}.{resource}", unit, rate, used, floor))
+        return result
+
+    def statistics(self):
+        return {"busy_s": self._busy_ps * 1e-12, **{f"{r}_used": v for r, v in self._used.items()}}
 
 
 def component_types() -> list[str]:

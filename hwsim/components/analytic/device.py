@@ -6,12 +6,11 @@ stream. Cycle-level NPU/GPU models built from tiles replace it where detail matt
 """
 from __future__ import annotations
 
-import math
 from typing import Optional
 
 from pydantic import field_validator
 
-from hwsim.components.base import Component, Execution, Resource, register
+from hwsim.components.base import OpTiming, SerialComponent, register
 from hwsim.config.schema import Strict
 from hwsim.config.units import Bandwidth, ByteSize, ComputeRate, Duration, Power
 from hwsim.workload import precision
@@ -40,19 +39,14 @@ class AnalyticDeviceParams(Strict):
 
 
 @register
-class AnalyticDevice(Component):
+class AnalyticDevice(SerialComponent):
+    """Roofline device: max(FLOPs / peak, bytes / bandwidth) + launch overhead per operator."""
+
     type_name = "analytic_device"
     Params = AnalyticDeviceParams
-    stats = {"busy_s": "time spent running operators (s)",
-             "flops": "operations executed (FLOP)", "bytes": "bytes moved to/from memory (B)"}
-
-    def __init__(self, name, params, sim):
-        super().__init__(name, params, sim)
-        self._free_at_ps = 0
-        self._compute_floor_s = 0.0
-        self._flops = 0.0
-        self._bytes = 0.0
-        self._busy_ps = 0
+    resource_units = {"compute": "FLOP/s", "memory": "B/s"}
+    stats = {"busy_s": "time spent running operators (s)", "compute_used": "operations executed (FLOP)",
+             "memory_used": "bytes moved to/from memory (B)"}
 
     def _peak(self, fmt: str) -> float:
         if fmt not in self.params.peak:
@@ -60,26 +54,13 @@ class AnalyticDevice(Component):
                              f"add peak.{fmt} (has: {', '.join(self.params.peak)})")
         return self.params.peak[fmt]
 
-    def submit(self, op, done):
+    def time(self, op):
         compute_s = op.flops / self._peak(op.compute_dtype) if op.flops else 0.0
         memory_s = op.total_bytes / self.params.memory.bandwidth
-        duration_ps = math.ceil((max(compute_s, memory_s) + self.params.launch_overhead) * 1e12)
-        start = max(self.sim.now, self._free_at_ps)
-        end = start + duration_ps
-        self._free_at_ps = end
-        self._busy_ps += duration_ps
-        self._compute_floor_s += compute_s
-        self._flops += op.flops
-        self._bytes += op.total_bytes
-        bound = f"{self.name}.compute" if compute_s > memory_s else f"{self.name}.memory"
-        energy = (self.params.power or 0.0) * duration_ps * 1e-12
-        self.sim.schedule_at(end, done, op, Execution(start, end, bound, energy))
+        return OpTiming(max(compute_s, memory_s) + self.params.launch_overhead,
+                        "compute" if compute_s > memory_s else "memory",
+                        used={"compute": op.flops, "memory": op.total_bytes},
+                        floor_s={"compute": compute_s, "memory": memory_s})
 
-    def resources(self):
-        bandwidth = self.params.memory.bandwidth
-        compute_rate = self._flops / self._compute_floor_s if self._compute_floor_s else max(self.params.peak.values())
-        return [Resource(f"{self.name}.compute", "FLOP/s", compute_rate, self._flops, self._compute_floor_s),
-                Resource(f"{self.name}.memory", "B/s", bandwidth, self._bytes, self._bytes / bandwidth)]
-
-    def statistics(self):
-        return {"busy_s": self._busy_ps * 1e-12, "flops": self._flops, "bytes": self._bytes}
+    def capacity(self, resource):
+        return max(self.params.peak.values()) if resource == "compute" else self.params.memory.bandwidth
