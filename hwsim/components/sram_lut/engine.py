@@ -13,20 +13,26 @@ Weight loading and lookups either overlap (double-buffered weight buffers) or ru
 The op's weight format is read from its bytes: weight_bytes * 8 / (n k count) is the trace's
 bits per weight (precision.BITS; ternary 1.6). Ternary runs as `ternary_planes` lookups per
 group (TeLLMe's 27-pattern table: 1 plane, 5-bit index; T-MAC runs BitNet as 2 bit planes).
-Ops named in `host.ops` (TeLLMe's LM head on the ARM cores) run on the host as a roofline.
+
+`table_of: weights` transposes the roles (SAIL): tables of 2^g sums of g weights are built from
+the weights streamed in their storage format, and each activation bit plane of g activations
+indexes them, so the unit's rows are weight rows, its columns tokens and the bit-serial loop runs
+over the activation bits (read from act_in_bytes). A batch of tokens reuses every table built.
+DRAM figures are given (`memory_bandwidth`) or measured on a DRAM preset (`dram`, `channels`).
 """
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Literal, Optional
 
 import numpy as np
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, model_validator
 
 from hwsim.components.base import Component, Execution, Resource, register
 from hwsim.components.sram_lut.timing import LutUnit
 from hwsim.config.schema import Strict
-from hwsim.config.units import Bandwidth, ComputeRate, Frequency, Power
+from hwsim.components.npu.dma import DmaParams, dma_figures
+from hwsim.config.units import Bandwidth, Frequency, Power
 from hwsim.workload import precision
 
 
@@ -46,6 +52,7 @@ class UnitShape(Strict):
     weight_ports: PositiveInt = 1
     table_ports: int = 0
     table_capacity_bits: int = 0
+    pattern_reuse: bool = False
 
 
 class WeightBuffer(Strict):
@@ -57,31 +64,31 @@ class WeightBuffer(Strict):
     cols_per_word: PositiveInt      # output columns (each `tables` indices of one step) per word
 
 
-class Host(Strict):
-    """Processor that runs the ops named in `ops`: roofline of its compute peak and its memory
-    bandwidth at the engine's `memory_efficiency` (host and engine share the DRAM)."""
-
-    ops: list[str]
-    peak: ComputeRate           # ops/s
-    bandwidth: Bandwidth        # bytes/s
-    weight_bits: float          # storage bits per weight of those ops on the host (fp16: 16)
-
-
 class LutEngineParams(Strict):
     source: str
     assumptions: Optional[str] = None         # every input the source does not give
     clock: Frequency
     unit: UnitShape
     units: PositiveInt = 1
+    table_of: Literal["activations", "weights"] = "activations"   # what the tables are built from
     max_weight_bits: PositiveInt = 4          # wider integer weights are rejected
     ternary_planes: PositiveInt = 2           # lookups per group for ternary weights
     ternary_index_bits: Optional[PositiveInt] = None   # stored bits per group (default g * planes)
-    memory_bandwidth: Bandwidth               # DRAM -> engine peak, bytes/s
+    memory_bandwidth: Optional[Bandwidth] = None   # DRAM -> engine peak, bytes/s
+    dram: Optional[str] = None                # or a DRAM preset, measured (npu/dma.py)
+    channels: PositiveInt = 1                 # channels of that preset
     memory_efficiency: float = Field(1.0, gt=0, le=1)   # sustained fraction of the peak
     weight_buffer: Optional[WeightBuffer] = None
     overlap_weight_load: bool = False
-    host: Optional[Host] = None
     power: Optional[Power] = None             # board power; energy = power x busy time
+
+    @model_validator(mode="after")
+    def _one_memory(self):
+        if (self.memory_bandwidth is None) == (self.dram is None):
+            raise ValueError("give either memory_bandwidth or a dram preset (with channels)")
+        if self.dram is not None:
+            DmaParams(dram=self.dram, channels=self.channels)   # checks the preset name
+        return self
 
 
 @register
@@ -94,6 +101,8 @@ class LutEngine(Component):
     def __init__(self, name, params, sim):
         super().__init__(name, params, sim)
         self.unit = LutUnit(**params.unit.model_dump())
+        self.peak_bandwidth = params.memory_bandwidth or dma_figures(DmaParams(dram=params.dram,
+                                                                               channels=params.channels))[0]
         self._free_at_ps = 0
         self._busy_ps = 0
         self._cycles = 0
@@ -129,40 +138,42 @@ class LutEngine(Component):
         words = op.count * planes * regions * buffer.steps * -(-buffer.cols // buffer.cols_per_word)
         return words * buffer.word_bits / 8, words
 
+    def activation_bits(self, op) -> int:
+        """Bit planes of the op's activations (table_of: weights)."""
+        bits = op.act_in_bytes * 8 / (op.m * op.k * op.count)
+        if not math.isclose(bits, round(bits)):
+            raise ValueError(f"{self.name}: op '{op.name}' has {bits:g}-bit activations; "
+                             f"tables of weights are indexed by whole activation bits")
+        return round(bits)
+
     def lut_time(self, op) -> tuple[float, float, float, int]:
         """(compute s, load s, DRAM bytes, cycles) of a matmul on the LUT units."""
-        planes, group_bits = self.planes(op)
-        cycles = op.count * self.grid_cycles(op.m, op.n, op.k, planes)
-        weight_bytes, load_cycles = self.weight_load(op, planes, group_bits)
+        if self.params.table_of == "weights":
+            cycles = op.count * self.grid_cycles(op.n, op.m, op.k, self.activation_bits(op))
+            weight_bytes, load_cycles = op.weight_bytes, 0
+        else:
+            planes, group_bits = self.planes(op)
+            cycles = op.count * self.grid_cycles(op.m, op.n, op.k, planes)
+            weight_bytes, load_cycles = self.weight_load(op, planes, group_bits)
         nbytes = weight_bytes + op.act_in_bytes + op.act_out_bytes
         load_s = max(load_cycles / self.params.clock, nbytes / self.sustained_bandwidth)
         return cycles / self.params.clock, load_s, nbytes, cycles
 
     @property
     def sustained_bandwidth(self) -> float:
-        return self.params.memory_bandwidth * self.params.memory_efficiency
-
-    def host_time(self, op) -> tuple[float, float]:
-        host = self.params.host
-        weight_bytes = op.n * op.k * op.count * host.weight_bits / 8
-        nbytes = weight_bytes + op.act_in_bytes + op.act_out_bytes
-        return max(op.flops / host.peak, nbytes / (host.bandwidth * self.params.memory_efficiency)), nbytes
+        return self.peak_bandwidth * self.params.memory_efficiency
 
     def submit(self, op, done):
         if op.kind != "matmul":
             raise ValueError(f"{self.name} runs matmuls only, got '{op.kind}' op '{op.name}'; "
                              f"map other classes to another component")
-        if self.params.host and op.name in self.params.host.ops:
-            duration_s, nbytes = self.host_time(op)
-            bound = f"{self.name}.host"
-        else:
-            compute_s, load_s, nbytes, cycles = self.lut_time(op)
-            duration_s = max(compute_s, load_s) if self.params.overlap_weight_load else compute_s + load_s
-            bound = f"{self.name}.lookup" if compute_s >= load_s else f"{self.name}.memory"
-            self._cycles += cycles
-            self._compute_s += compute_s
-            self._bytes += nbytes
-            self._flops += op.flops
+        compute_s, load_s, nbytes, cycles = self.lut_time(op)
+        duration_s = max(compute_s, load_s) if self.params.overlap_weight_load else compute_s + load_s
+        bound = f"{self.name}.lookup" if compute_s >= load_s else f"{self.name}.memory"
+        self._cycles += cycles
+        self._compute_s += compute_s
+        self._bytes += nbytes
+        self._flops += op.flops
         start = max(self.sim.now, self._free_at_ps)
         end = start + math.ceil(round(duration_s * 1e12, 6))  # whole ps, no float-noise extra ps
         self._free_at_ps = end
@@ -171,7 +182,7 @@ class LutEngine(Component):
         self.sim.schedule_at(end, done, op, Execution(start, end, bound, energy))
 
     def resources(self):
-        bandwidth = self.params.memory_bandwidth
+        bandwidth = self.peak_bandwidth
         rate = self._flops / self._compute_s if self._compute_s else 1.0
         return [Resource(f"{self.name}.lookup", "FLOP/s", rate, self._flops, self._compute_s),
                 Resource(f"{self.name}.memory", "B/s", bandwidth, self._bytes, self._bytes / bandwidth)]

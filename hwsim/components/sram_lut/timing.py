@@ -15,6 +15,12 @@ Storage limits:
     table); too few ports stretch one lookup issue to II = ceil(lanes / ports) cycles;
   - capacity: `table_capacity_bits` holds the live tables (two sets with `overlap`); fewer tables
     fit than `tables` means fewer groups per step (more steps).
+Pattern reuse (SAIL's pattern-aware LUT): a lane's C*bits lookups of one step all index the same
+tables, so a repeated index is looked up once and its entry shared (the shift-accumulate runs in
+the accumulators, off the lookup path). With indices of g uniform independent bits the expected
+number of distinct ones among x draws is 2^g (1 - (1 - 2^-g)^x): L = ceil(that) * II.
+Tables built once serve every lookup of a step, so tokens batched as columns reuse them (SAIL's
+batched LUT-GEMV): precompute is paid per row block, lookups per column.
 Row blocks (ceil(m/rows)) run one after another, reusing the weights held in the unit.
 Without overlap, a row block takes S*P + S*L + C*drain + fixed cycles, C = ceil(n/lanes) column
 blocks and L = C*bits*II lookup cycles per step. With `overlap` (double-buffered tables) the next
@@ -50,6 +56,7 @@ class LutUnit:
     weight_ports: int = 1       # read ports per weight bank
     table_ports: int = 0        # read ports per table (0: one per lane)
     table_capacity_bits: int = 0  # table storage of the unit (0: unlimited)
+    pattern_reuse: bool = False   # one lookup per distinct index of a step (expected, uniform bits)
 
     def __post_init__(self):
         if self.live_tables < 1:
@@ -86,16 +93,23 @@ class LutUnit:
         """Cycles spent building tables for a whole tile (exposed or not)."""
         return ceil_div(m, self.rows) * self.steps(k) * self.precompute_cycles_per_step
 
+    def step_lookup_cycles(self, n, bits):
+        """L: lookup cycles of one step over n columns (bit-serial: C * bits issues, or with pattern
+        reuse one issue per expected distinct index)."""
+        draws = ceil_div(n, self.lanes) * np.asarray(bits, dtype=np.int64)
+        if self.pattern_reuse:
+            draws = np.ceil(distinct_patterns(draws, self.g)).astype(np.int64)
+        return draws * self.issue_cycles
+
     def lookup_cycles(self, m, n, k, bits):
-        """Cycles spent in lookups (bit-serial: linear in `bits`)."""
-        return ceil_div(m, self.rows) * ceil_div(n, self.lanes) * np.asarray(bits) * self.steps(k) \
-            * self.issue_cycles
+        """Cycles spent in lookups."""
+        return ceil_div(m, self.rows) * self.step_lookup_cycles(n, bits) * self.steps(k)
 
     def cycles(self, m, n, k, bits):
         """Cycles from start to done for an (m, n, k) tile of `bits`-bit weights."""
         s, p = self.steps(k), self.precompute_cycles_per_step
         cols = ceil_div(n, self.lanes)
-        look = cols * np.asarray(bits, dtype=np.int64) * self.issue_cycles
+        look = self.step_lookup_cycles(n, bits)
         if self.overlap:
             per_row_block = p + (s - 1) * np.maximum(p, look) + look
         else:
@@ -111,5 +125,10 @@ class LutUnit:
         return self.rows * ceil_div(k, self.g) * self.entries_per_table * self.entry_bits
 
     def macs_per_cycle(self, bits: int = 1) -> float:
-        """Peak multiply-accumulates per cycle for `bits`-bit weights (lookups only)."""
+        """Peak multiply-accumulates per cycle for `bits`-bit weights (lookups only, no pattern reuse)."""
         return self.rows * self.lanes * self.live_tables * self.g / bits / self.issue_cycles
+
+
+def distinct_patterns(draws, g: int):
+    """Expected distinct values among `draws` uniform independent g-bit indices: 2^g (1 - (1 - 2^-g)^draws)."""
+    return (1 << g) * (1 - (1 - 0.5 ** g) ** np.asarray(draws, dtype=np.float64))

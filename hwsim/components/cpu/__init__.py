@@ -1,0 +1,5 @@
+"""Multicore CPUs built from SIMD cores, a cache hierarchy and DRAM (Xeon, Neoverse baselines).
+
+simd.py  per-core SIMD throughput: multiply-accumulates per pipe per cycle and weight unpacking
+cpu.py   the `cpu` component machines place operators on
+"""
