@@ -17,6 +17,8 @@ EXAMPLES = """examples:
   hwsim run nvidia_h100_sxm mixtral-8x7b --batch 16 --routing zipf --zipf-s 1.2 --seed 3
   hwsim list
   hwsim validate
+  hwsim sweep sweeps/h100_batch_context.yaml -j 2      # or --cluster tcp://scheduler:8786
+  hwsim plot pareto sweeps/h100_batch_context.yaml --x tokens_per_s --y energy_per_token_j
 """
 
 
@@ -132,6 +134,9 @@ def parser() -> argparse.ArgumentParser:
                                             "else the copy shipped with hwsim)")
     validate.add_argument("--only", action="append", help="run only this target group (repeatable)")
     validate.set_defaults(handler=_validate)
+
+    from hwsim.sweep.cli import add_sweep_commands
+    add_sweep_commands(commands)
     return top
 
 

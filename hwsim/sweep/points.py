@@ -1,0 +1,235 @@
+"""A sweep's points: parameter sets from the axes, resolved into plain machine/model/options data.
+
+Each point's `key` is the SHA-256 of the canonical JSON of its resolved inputs and the hwsim
+version, so the result store recognises a point whatever sweep file or axis names produced it.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from hwsim.config.errors import ConfigError, did_you_mean, format_path
+from hwsim.config.loader import SourceMap, load_document
+from hwsim.config.schema import parse
+from hwsim.machine import ARCHITECTURES_DIR, machine_from_dict, shipped_machines
+from hwsim.sweep.expr import Expression
+from hwsim.sweep.spec import Axis, Sweep, Workload
+from hwsim.workload.model import ModelSpec, load_model
+
+
+@dataclass(frozen=True)
+class Point:
+    index: int                 # position in the sweep's expansion (stable for a given file)
+    workload: str              # 'llama2-7b decode'
+    params: dict[str, Any]     # axis name -> value (numbers before their unit)
+    task: dict                 # {'machine': ..., 'model': ..., 'options': ...}: what a worker evaluates
+    key: str
+
+
+@lru_cache(maxsize=1)
+def hwsim_version() -> str:
+    try:
+        return metadata.version("hwsim")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def point_key(task: dict) -> str:
+    """Content hash of the resolved inputs plus the hwsim version."""
+    text = json.dumps({**task, "hwsim": hwsim_version()}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _tidy(value: float) -> float:
+    """Drop float noise (0.30000000000000004 -> 0.3) so keys and files show what a person wrote."""
+    return float(f"{value:.12g}")
+
+
+def grid_values(axis: Axis) -> list:
+    """The values of a non-random axis, in order."""
+    if axis.values is not None:
+        return list(axis.values)
+    if axis.range is not None:
+        r = axis.range
+        count = math.floor((r.stop - r.start) / r.step + 1e-9) + 1
+        values = [_tidy(r.start + i * r.step) for i in range(max(count, 0))]
+    else:
+        r = axis.logrange
+        if r.num is not None:
+            values = [_tidy(v) for v in np.geomspace(r.start, r.stop, r.num)]
+        else:
+            count = math.floor(math.log(r.stop / r.start, r.factor) + 1e-9) + 1
+            values = [_tidy(r.start * r.factor ** i) for i in range(count)]
+    if axis.integer:
+        values = list(dict.fromkeys(int(round(v)) for v in values))
+    return values
+
+
+def random_values(axis: Axis, rng: np.random.Generator, samples: int) -> list:
+    if axis.uniform is not None:
+        values = [_tidy(v) for v in rng.uniform(*axis.uniform, samples)]
+    elif axis.loguniform is not None:
+        low, high = np.log(axis.loguniform)
+        values = [_tidy(v) for v in np.exp(rng.uniform(low, high, samples))]
+    else:
+        values = [axis.choice[i] for i in rng.integers(0, len(axis.choice), samples)]
+    return [int(round(v)) for v in values] if axis.integer else values
+
+
+def parameter_sets(sweep: Sweep) -> list[dict]:
+    """Every combination of axis values (grid groups x random samples), before constraints."""
+    axes = sweep.spec.axes
+    groups: dict[str, list[str]] = {}
+    for name, axis in axes.items():
+        if not axis.is_random:
+            groups.setdefault(axis.zip or f"\0{name}", []).append(name)
+    blocks = []
+    for group, names in groups.items():
+        columns = [grid_values(axes[n]) for n in names]
+        if len({len(c) for c in columns}) > 1:
+            sizes = ", ".join(f"{n}: {len(c)}" for n, c in zip(names, columns))
+            raise ConfigError([sweep.source.problem(("axes", names[0], "zip"),
+                                                    f"zipped axes need equally many values ({sizes})")])
+        blocks.append([dict(zip(names, row)) for row in zip(*columns)])
+    random_names = [n for n, a in axes.items() if a.is_random]
+    if random_names:
+        rng = np.random.default_rng(sweep.spec.random.seed)
+        columns = [random_values(axes[n], rng, sweep.spec.random.samples) for n in random_names]
+        blocks.append([dict(zip(random_names, row)) for row in zip(*columns)])
+    return [{k: v for block in combo for k, v in block.items()} for combo in itertools.product(*blocks)]
+
+
+def _set(data, path: tuple, value) -> None:
+    """Set `data[path]`, creating missing mappings on the way (e.g. a new peak format)."""
+    for part in path[:-1]:
+        if isinstance(data, dict):
+            data = data.setdefault(part, {})
+        else:
+            data = data[part]
+    data[path[-1]] = value
+
+
+def file_value(axis: Axis, value):
+    """The value as the target file writes it: a number with the axis unit appended."""
+    if axis.unit is not None:
+        return f"{value:.12g}{axis.unit}" if isinstance(value, (int, float)) else f"{value}{axis.unit}"
+    return value
+
+
+class Resolver:
+    """Turns parameter sets into tasks: the base machine and models with the axis values applied."""
+
+    def __init__(self, sweep: Sweep, evaluator: Optional[str] = None):
+        self.sweep = sweep
+        self.evaluator = evaluator
+        path = Path(sweep.spec.machine)
+        candidates = [sweep.folder / path, path, ARCHITECTURES_DIR / path, ARCHITECTURES_DIR / f"{path}.yaml"]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise ConfigError([sweep.source.problem(("machine",), f"no machine file or shipped machine "
+                               f"'{path}'{did_you_mean(str(path), shipped_machines())}")])
+        doc = load_document(found, search_dirs=[ARCHITECTURES_DIR])
+        self.machine, self.machine_source = doc.data, doc.source
+
+    @staticmethod
+    @lru_cache(maxsize=None)
+    def _model_data(name: str) -> dict:
+        return load_model(name).model_dump()
+
+    def task(self, workload: Workload, params: dict) -> dict:
+        """Resolved inputs of one point. Raises ConfigError/FileNotFoundError for a bad value."""
+        axes = self.sweep.spec.axes
+        by_root = {root: [(axes[n].key_path[1:], file_value(axes[n], v)) for n, v in params.items()
+                          if axes[n].key_path[0] == root] for root in ("machine", "model", "workload")}
+        run = workload.model_dump(exclude_none=True)
+        for path, value in by_root["workload"]:
+            _set(run, path, value)
+        run = parse(Workload, run, SourceMap("workload")).model_dump()
+        model = copy.deepcopy(self._model_data(run.pop("model")))
+        for path, value in by_root["model"]:
+            _set(model, path, value)
+        machine = copy.deepcopy(self.machine)
+        for path, value in by_root["machine"]:
+            _set(machine, path, value)
+        task = {"machine": machine, "model": model, "options": run}
+        if self.evaluator:
+            task["evaluator"] = self.evaluator
+        return task
+
+    def check(self, task: dict) -> None:
+        """Validate a task's machine and model as strictly as their own files."""
+        machine_from_dict(task["machine"], self.machine_source)
+        parse(ModelSpec, task["model"], SourceMap("model"))
+
+
+def _problem(sweep: Sweep, path: tuple, prefix: str, exc: Exception):
+    inner = "; ".join(f"{format_path(p.path)}: {p.message}" for p in getattr(exc, "problems", [])) or str(exc)
+    return sweep.source.problem(path, f"{prefix}{inner}")
+
+
+def check_inputs(sweep: Sweep, resolver: Resolver) -> None:
+    """Every workload, and every axis value alone on the first workload, must give valid inputs."""
+    errors = (ConfigError, FileNotFoundError, ValueError)
+    problems = []
+    for index, workload in enumerate(sweep.spec.workloads):
+        try:
+            resolver.check(resolver.task(workload, {}))
+        except errors as exc:
+            problems.append(_problem(sweep, ("workloads", index), "", exc))
+    if problems:
+        raise ConfigError(problems)
+    base = sweep.spec.workloads[0]
+    for name, axis in sweep.spec.axes.items():
+        if axis.is_random:
+            probes = axis.choice or list(axis.uniform or axis.loguniform)
+        else:
+            probes = grid_values(axis)
+        for value in probes:
+            try:
+                resolver.check(resolver.task(base, {name: value}))
+            except errors as exc:
+                problems.append(_problem(sweep, ("axes", name), f"value {value!r} at {axis.path}: ", exc))
+                break
+    if problems:
+        raise ConfigError(problems)
+
+
+def workload_label(sweep: Sweep, workload: Workload) -> str:
+    """'llama2-7b decode b1 c2048', leaving out what an axis sets (it is a parameter column)."""
+    swept = {axis.path for axis in sweep.spec.axes.values()}
+    parts = [(workload.model, "workload.model"), (workload.phase, "workload.phase"),
+             (f"b{workload.batch}", "workload.batch"), (f"c{workload.context}", "workload.context")]
+    return " ".join(text for text, path in parts if path not in swept) or "workload"
+
+
+def expand(sweep: Sweep, evaluator: Optional[str] = None, check: bool = True) -> tuple[list[Point], int]:
+    """All points that satisfy the constraints, and how many the constraints removed."""
+    resolver = Resolver(sweep, evaluator)
+    if check:
+        check_inputs(sweep, resolver)
+    constraints = [Expression(text, set(sweep.spec.axes)) for text in sweep.spec.constraints]
+    candidates = parameter_sets(sweep)
+    kept = []
+    for params in candidates:
+        try:
+            if all(c.evaluate(params) for c in constraints):
+                kept.append(params)
+        except (ArithmeticError, TypeError, ValueError) as exc:
+            raise ValueError(f"constraint failed to evaluate at {params}: {type(exc).__name__}: {exc}") from None
+    points = []
+    for workload in sweep.spec.workloads:
+        label = workload_label(sweep, workload)
+        for params in kept:
+            task = resolver.task(workload, params)
+            points.append(Point(len(points), label, params, task, point_key(task)))
+    return points, (len(candidates) - len(kept)) * len(sweep.spec.workloads)

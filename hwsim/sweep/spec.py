@@ -1,0 +1,217 @@
+"""Sweep files (sweeps/*.yaml): a base machine, workloads, axes, constraints, metrics, objectives.
+
+    name: a100-hbm-vs-compute
+    machine: nvidia_a100_80gb                 # shipped name, or a path relative to this file
+    workloads:
+      - {model: llama2-7b, phase: decode, batch: 1, context: 2048}
+    axes:                                     # parameter name -> where it goes and what it takes
+      bw:   {path: machine.components.gpu.memory.bandwidth, values: [1, 2, 4], unit: TB/s}
+      peak: {path: machine.components.gpu.peak.bf16, logrange: {start: 100, stop: 1600, factor: 2}, unit: TFLOPS}
+    constraints: ["peak / bw <= 400"]          # expressions over parameter names
+    metrics: [tokens_per_s, energy_per_token_j, latency_s, bound]
+    objectives: {tokens_per_s: max, energy_per_token_j: min}
+
+Key paths start with `machine.` (the machine file's data), `model.` (the model's shape) or
+`workload.` (model name, phase, batch, context, precision.*, routing.*, seed). Axes with the same
+`zip:` group advance together; `uniform`/`loguniform`/`choice` axes draw `random.samples` seeded
+points jointly. Grid axes, the random block and the workloads combine as a cross product.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
+
+from hwsim.config.errors import ConfigError, did_you_mean
+from hwsim.config.loader import SourceMap, load_document
+from hwsim.config.schema import Strict, parse
+from hwsim.sweep.expr import Expression
+
+ROOTS = ("machine", "model", "workload")
+# scalar metrics every point stores (Report.to_dict names), and the per-kind time breakdown
+METRICS = {
+    "latency_s": "time of the step (s); prefill: time to first token",
+    "tokens_per_s": "tokens produced (decode) or processed (prefill) per second",
+    "energy_per_token_j": "energy per token (J)",
+    "energy_j": "energy of the step (J)",
+    "tokens": "tokens in the step",
+    "roofline_floor_s": "roofline floor of the step (s)",
+    "bound": "the busiest resource",
+    "time_by_kind_s": "operator time per operator kind (s), for breakdown plots",
+}
+TEXT_METRICS = {"bound", "time_by_kind_s"}
+
+
+class Range(Strict):
+    """start, start + step, ... up to and including stop."""
+
+    start: float
+    stop: float
+    step: PositiveFloat
+
+
+class LogRange(Strict):
+    """Geometric: `num` values from start to stop inclusive, or start * factor**i up to stop."""
+
+    start: PositiveFloat
+    stop: PositiveFloat
+    num: Optional[PositiveInt] = None
+    factor: Optional[float] = Field(None, gt=1)
+
+    @model_validator(mode="after")
+    def _one_spacing(self):
+        if (self.num is None) == (self.factor is None):
+            raise ValueError("give exactly one of num or factor")
+        if self.stop < self.start:
+            raise ValueError(f"stop ({self.stop}) is below start ({self.start})")
+        return self
+
+
+GENERATORS = ("values", "range", "logrange", "uniform", "loguniform", "choice")
+RANDOM = ("uniform", "loguniform", "choice")
+
+
+class Axis(Strict):
+    """One swept parameter: where it goes (`path`) and the values it takes (one generator)."""
+
+    path: str
+    values: Optional[list[Any]] = Field(None, min_length=1)
+    range: Optional[Range] = None
+    logrange: Optional[LogRange] = None
+    uniform: Optional[tuple[float, float]] = None
+    loguniform: Optional[tuple[PositiveFloat, PositiveFloat]] = None
+    choice: Optional[list[Any]] = Field(None, min_length=1)
+    integer: bool = False            # round numbers to integers (counts, sizes)
+    unit: Optional[str] = None       # written after the number in the file: 2 + 'TB/s' -> '2TB/s'
+    zip: Optional[str] = None        # axes of one zip group take their i-th values together
+
+    @model_validator(mode="after")
+    def _one_generator(self):
+        given = [g for g in GENERATORS if getattr(self, g) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(GENERATORS)}"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        root = self.path.split(".")[0]
+        if root not in ROOTS or "." not in self.path:
+            raise ValueError(f"path must start with one of {', '.join(r + '.' for r in ROOTS)}, "
+                             f"got {self.path!r}{did_you_mean(root, ROOTS)}")
+        if self.zip is not None and self.is_random:
+            raise ValueError("random axes are already sampled jointly; remove zip")
+        for low_high in (self.uniform, self.loguniform):
+            if low_high is not None and low_high[1] < low_high[0]:
+                raise ValueError(f"high ({low_high[1]}) is below low ({low_high[0]})")
+        return self
+
+    @property
+    def is_random(self) -> bool:
+        return any(getattr(self, g) is not None for g in RANDOM)
+
+    @property
+    def key_path(self) -> tuple:
+        """'machine.components.gpu.peak.bf16' -> ('machine', 'components', 'gpu', 'peak', 'bf16');
+        all-digit parts index lists."""
+        return tuple(int(p) if p.isdigit() else p for p in self.path.split("."))
+
+
+class RandomSpec(Strict):
+    samples: PositiveInt
+    seed: NonNegativeInt = 0
+
+
+class PrecisionSpec(Strict):
+    """Number formats; a format not given is bf16 (omit the whole block for the model's own)."""
+
+    weights: str = "bf16"
+    activations: str = "bf16"
+    kv_cache: str = "bf16"
+
+
+class Workload(Strict):
+    """A model and how it runs. Omitted precision: the model's released formats."""
+
+    model: str
+    phase: Literal["prefill", "decode"] = "decode"
+    batch: PositiveInt = 1
+    context: PositiveInt = 2048
+    precision: Optional[PrecisionSpec] = None
+    routing: Optional[dict[str, Any]] = None    # RoutingSpec fields (MoE models)
+    seed: NonNegativeInt = 0
+
+
+class SweepSpec(Strict):
+    name: str
+    description: str = ""
+    machine: str
+    workloads: list[Workload] = Field(min_length=1)
+    axes: dict[str, Axis] = {}
+    random: Optional[RandomSpec] = None
+    constraints: list[str] = []
+    metrics: list[str] = ["tokens_per_s", "energy_per_token_j", "latency_s", "bound"]
+    objectives: dict[str, Literal["min", "max"]] = {"tokens_per_s": "max"}
+
+
+def _problems(spec: SweepSpec, source: SourceMap) -> list:
+    """Cross-field checks the schema cannot express, each pointing at its line."""
+    problems = []
+    names = set(spec.axes)
+    for name in spec.axes:
+        if not name.isidentifier():
+            problems.append(source.problem(("axes", name), "parameter names must be identifiers "
+                                                           "(letters, digits, _) to be usable in constraints"))
+    has_random = any(axis.is_random for axis in spec.axes.values())
+    if has_random and spec.random is None:
+        problems.append(source.problem(("axes",), "random axes (uniform, loguniform, choice) need "
+                                                  "'random: {samples: N, seed: S}'"))
+    if spec.random is not None and not has_random:
+        problems.append(source.problem(("random",), "no axis is random (uniform, loguniform, choice)"))
+    for index, text in enumerate(spec.constraints):
+        try:
+            Expression(text, names)
+        except ValueError as exc:
+            problems.append(source.problem(("constraints", index), str(exc)))
+    for index, metric in enumerate(spec.metrics):
+        if metric not in METRICS:
+            problems.append(source.problem(("metrics", index), f"unknown metric '{metric}'"
+                                           f"{did_you_mean(metric, METRICS)}; known: {', '.join(METRICS)}"))
+    for metric in spec.objectives:
+        if metric not in METRICS or metric in TEXT_METRICS:
+            numeric = [m for m in METRICS if m not in TEXT_METRICS]
+            problems.append(source.problem(("objectives", metric), f"not a numeric metric"
+                                           f"{did_you_mean(metric, numeric)}; known: {', '.join(numeric)}"))
+    seen: dict[str, str] = {}
+    for name, axis in spec.axes.items():
+        if axis.path in seen:
+            problems.append(source.problem(("axes", name, "path"), f"already set by axis '{seen[axis.path]}'"))
+        seen[axis.path] = name
+    return problems
+
+
+class Sweep:
+    """A validated sweep file: its spec, where each key came from, and the file's folder."""
+
+    def __init__(self, spec: SweepSpec, source: SourceMap, path: Optional[Path] = None):
+        self.spec = spec
+        self.source = source
+        self.path = path
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+
+def sweep_from_dict(data: dict, source: SourceMap | None = None, path: Path | None = None) -> Sweep:
+    """Validate plain data as a sweep; raises ConfigError naming file, line and key path."""
+    source = source or SourceMap("<dict>")
+    spec = parse(SweepSpec, data, source)
+    problems = _problems(spec, source)
+    if problems:
+        raise ConfigError(problems)
+    return Sweep(spec, source, path)
+
+
+def load_sweep(path) -> Sweep:
+    """Load and validate a sweep file (an `extends:` of another sweep file works too)."""
+    path = Path(path)
+    doc = load_document(path, search_dirs=[Path(__file__).resolve().parents[2] / "sweeps"])
+    return sweep_from_dict(doc.data, doc.source, path)
