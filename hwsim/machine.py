@@ -5,6 +5,11 @@
     components:
       gpu: {type: analytic_device, peak: {bf16: 312TFLOPS}, memory: {capacity: 80GB, bandwidth: 2039GB/s}}
     mapping: {default: gpu}          # optionally per class: gemm, attention, vector, memory, communication
+
+Several devices: a component with ``count: N`` is built N times, as ``gpu[0]`` .. ``gpu[N-1]``, and a
+``parallelism:`` plan (``hwsim.mapping.parallel.ParallelPlan``: tp, pp, dp, ep, overlap, expert
+placement) says how a step spreads over them; an operator runs on the instance of its
+``Op.device``, communication on the fabric component (``type: link_fabric``).
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from hwsim.config.errors import ConfigError, did_you_mean
 from hwsim.config.loader import SourceMap, find_file, load_document
 from hwsim.config.schema import Strict, parse
 from hwsim.engine import Simulator
+from hwsim.mapping.parallel import ParallelPlan
 from hwsim.workload.ops import CLASSES, Op
 
 ARCHITECTURES_DIR = Path(__file__).resolve().parents[1] / "architectures"
@@ -41,6 +47,11 @@ class MachineSpec(Strict):
     source: str
     components: dict[str, dict]
     mapping: Mapping
+    parallelism: Optional[ParallelPlan] = None
+
+    def copies(self, name: str) -> int:
+        """How many instances of component ``name`` the machine has (its ``count:``, default 1)."""
+        return self.components[name].get("count", 1) if isinstance(self.components[name], dict) else 1
 
 
 @dataclass
@@ -56,22 +67,41 @@ class Machine:
         return self.spec.name
 
     def build(self, sim: Simulator) -> dict[str, Component]:
-        return {name: build_component(name, raw, self.source, ("components", name), sim)
-                for name, raw in self.spec.components.items()}
+        built = {}
+        for name, raw in self.spec.components.items():
+            for instance in _instances(name, self.spec.copies(name)):
+                built[instance] = build_component(instance, _without_count(raw), self.source, ("components", name), sim)
+        return built
 
     def placement(self, op: Op) -> str:
-        """Name of the component that runs `op`."""
+        """Name of the component (instance) that runs `op`."""
         mapping = self.spec.mapping
-        return (mapping.ops.get(op.name) or mapping.ops.get(op.kind)
+        name = (mapping.ops.get(op.name) or mapping.ops.get(op.kind)
                 or getattr(mapping, op.op_class) or mapping.default)
+        return f"{name}[{max(op.device, 0)}]" if self.spec.copies(name) > 1 else name
+
+
+def _instances(name: str, count: int) -> list[str]:
+    return [f"{name}[{i}]" for i in range(count)] if count > 1 else [name]
+
+
+def _without_count(raw):
+    return {k: v for k, v in raw.items() if k != "count"} if isinstance(raw, dict) else raw
 
 
 def _check(spec: MachineSpec, source: SourceMap) -> None:
     """Validate every component's parameters and the mapping's component names up front."""
     problems = []
     for name, raw in spec.components.items():
+        count = raw.get("count", 1) if isinstance(raw, dict) else 1
+        if not isinstance(count, int) or count < 1:
+            problems.append(source.problem(("components", name, "count"), f"must be a positive integer, got {count!r}"))
+        elif spec.parallelism and count > 1 and count != spec.parallelism.devices:
+            problems.append(source.problem(("components", name, "count"),
+                                           f"{count} copies, but the parallelism plan uses {spec.parallelism.devices} "
+                                           f"devices (tp x pp x dp)"))
         try:
-            build_component(name, raw, source, ("components", name), Simulator())
+            build_component(name, _without_count(raw), source, ("components", name), Simulator())
         except ConfigError as exc:
             problems += exc.problems
     targets = {("mapping", c): getattr(spec.mapping, c) for c in ("default", *CLASSES)}

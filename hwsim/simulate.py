@@ -3,12 +3,17 @@
 Operators are released in dependency order: an operator is submitted to the component
 its class maps to as soon as all its inputs have completed, so independent work on
 different components overlaps. Every run is checked against its roofline floor.
+A machine with a ``parallelism:`` plan runs the per-device trace of ``hwsim.mapping.parallel``:
+each operator on its device's instance, communication on the fabric with the routed byte matrices.
 """
 from __future__ import annotations
 
 from hwsim.components.base import Execution
+from hwsim.components.interconnect.fabric import LinkFabric
 from hwsim.engine import Simulator
 from hwsim.machine import Machine, load_machine
+from hwsim.mapping.parallel import parallelize
+from hwsim.mapping.placement import imbalance
 from hwsim.report.report import OpRecord, Report
 from hwsim.workload.model import ModelSpec, load_model
 from hwsim.workload.ops import Op
@@ -31,10 +36,14 @@ def check_roofline(report: Report) -> None:
                 f"({resource.used:.4g} at {resource.capacity:.4g} {resource.unit})")
 
 
-def run_trace(machine: Machine, trace: Trace) -> Report:
-    """Simulate `trace` on `machine`; returns the checked Report."""
+def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None) -> Report:
+    """Simulate `trace` on `machine`; returns the checked Report. ``traffic``: routed all-to-all
+    byte matrices by op id (``DeviceTrace.traffic``)."""
     sim = Simulator()
     components = machine.build(sim)
+    for component in components.values():
+        if isinstance(component, LinkFabric):
+            component.set_traffic(traffic or {})
     ops: list[Op] = trace.ops
     waiting = [len(op.deps) for op in ops]
     successors: list[list[int]] = [[] for _ in ops]
@@ -85,5 +94,15 @@ def simulate(machine, model, *, phase: str = "decode", batch: int = 1, context: 
     """
     machine = machine if isinstance(machine, Machine) else load_machine(machine)
     model = model if isinstance(model, ModelSpec) else load_model(model)
-    trace = generate_trace(model, phase, batch, context, precision=precision, routing=routing, seed=seed)
-    return run_trace(machine, trace)
+    plan = machine.spec.parallelism
+    if plan is None:
+        trace = generate_trace(model, phase, batch, context, precision=precision, routing=routing, seed=seed)
+        return run_trace(machine, trace)
+    placed = parallelize(plan, model, phase, batch, context, precision, routing, seed)
+    report = run_trace(machine, placed.trace, placed.traffic)
+    report.parallel = plan.model_dump()
+    if placed.expert_load is not None:
+        report.parallel["expert_load"] = {"per_device_pairs": placed.expert_load.sum(axis=0).tolist(),
+                                          "imbalance_mean": float(imbalance(placed.expert_load).mean()),
+                                          "imbalance_worst": float(imbalance(placed.expert_load).max())}
+    return report

@@ -30,19 +30,28 @@ class Link:
         """Time ``nbytes`` of payload (plus the per-message overhead) occupy the link, in ps."""
         return -(-(nbytes + self.overhead_bytes) * self._num // self._den)
 
-    def send(self, nbytes, callback, *args):
-        """Send ``nbytes``; call ``callback(*args)`` when the message arrives. Returns that
-        arrival time (ps)."""
+    def reserve(self, nbytes, ready_ps, min_end_ps=0, setup_ps=0):
+        """Book the link for one message of ``nbytes`` whose first byte is ready at ``ready_ps``;
+        no event is scheduled. It starts when the link is free, spends ``setup_ps`` before the data
+        (a per-message overhead), and ends no earlier than ``min_end_ps`` (the last byte's arrival
+        when forwarding cut-through). Returns ``(start_ps, end_ps)``: the message occupies the link
+        over that span and arrives ``latency_ps`` after ``end_ps``."""
         if type(nbytes) is not int or nbytes < 0:
             nbytes = nonnegative_int(nbytes, f"{self.name}: nbytes")
-        sim = self.sim
-        occupancy = self.occupancy_ps(nbytes)
-        self.free_at_ps = max(sim.now, self.free_at_ps) + occupancy
-        arrival = self.free_at_ps + self.latency_ps
-        sim.schedule(arrival - sim.now, callback, *args)
+        start = max(ready_ps, self.free_at_ps)
+        end = max(start + setup_ps + self.occupancy_ps(nbytes), min_end_ps)
+        self.free_at_ps = end
         self.messages += 1
         self.bytes_sent += nbytes
-        self.busy_ps += occupancy
+        self.busy_ps += end - start
+        return start, end
+
+    def send(self, nbytes, callback, *args):
+        """Send ``nbytes`` now; call ``callback(*args)`` when the message arrives. Returns that
+        arrival time (ps)."""
+        sim = self.sim
+        arrival = self.reserve(nbytes, sim.now)[1] + self.latency_ps
+        sim.schedule(arrival - sim.now, callback, *args)
         return arrival
 
     def utilization(self, elapsed_ps=None):

@@ -1,8 +1,10 @@
 """The result of one simulated inference step: timing, throughput, energy, bound, per-op records."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from typing import Optional
 
 from hwsim.components.base import Resource
 from hwsim.config.units import format_quantity
@@ -47,6 +49,7 @@ class Report:
     resources: list[Resource]
     components: dict[str, dict]       # per-component statistics
     ops: list[OpRecord] = field(repr=False, default_factory=list)
+    parallel: Optional[dict] = None   # the parallelism plan and expert load, on multi-device machines
 
     @property
     def tokens_per_s(self) -> float:
@@ -76,6 +79,41 @@ class Report:
             totals[getattr(record, key)] += record.duration_s
         return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
 
+    def device_busy_s(self) -> dict[int, float]:
+        """Busy time (s) of each device: its operators on instances ``name[d]``, communication excluded."""
+        busy: dict[int, float] = defaultdict(float)
+        for record in self.ops:
+            device = _device(record.component)
+            if device is not None and record.op_class != "communication":
+                busy[device] += record.duration_s
+        return dict(sorted(busy.items()))
+
+    @property
+    def device_imbalance(self) -> float:
+        """Busiest device's busy time over the mean (1 is balanced; 1 without devices)."""
+        busy = list(self.device_busy_s().values())
+        return max(busy) * len(busy) / sum(busy) if busy and sum(busy) else 1.0
+
+    def layer_breakdown(self) -> list[dict]:
+        """Per layer (-1: outside the blocks): mean device compute time, the device imbalance
+        (busiest device minus the mean: what the others wait at the next synchronisation), and the
+        time of the layer's dispatch, combine and other collectives (s)."""
+        per_layer: dict[int, dict] = defaultdict(lambda: {"busy": defaultdict(float), "dispatch_s": 0.0,
+                                                          "combine_s": 0.0, "collective_s": 0.0})
+        for record in self.ops:
+            entry = per_layer[record.layer]
+            if record.op_class == "communication":
+                key = f"{record.kind}_s" if record.kind in ("dispatch", "combine") else "collective_s"
+                entry[key] += record.duration_s
+            else:
+                entry["busy"][_device(record.component) or 0] += record.duration_s
+        rows = []
+        for layer, entry in sorted(per_layer.items()):
+            busy = list(entry.pop("busy").values()) or [0.0]
+            mean = sum(busy) / len(busy)
+            rows.append({"layer": layer, "compute_s": mean, "imbalance_s": max(max(busy) - mean, 0.0), **entry})
+        return rows
+
     def to_dict(self) -> dict:
         return {
             "machine": self.machine, "model": self.model, "phase": self.phase,
@@ -88,6 +126,8 @@ class Report:
             "time_by_kind_s": self.time_by("kind"),
             "time_by_bound_s": self.time_by("bound"),
             "ops": len(self.ops),
+            **({"devices": {"busy_s": self.device_busy_s(), "imbalance": self.device_imbalance},
+                "layers": self.layer_breakdown(), "parallel": self.parallel} if self.parallel else {}),
         }
 
     def summary(self) -> str:
@@ -112,4 +152,32 @@ class Report:
         lines.append("  time by operator kind:")
         for kind, seconds in list(self.time_by("kind").items())[:8]:
             lines.append(f"    {kind:<14} {format_quantity(seconds, 's'):>10}  {seconds / self.latency_s:6.1%}")
+        if self.parallel:
+            lines += self._parallel_lines()
         return "\n".join(line for line in lines if line)
+
+    def _parallel_lines(self) -> list[str]:
+        busy = self.device_busy_s()
+        plan = ", ".join(f"{k} {v}" for k, v in self.parallel.items() if k in ("tp", "pp", "dp", "ep", "overlap"))
+        lines = [f"  parallelism    {plan}; device busy max/mean {self.device_imbalance:.3f}",
+                 "    " + "  ".join(f"d{d} {format_quantity(s, 's')}" for d, s in busy.items())]
+        load = self.parallel.get("expert_load")
+        if load:
+            lines.append(f"  expert load    max/mean per layer {load['imbalance_mean']:.3f} "
+                         f"(worst {load['imbalance_worst']:.3f}), placement {self.parallel['placement']}")
+        rows = self.layer_breakdown()
+        total = {key: sum(row[key] for row in rows) for key in ("compute_s", "dispatch_s", "combine_s",
+                                                                  "collective_s", "imbalance_s")}
+        lines.append("  per layer (s):  layer   compute  dispatch   combine  collect.  imbalance")
+        moe = [row for row in rows if row["dispatch_s"]]       # report.json / layer_breakdown(): all
+        for row in (moe or rows)[:3] + [{"layer": "sum", **total}]:
+            lines.append(f"    {row['layer']:>15} " + " ".join(f"{format_quantity(row[key], 's'):>9}" for key in
+                                                         ("compute_s", "dispatch_s", "combine_s", "collective_s",
+                                                          "imbalance_s")))
+        return lines
+
+
+def _device(component: str) -> Optional[int]:
+    """``d`` of an instance name ``name[d]``, else None."""
+    match = re.search(r"\[(\d+)\]$", component)
+    return int(match.group(1)) if match else None

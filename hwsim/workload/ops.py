@@ -27,6 +27,7 @@ OP_CLASS = {
     "collective": "communication",
 }
 KINDS = tuple(OP_CLASS)
+COLLECTIVES = ("all_reduce", "all_gather", "reduce_scatter", "all_to_all", "send")
 CLASSES = tuple(sorted(set(OP_CLASS.values())))
 
 
@@ -54,6 +55,9 @@ class Op:
     k: int = 0
     count: int = 1
     expert: int = -1             # MoE expert id (routed), -2 shared expert, -1 not an expert op
+    device: int = -1             # rank that runs it (a collective: its group's first rank); -1 unplaced
+    collective: str = ""         # communication ops: one of COLLECTIVES; "" for the kind's default
+    group: int = 0               # communication ops: ranks taking part (device .. device + group - 1)
     deps: tuple[int, ...] = field(default=())
 
     @property

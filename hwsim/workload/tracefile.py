@@ -90,7 +90,7 @@ def _from_dict(data) -> Trace:
     if data.get("version") != VERSION:
         raise ValueError(f"trace format version {data.get('version')!r}; this hwsim reads version {VERSION}")
     names = data["fields"]
-    missing = set(OP_FIELDS) - {"deps", "count", "expert", "m", "n", "k"} - set(names)
+    missing = set(OP_FIELDS) - {"deps", "count", "expert", "m", "n", "k", "device", "collective", "group"} - set(names)
     unknown = set(names) - set(OP_FIELDS)
     if missing or unknown:
         raise ValueError(f"op fields: missing {sorted(missing)}, unknown {sorted(unknown)}")

@@ -9,15 +9,18 @@
       all_reduce: ring            # ring | tree | halving_doubling
 
 Operators (``hwsim/workload/ops.py`` kinds), with ``p`` ranks:
-- ``collective``: an all-reduce of ``act_in_bytes`` per rank (tensor-parallel partial sums);
+- ``collective``: by ``op.collective``, an all-reduce (default) of ``act_in_bytes`` per rank
+  (tensor-parallel partial sums), an all-gather, a reduce-scatter, or a pipeline ``send``;
 - ``dispatch`` / ``combine``: an all-to-all moving ``act_out_bytes`` / ``act_in_bytes`` in total,
-  the tokens of each rank spread evenly over all ranks (1/p stays local). ``traffic_matrix`` is the
-  extension point where expert placement will supply the routed per-destination byte matrix.
+  the tokens of each rank spread evenly over all ranks (1/p stays local), unless ``set_traffic``
+  gave the op a routed byte matrix (expert placement, ``hwsim.mapping``).
+An op runs over ranks ``op.device .. op.device + op.group - 1`` (default: all ranks).
 Each operator runs as its messages over the fabric's channels, so operators in flight together
 contend for links. Reduction arithmetic is not charged here (gamma = 0).
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal, Optional, Union
 
 import numpy as np
@@ -79,27 +82,53 @@ class LinkFabric(Component):
             self.net = builder[params.topology](sim, params.ranks, link)
         self._bytes = 0
         self._messages = 0
+        self._traffic: dict[int, np.ndarray] = {}
+
+    def set_traffic(self, matrices: dict[int, np.ndarray]) -> None:
+        """Routed byte matrices ``[group, group]`` of dispatch/combine operators, by op id (the
+        expert placement's, from ``hwsim.mapping``); operators without one spread evenly."""
+        self._traffic = matrices
 
     def traffic_matrix(self, op) -> np.ndarray:
-        """Bytes from rank i to rank j for a dispatch/combine: uniform until expert placement exists."""
+        """Bytes from rank i to rank j (of the op's group) for a dispatch/combine."""
+        if op.id in self._traffic:
+            return self._traffic[op.id]
         total = op.act_out_bytes if op.kind == "dispatch" else op.act_in_bytes
-        p = self.net.ranks
+        p = self._group(op)
         per_pair = int(round(total / (p * p)))
         matrix = np.full((p, p), per_pair, dtype=np.int64)
         np.fill_diagonal(matrix, 0)
         return matrix
 
+    def _group(self, op) -> int:
+        p = op.group or self.net.ranks
+        if max(op.device, 0) + p > self.net.ranks:
+            raise ValueError(f"{op.name}: ranks {max(op.device, 0)}..{max(op.device, 0) + p - 1} exceed "
+                             f"the {self.net.ranks} ranks of fabric '{self.name}'")
+        return p
+
     def schedule(self, op) -> list[collectives.Message]:
-        p = self.net.ranks
-        if op.kind == "collective":
-            if self.params.topology == "hierarchical":
-                return collectives.hierarchical_all_reduce(self.params.nodes, self.params.ranks_per_node,
-                                                           int(op.act_in_bytes))
-            return collectives.all_reduce(p, int(op.act_in_bytes), self.params.all_reduce)
-        if op.kind in ("dispatch", "combine"):
-            return collectives.all_to_all(self.traffic_matrix(op), self.params.all_to_all)
-        raise ValueError(f"component '{self.name}' ({self.type_name}) times collective, dispatch and combine "
-                         f"operators, not '{op.kind}' ({op.name}); map that class elsewhere")
+        """The operator's messages over ranks ``device .. device + group - 1`` (default: all).
+
+        ``collective`` ops default to an all-reduce of ``act_in_bytes``; all_gather moves
+        ``act_out_bytes`` (the gathered output), reduce_scatter ``act_in_bytes``, and ``send`` moves
+        ``act_out_bytes`` from the group's first rank to its last (a pipeline hand-off)."""
+        if op.kind not in ("collective", "dispatch", "combine"):
+            raise ValueError(f"component '{self.name}' ({self.type_name}) times collective, dispatch and "
+                             f"combine operators, not '{op.kind}' ({op.name}); map that class elsewhere")
+        p, first = self._group(op), max(op.device, 0)
+        kind = op.collective or ("all_reduce" if op.kind == "collective" else "all_to_all")
+        if kind == "all_reduce" and self.params.topology == "hierarchical" and p == self.net.ranks:
+            return collectives.hierarchical_all_reduce(self.params.nodes, self.params.ranks_per_node,
+                                                       int(op.act_in_bytes))
+        build = {"all_reduce": lambda: collectives.all_reduce(p, int(op.act_in_bytes), self.params.all_reduce),
+                 "all_gather": lambda: collectives.all_gather(p, int(op.act_out_bytes)),
+                 "reduce_scatter": lambda: collectives.reduce_scatter(p, int(op.act_in_bytes)),
+                 "all_to_all": lambda: collectives.all_to_all(self.traffic_matrix(op), self.params.all_to_all),
+                 "send": lambda: [collectives.Message(0, p - 1, int(op.act_out_bytes))]}
+        if kind not in build:
+            raise ValueError(f"{op.name}: unknown collective {kind!r}; known: {', '.join(build)}")
+        return [replace(m, src=m.src + first, dst=m.dst + first) for m in build[kind]()] if first else build[kind]()
 
     def submit(self, op, done):
         messages = self.schedule(op)

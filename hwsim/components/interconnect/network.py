@@ -31,17 +31,15 @@ class Channel(Link):
         super().__init__(sim, spec.latency_ps, spec.bandwidth, name)
         self.spec = spec
 
-    def reserve(self, head_ps: int, tail_ps: int, nbytes: int, overhead_ps: int) -> tuple[int, int]:
+    def occupancy_ps(self, nbytes: int) -> int:
+        """Serialisation (ps) of ``nbytes`` of payload as packetised wire bytes."""
+        return super().occupancy_ps(self.spec.wire_bytes(nbytes))
+
+    def carry(self, head_ps: int, tail_ps: int, nbytes: int, overhead_ps: int) -> tuple[int, int]:
         """Carry a message whose head reaches this channel at ``head_ps`` and whose last byte
         reaches it at ``tail_ps``; returns when they reach the far end (ps)."""
-        ready = max(head_ps, self.free_at_ps)
-        start = ready + overhead_ps
-        end = max(start + self.occupancy_ps(self.spec.wire_bytes(nbytes)), tail_ps)
-        self.free_at_ps = end
-        self.messages += 1
-        self.bytes_sent += nbytes
-        self.busy_ps += end - ready
-        return start + self.latency_ps, end + self.latency_ps
+        start, end = self.reserve(nbytes, head_ps, min_end_ps=tail_ps, setup_ps=overhead_ps)
+        return start + overhead_ps + self.latency_ps, end + self.latency_ps
 
 
 class Network:
@@ -117,7 +115,7 @@ class Network:
         head = tail = now
         for hop, index in enumerate(self.route(src, dst)):
             channel = self.channels[index]
-            head, tail = channel.reserve(head, tail, nbytes, channel.spec.overhead_ps if hop == 0 else 0)
+            head, tail = channel.carry(head, tail, nbytes, channel.spec.overhead_ps if hop == 0 else 0)
         self.sim.schedule_at(tail, on_arrival, *args)
         return tail
 
