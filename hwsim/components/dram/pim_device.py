@@ -25,7 +25,8 @@ import numpy as np
 from pydantic import PositiveInt
 
 from hwsim.components.base import Component, Execution, Resource, register
-from hwsim.components.dram.pim_mapping import Layout, Stream, bank_access_stream, gemv_stream, split_work
+from hwsim.components.dram.pim_mapping import (Layout, Stream, bank_access_stream, ewmul_stream, gemv_stream,
+                                               split_work)
 from hwsim.components.dram.pim_stream import simulate_commands
 from hwsim.components.dram.presets import load_preset
 from hwsim.components.dram.spec import with_overrides
@@ -53,6 +54,18 @@ class Reduction(Strict):
     lanes: PositiveInt
 
 
+class SoftmaxStaging(Strict):
+    """CENT's softmax around in-PIM EWMUL scaling (Llama.py trace_only, trace_softmax): the host writes
+    the scores into the banks `writes` times and reads them back `reads` times, one burst per request,
+    issued by the device's ISR DMA at one request per DRAM cycle (aim_simulator AiMDRAMSystem::tick
+    decodes one host request per tick); the banks scale them in `ewmul_passes` EWMUL passes; exp and
+    sums run on the reduction lanes."""
+
+    writes: PositiveInt = 4
+    reads: PositiveInt = 2
+    ewmul_passes: PositiveInt = 2
+
+
 class PimParams(Strict):
     source: str
     assumptions: Optional[str] = None          # every input the source does not give
@@ -65,6 +78,10 @@ class PimParams(Strict):
     global_buffer: ByteSize = "2KB"            # per channel
     formats: list[str] = ["bf16", "fp16"]      # number formats the MAC units run
     pack_rows: bool = True                     # PIM-GPT head concatenation / row packing
+    mac_registers: PositiveInt = 1             # matmul readouts accumulated before RD_MAC (CENT reuse-GB: 32)
+    separate_matrices: dict[str, PositiveInt] = {}   # op name -> equal matrices mapped one by one (CENT: qkv 3)
+    keys_over_banks: bool = False              # K cache one token per bank over all devices (CENT)
+    softmax: Optional[SoftmaxStaging] = None   # run softmax ops staged through the banks (CENT)
     refresh: bool = True
     reduction: Reduction
     link: Optional[HostLink] = None            # required when devices > 1
@@ -111,21 +128,33 @@ class PimDram(Component):
     def _plan(self, op) -> tuple[Stream, int, int]:
         """(busiest channel's stream, active channels, partial sums the host adds)."""
         C = self.n_channels
+        if op.kind == "attn_score" and self.params.keys_over_banks:
+            return self._keys_over_banks_plan(op)
         if op.kind in ATTENTION_KINDS and self.params.attention_devices:
             C = self.params.channels * self.params.attention_devices
         if op.kind in GEMV_KINDS:
             layout = self._layout(op.compute_dtype)
+            parts = self.params.separate_matrices.get(op.name, 1) if op.kind == "matmul" else 1
+            registers = self.params.mac_registers if op.kind == "matmul" else 1
             if GEMV_KINDS[op.kind] == "n":
-                units, n_ch, share = split_work(op.count, op.n, C)
+                units, n_ch, share = split_work(op.count, math.ceil(op.n / parts), C)
                 k_ch = op.k
             else:
                 units, k_ch, share = split_work(op.count, op.k, C)
                 n_ch = op.n
-            stream = gemv_stream(layout, k_ch, math.ceil(n_ch / self.banks)).repeat(units * max(op.m, 1))
+            stream = gemv_stream(layout, k_ch, math.ceil(n_ch / self.banks), registers=registers)
+            stream = stream.repeat(units * max(op.m, 1) * parts)
             chunks = math.ceil(k_ch / layout.gb_elements)
             splits = share if GEMV_KINDS[op.kind] == "k" else 1
             outputs = op.count * op.n * max(op.m, 1)
             return stream, min(C, op.count * share), outputs * (chunks * splits - 1)
+        if op.kind == "softmax" and self.params.softmax:
+            layout = self._layout(op.compute_dtype)
+            slots = self.params.channels * (self.params.attention_devices or self.params.devices) \
+                * self.spec.org.bankgroups
+            per_slot = math.ceil(op.act_in_bytes * 8 / BITS[op.compute_dtype] / slots)
+            stream = ewmul_stream(layout, per_slot).repeat(self.params.softmax.ewmul_passes)
+            return stream, slots // self.spec.org.bankgroups, 0
         if op.kind in ("kv_write", "embedding"):
             layout = self._layout_for_bytes()
             burst = self.spec.org.burst_bytes
@@ -137,6 +166,16 @@ class PimDram(Component):
             per_channel = math.ceil(bursts / C)
             return bank_access_stream(layout, per_channel, op.kind == "kv_write"), min(C, bursts), 0
         raise ValueError(f"{self.name}: {op.kind} ops do not run on PIM; map vector ops to a host component")
+
+    def _keys_over_banks_plan(self, op) -> tuple[Stream, int, int]:
+        """CENT's score GEMV: token t's key (all heads, one row per GB chunk) sits in bank t of all
+        devices' banks; the query of every head is written to each GB chunk by chunk and each bank
+        reads out one score per head (TransformerBlock.Vector_Matrix_Mul_score_pim_only_trace)."""
+        layout = self._layout(op.compute_dtype)
+        banks = self.n_channels * self.banks
+        keys_per_bank = math.ceil(op.n / banks)
+        stream = gemv_stream(layout, op.count * op.k, keys_per_bank, segment=op.k).repeat(max(op.m, 1))
+        return stream, min(self.n_channels, math.ceil(op.n / self.banks)), 0
 
     def _layout_for_bytes(self) -> Layout:
         org = self.spec.org
@@ -157,8 +196,13 @@ class PimDram(Component):
         self._refresh_due = result.next_refresh_due
         red = self.params.reduction
         reduce_ps = math.ceil(math.ceil(partials / red.lanes) / red.clock * 1e12) if partials else 0
-        end = result.done_cycle * tck + reduce_ps + gather_ps
         counts = np.array([result.command_counts[c] for c in COMMANDS]) * active
+        staging_ps = 0
+        if op.kind == "softmax":
+            staging_ps, staged = self._softmax_staging(op)
+            counts += staged
+            reduce_ps = math.ceil(math.ceil(op.flops / red.lanes) / red.clock * 1e12)
+        end = result.done_cycle * tck + staging_ps + reduce_ps + gather_ps
         energy = self._energy_j(counts, result.open_cycles * tck * active)
         if transfer:
             energy += (op.act_in_bytes * self.params.devices + op.act_out_bytes) * 8 * link.energy_per_bit
@@ -171,6 +215,16 @@ class PimDram(Component):
         self._flops += op.flops
         self._bytes += op.weight_bytes + op.kv_read_bytes
         self.sim.schedule_at(end, done, op, Execution(start, end, f"{self.name}.bank_mac", energy))
+
+    def _softmax_staging(self, op) -> tuple[int, np.ndarray]:
+        """(ps, command counts) of the host's single-burst score writes and reads, one per DMA cycle."""
+        staging = self.params.softmax
+        lanes = self.spec.org.burst_bytes * 8 // BITS[op.compute_dtype]
+        bursts = math.ceil(op.act_in_bytes * 8 / BITS[op.compute_dtype] / lanes)
+        counts = np.zeros(len(COMMANDS), np.int64)
+        counts[COMMANDS.index("WR")] = staging.writes * bursts
+        counts[COMMANDS.index("RD")] = staging.reads * bursts
+        return (staging.writes + staging.reads) * bursts * self.spec.tCK_ps, counts
 
     def _energy_j(self, counts, open_ps) -> float:
         e = self.spec.energy

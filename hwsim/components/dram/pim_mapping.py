@@ -23,7 +23,7 @@ import numpy as np
 from .standards import COMMANDS
 
 ACT, PRE, PREA, RD, WR = (COMMANDS.index(c) for c in ("ACT", "PRE", "PREA", "RD", "WR"))
-ACT_ABK, MAC_ABK, WR_GB, RD_MAC = (COMMANDS.index(c) for c in ("ACT_ABK", "MAC_ABK", "WR_GB", "RD_MAC"))
+ACT_ABK, MAC_ABK, WR_GB, RD_MAC, EWMUL = (COMMANDS.index(c) for c in ("ACT_ABK", "MAC_ABK", "WR_GB", "RD_MAC", "EWMUL"))
 
 
 @dataclass(frozen=True)
@@ -63,36 +63,64 @@ def _all_bank(cmd, row) -> Stream:
     return Stream(np.asarray(cmd, np.int64), np.asarray(row, np.int64), zeros, zeros.copy())
 
 
-def gemv_stream(layout: Layout, k: int, neurons_per_bank: int, first_row: int = 0) -> Stream:
-    """Stream of one GEMV: each bank computes ``neurons_per_bank`` dot products of length k."""
+def gemv_stream(layout: Layout, k: int, neurons_per_bank: int, first_row: int = 0, *, segment: int = 0,
+                registers: int = 1) -> Stream:
+    """Stream of one GEMV: each bank computes ``neurons_per_bank`` dot products of length k.
+
+    Per GB chunk: WR_GB bursts, then each neuron's columns under MAC_ABK. A *readout* is one MAC
+    register's partial sum: a neuron's ``segment`` elements of the chunk (0: the whole chunk; CENT's
+    K cache holds every head of a token in one row, a readout per head). The banks accumulate
+    ``registers`` readouts (CENT reuse-GB: 32 MAC registers) before they are read with one RD_MAC each.
+    """
     if k <= 0 or neurons_per_bank <= 0:
         return _all_bank([], [])
     cpr, lanes = layout.columns_per_row, layout.lanes
     chunks = np.diff(np.append(np.arange(0, k, layout.gb_elements), k))
-    parts, column = [], first_row * cpr
+    parts, column, last_row = [], first_row * cpr, -1
     for chunk in chunks:
-        seg = math.ceil(chunk / lanes)                     # MAC columns per neuron segment
+        seg = math.ceil(chunk / lanes)                     # MAC columns per neuron in this chunk
+        unit = min(seg, math.ceil(segment / lanes)) if segment else seg   # MAC columns per readout
         stride = seg if layout.pack_rows else math.ceil(seg / cpr) * cpr
         starts = column + np.arange(neurons_per_bank) * stride
-        pos = (starts[:, None] + np.arange(seg)).ravel()
+        offsets = np.arange(seg)
+        pos = (starts[:, None] + offsets).ravel()
         row = pos // cpr
         new_row = np.ones(pos.size, bool)
         new_row[1:] = row[1:] != row[:-1]
-        if parts and parts[-1].row.size:                   # the previous chunk's row may still be open
-            new_row[0] = row[0] != parts[-1].row[parts[-1].cmd == MAC_ABK][-1]
-        last = np.zeros(pos.size, bool)
-        last[seg - 1::seg] = True
-        slots = np.array([PREA, ACT_ABK, MAC_ABK, RD_MAC])
-        mask = np.stack([new_row, new_row, np.ones(pos.size, bool), last], axis=1)
-        if not parts:
-            mask[0, 0] = False                             # banks start precharged
-        cmd = np.broadcast_to(slots, mask.shape)[mask]
-        rows = np.stack([np.full(pos.size, -1), row, row, np.full(pos.size, -1)], axis=1)[mask]
-        gb = _all_bank(np.full(math.ceil(chunk / lanes), WR_GB), np.full(math.ceil(chunk / lanes), -1))
-        parts += [gb, _all_bank(cmd, rows)]
-        column = starts[-1] + stride
+        new_row[0] = row[0] != last_row                    # the previous chunk's row may still be open
+        ends = np.flatnonzero(np.tile((offsets % unit == unit - 1) | (offsets == seg - 1), neurons_per_bank))
+        group_ends = ends[registers - 1::registers]
+        if group_ends.size == 0 or group_ends[-1] != ends[-1]:
+            group_ends = np.append(group_ends, ends[-1])
+        readouts = np.zeros(pos.size, np.int64)
+        readouts[group_ends] = np.diff(np.searchsorted(ends, group_ends, side="right"), prepend=0)
+        precharge = new_row.copy()
+        precharge[0] &= last_row >= 0                      # banks start precharged
+        per_column = 2 * new_row + 1 + readouts
+        kinds = np.repeat(np.arange(pos.size), per_column)
+        first = np.cumsum(per_column) - per_column
+        slot = np.arange(kinds.size) - first[kinds]            # position inside the column's commands
+        opens = new_row[kinds]
+        cmd = np.select([opens & (slot == 0), opens & (slot == 1), slot == 2 * opens], [PREA, ACT_ABK, MAC_ABK],
+                        RD_MAC)
+        rows = np.where((cmd == ACT_ABK) | (cmd == MAC_ABK), row[kinds], -1)
+        keep = (cmd != PREA) | precharge[kinds]
+        gb = _all_bank(np.full(seg, WR_GB), np.full(seg, -1))
+        parts += [gb, _all_bank(cmd[keep], rows[keep])]
+        column, last_row = starts[-1] + stride, row[-1]
     parts.append(_all_bank([PREA], [-1]))
     return Stream.join(parts)
+
+
+def ewmul_stream(layout: Layout, elements: int) -> Stream:
+    """All-bank element-wise multiply of ``elements`` per bank group, row by row (ACT_ABK, EWMUL per
+    ``lanes`` elements, PREA): CENT's in-PIM softmax scaling (Llama.py trace_only, EWMUL_only_trace)."""
+    per_row = layout.columns_per_row * layout.lanes
+    parts = []
+    for row, start in enumerate(range(0, elements, per_row)):
+        columns = math.ceil(min(per_row, elements - start) / layout.lanes)
+        parts.append(_all_bank([ACT_ABK] + [EWMUL] * columns + [PREA], [row] * (columns + 1) + [-1]))
+    return Stream.join(parts) if parts else _all_bank([], [])
 
 
 def bank_access_stream(layout: Layout, bursts: int, write: bool, first_row: int = 0) -> Stream:

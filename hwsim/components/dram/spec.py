@@ -108,6 +108,10 @@ def evaluate(expression: str, timings: Mapping[str, int]) -> int:
     return walk(ast.parse(expression, mode="eval"))
 
 
+# Timings that may be 0: the feature they time is absent (nMODCH: no AiM register-mode switch).
+MAY_BE_ZERO = frozenset({"nMODCH"})
+
+
 def _rules(t: Mapping[str, int]):
     """(rule text, holds?) pairs. nRC gets 1 cycle of slack: presets round tRC, tRAS and tRP up to
     cycles independently (GDDR6-14000: 79 >= 53 + 27 - 1)."""
@@ -131,8 +135,9 @@ def check_spec(spec: DramSpec) -> None:
     if needed - given:
         raise ValueError(f"{label}: missing timings {sorted(needed - given)} for {spec.standard.name}")
     for name, value in spec.timings.items():
-        if not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{label}: rule '{name} > 0' violated ({name} = {value!r})")
+        if not isinstance(value, int) or value < (0 if name in MAY_BE_ZERO else 1):
+            raise ValueError(f"{label}: rule '{name} {'>= 0' if name in MAY_BE_ZERO else '> 0'}' violated "
+                             f"({name} = {value!r})")
     if spec.tCK_ps <= 0:
         raise ValueError(f"{label}: rule 'tCK_ps > 0' violated")
     for rule, holds in _rules(spec.timings):

@@ -210,6 +210,22 @@ def _pim(row: str) -> list[TimingConstraint]:
     ]
 
 
+# AiM register-mode switch (TMOD): AiM's controller runs the global-buffer and MAC-register transfers
+# (WR_GB, RD_MAC) in a register mode and every other command in bank mode; a TMOD command issued when
+# the next command is otherwise ready switches modes and holds the channel for nMODCH cycles
+# (aim_simulator AiM_dram_controller.cpp is_reg_RW_mode / GDDR6.cpp TMOD -> any command nMODCH). As
+# pairwise rules: the first command in the other mode waits its own readiness + nMODCH. nMODCH = 0
+# makes them no-ops (controllers that do not switch modes, e.g. PIM-GPT's).
+REGISTER_MODE = "WR_GB RD_MAC"
+BANK_MODE = "ACT PRE PREA RD WR ACT_ABK MAC_ABK MAC_SBK AF EWMUL"
+MODE_SWITCH = [
+    tc("rank", REGISTER_MODE, BANK_MODE, "nMODCH + 1"),
+    tc("rank", "WR_GB", "MAC_ABK MAC_SBK EWMUL", "nCWL + nBL + nMODCH"),
+    tc("rank", BANK_MODE, REGISTER_MODE, "nMODCH + 1"),
+    tc("rank", "MAC_ABK AF EWMUL", "RD_MAC", "nCCDL + nMODCH"),
+]
+
+
 def _standard(name, extra_timings, constraints, refresh_level="rank") -> Standard:
     std = Standard(name, BASE_TIMINGS + tuple(extra_timings), tuple(constraints), refresh_level)
     std.check()
@@ -238,9 +254,9 @@ STANDARDS: dict[str, Standard] = {
                   + [tc("channel", "RD", "WR", "nRTW"), tc("rank", "RD", "RD", "nCCDR", sibling=True)],
                   refresh_level="channel"),
         # PIM standards: the base standard plus the PIM command set and its timings
-        _standard("GDDR6_AiM", PER_BANK_REFRESH_TIMINGS + PIM_TIMINGS,
+        _standard("GDDR6_AiM", PER_BANK_REFRESH_TIMINGS + PIM_TIMINGS + ("nMODCH",),
                   _core("rank") + _per_bank_refresh("rank") + [tc("rank", "RD", "WR", "nCL + 1")]
-                  + _pim("rank")),
+                  + _pim("rank") + MODE_SWITCH),
         _standard("HBM2_PIM", PER_BANK_REFRESH_TIMINGS + PIM_TIMINGS,
                   _core("rank") + _per_bank_refresh("rank") + [tc("rank", "RD", "WR", "nCL + nBL + 2 - nCWL")]
                   + _pim("rank")),
