@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar
+from typing import Callable, ClassVar, Optional
 
 from hwsim.config.errors import ConfigError, did_you_mean
 from hwsim.config.loader import SourceMap
@@ -21,6 +21,11 @@ from hwsim.engine import Simulator
 from hwsim.workload.ops import Op
 
 REGISTRY: dict[str, type["Component"]] = {}
+
+
+def ps(seconds: float) -> int:
+    """Seconds -> whole picoseconds, rounded up (a duration is never shortened), float noise ignored."""
+    return math.ceil(round(seconds * 1e12, 6))
 
 
 def register(cls: type["Component"]) -> type["Component"]:
@@ -89,7 +94,10 @@ class OpTiming:
     """How long one operator takes on an idle serial component, and what it consumes.
 
     `used` maps a resource suffix ('compute', 'memory') to the amount consumed (FLOPs, bytes);
-    `floor_s` maps it to the seconds that amount needs at the resource's peak rate.
+    `floor_s` maps it to the seconds that amount needs at the resource's peak rate (give it for
+    resources whose peak depends on the operator; the others run at `capacity`).
+    `duration_ps`, when given, is the exact whole-ps duration (else duration_s rounded up);
+    `counts` are per-operator tallies (cycles, pages) summed into the statistics under their names.
     """
 
     duration_s: float
@@ -97,6 +105,8 @@ class OpTiming:
     used: dict[str, float] = field(default_factory=dict)
     floor_s: dict[str, float] = field(default_factory=dict)
     energy_j: float = 0.0
+    duration_ps: Optional[int] = None
+    counts: dict[str, float] = field(default_factory=dict)
 
 
 class SerialComponent(Component):
@@ -115,13 +125,14 @@ class SerialComponent(Component):
         self._busy_ps = 0
         self._used: dict[str, float] = defaultdict(float)
         self._floor_s: dict[str, float] = defaultdict(float)
+        self._counts: dict[str, float] = defaultdict(int)
 
     def time(self, op: Op) -> OpTiming:
         raise NotImplementedError
 
     def submit(self, op, done):
         timing = self.time(op)
-        duration_ps = math.ceil(timing.duration_s * 1e12)
+        duration_ps = timing.duration_ps if timing.duration_ps is not None else math.ceil(timing.duration_s * 1e12)
         start = max(self.sim.now, self._free_at_ps)
         end = self._free_at_ps = start + duration_ps
         self._busy_ps += duration_ps
@@ -129,23 +140,30 @@ class SerialComponent(Component):
             self._used[resource] += amount
         for resource, seconds in timing.floor_s.items():
             self._floor_s[resource] += seconds
+        for name, amount in timing.counts.items():
+            self._counts[name] += amount
         energy = timing.energy_j + (getattr(self.params, "power", None) or 0.0) * duration_ps * 1e-12
         self.sim.schedule_at(end, done, op, Execution(start, end, f"{self.name}.{timing.bound}", energy))
 
     def capacity(self, resource: str) -> float:
-        """Peak rate of `resource` when nothing ran on it (else the rate implied by the floor)."""
+        """Peak rate of `resource` (for one with per-operator floors: when nothing ran on it)."""
         raise NotImplementedError
 
     def resources(self):
         result = []
         for resource, unit in self.resource_units.items():
-            used, floor = self._used[resource], self._floor_s[resource]
-            rate = used / floor if floor else self.capacity(resource)
+            used = self._used[resource]
+            if resource in self._floor_s:     # peak varies by operator: the rate the floors imply
+                floor = self._floor_s[resource]
+                rate = used / floor if floor else self.capacity(resource)
+            else:                             # one fixed peak
+                rate = self.capacity(resource)
+                floor = used / rate
             result.append(Resource(f"{self.name}.{resource}", unit, rate, used, floor))
         return result
 
     def statistics(self):
-        return {"busy_s": self._busy_ps * 1e-12, **{f"{r}_used": v for r, v in self._used.items()}}
+        return {"busy_s": self._busy_ps * 1e-12, **{f"{r}_used": v for r, v in self._used.items()}, **self._counts}
 
 
 def component_types() -> list[str]:
@@ -167,3 +185,18 @@ def build_component(name: str, raw: dict, source: SourceMap, path: tuple, sim: S
                                           f"; known: {', '.join(sorted(REGISTRY))}")])
     params = parse(cls.Params, {k: v for k, v in raw.items() if k != "type"}, source, path)
     return cls(name, params, sim)
+
+
+def run_alone(name: str, raw: dict, ops: list[Op]) -> tuple[list[Execution], Component]:
+    """Build component `name` from its machine-file entry `raw`, alone; submit `ops` at time 0, run to the end.
+
+    Returns the executions in completion order and the component (statistics, resources): exact
+    timing of a few operators without a machine or a trace (tests, single-component studies).
+    """
+    sim = Simulator()
+    component = build_component(name, raw, SourceMap("<dict>"), ("components", name), sim)
+    runs: list[Execution] = []
+    for op in ops:
+        component.submit(op, lambda op, run: runs.append(run))
+    sim.run()
+    return runs, component

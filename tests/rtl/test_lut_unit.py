@@ -13,6 +13,7 @@ import pytest
 
 from hwsim.components.sram_lut import functional as lut
 from hwsim.components.sram_lut.timing import LutUnit
+from handshake import clock_and_reset, run_until_done, unpack_int32
 
 HDL = Path(__file__).resolve().parents[2] / "rtl_models" / "lut_unit" / "hdl"
 UNITS = [{"G": 4, "LANES": 4, "MAX_GROUPS": 16}, {"G": 2, "LANES": 3, "MAX_GROUPS": 8}]
@@ -40,13 +41,9 @@ def act_words(a: np.ndarray, g: int) -> list[int]:
     return [sum((int(v) & 0xFF) << (8 * j) for j, v in enumerate(group)) for group in a.reshape(-1, g)]
 
 
-def unpack_int32(word: int, count: int) -> np.ndarray:
-    return np.array([(word >> (32 * i)) & 0xFFFFFFFF for i in range(count)], np.uint32).view(np.int32)
-
-
 async def run_tile(dut, a, q, bits, signed, g, lanes):
     """Load one tile, run it; return (outputs, cycles from the start edge to done)."""
-    from cocotb.triggers import ReadOnly, RisingEdge
+    from cocotb.triggers import RisingEdge
 
     for address, word in enumerate(act_words(a, g)):
         dut.a_we.value, dut.a_addr.value, dut.a_data.value = 1, address, word
@@ -57,19 +54,8 @@ async def run_tile(dut, a, q, bits, signed, g, lanes):
             dut.w_we.value, dut.w_lane.value, dut.w_addr.value, dut.w_data.value = 1, lane, address, int(word)
             await RisingEdge(dut.clk)
     dut.w_we.value = 0
-    dut.start.value, dut.bits.value, dut.signed_w.value = 1, bits, int(signed)
-    dut.n_groups.value = a.size // g
-    await RisingEdge(dut.clk)          # the start edge
-    dut.start.value = 0
-    cycles = 0
-    while True:
-        await RisingEdge(dut.clk)
-        cycles += 1
-        await ReadOnly()
-        if dut.done.value:
-            break
-        assert dut.busy.value, "busy dropped before done"
-        assert cycles < 10_000, "done never came"
+    dut.bits.value, dut.signed_w.value, dut.n_groups.value = bits, int(signed), a.size // g
+    cycles = await run_until_done(dut)
     result = unpack_int32(dut.out_flat.value.to_unsigned(), lanes)
     await RisingEdge(dut.clk)
     return result, cycles
@@ -83,18 +69,9 @@ except ImportError:   # collected by pytest without cocotb: the pytest test abov
 if cocotb is not None:
     @cocotb.test()
     async def random_tiles_match_functional_and_cycle_model(dut):
-        from cocotb.clock import Clock
-        from cocotb.triggers import RisingEdge
-
         g, lanes, max_groups = int(dut.G.value), int(dut.LANES.value), int(dut.MAX_GROUPS.value)
         model = LutUnit(g=g, lanes=lanes, acts_per_cycle=g, drain=1)
-        Clock(dut.clk, 10, unit="ns").start()
-        for signal in (dut.a_we, dut.w_we, dut.start, dut.bits, dut.signed_w, dut.n_groups):
-            signal.value = 0
-        dut.rst.value = 1
-        await RisingEdge(dut.clk)
-        await RisingEdge(dut.clk)
-        dut.rst.value = 0
+        await clock_and_reset(dut, dut.rst, 1, (dut.a_we, dut.w_we, dut.start, dut.bits, dut.signed_w, dut.n_groups))
         rng = np.random.default_rng(g * 100 + lanes)
         for case in range(CASES_PER_UNIT):
             bits, signed = int(rng.integers(1, 5)), bool(rng.integers(2))

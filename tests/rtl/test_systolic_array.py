@@ -14,9 +14,9 @@ import pytest
 
 from hwsim.components.npu.systolic import Dataflow, SystolicArray
 from hwsim.components.npu.systolic_folds import Fold, iter_folds
+from handshake import clock_and_reset, run_until_done, unpack_int32
 
 cocotb = pytest.importorskip("cocotb", reason="cocotb 2.x is not installed (pip install -e .[dev])")
-from cocotb.clock import Clock  # noqa: E402
 from cocotb.triggers import ReadOnly, RisingEdge  # noqa: E402
 
 HDL = Path(__file__).resolve().parents[2] / "rtl_models" / "systolic_array" / "hdl"
@@ -40,10 +40,6 @@ def pack(values, bits):
     return sum((int(v) & ((1 << bits) - 1)) << (bits * i) for i, v in enumerate(values))
 
 
-def unpack_int32(word, count):
-    return np.array([(word >> (32 * i)) & 0xFFFFFFFF for i in range(count)], np.uint32).view(np.int32)
-
-
 async def run_fold_on_rtl(dut, fold: Fold, cols: int):
     """Load the fold, run it; return (result, cycles from the start edge to done)."""
     for name, vectors in (("left", fold.left), ("top", fold.top)):
@@ -53,20 +49,9 @@ async def run_fold_on_rtl(dut, fold: Fold, cols: int):
             getattr(dut, f"{name}_data").value = pack(vector, 8)
             await RisingEdge(dut.clk)
         getattr(dut, f"{name}_we").value = 0
-    dut.start.value = 1
     dut.os_mode.value = int(fold.mode is Dataflow.OS)
     dut.len.value = fold.t
-    await RisingEdge(dut.clk)          # the start edge
-    dut.start.value = 0
-    cycles = 0
-    while True:
-        await RisingEdge(dut.clk)
-        cycles += 1
-        await ReadOnly()
-        if dut.done.value:
-            break
-        assert dut.busy.value, "busy dropped before done"
-        assert cycles < 10_000, "done never came"
+    cycles = await run_until_done(dut)
     rows_out = fold.t if fold.mode is Dataflow.WS else fold.left.shape[1]
     result = []
     for address in range(rows_out):
@@ -82,13 +67,7 @@ async def run_fold_on_rtl(dut, fold: Fold, cols: int):
 @cocotb.test()
 async def random_gemms_match_numpy_and_cycle_model(dut):
     rows, cols = len(dut.left_data) // 8, len(dut.top_data) // 8
-    Clock(dut.clk, 10, unit="ns").start()
-    for signal in (dut.left_we, dut.top_we, dut.start, dut.os_mode, dut.len, dut.out_addr):
-        signal.value = 0
-    dut.rst_n.value = 0
-    await RisingEdge(dut.clk)
-    await RisingEdge(dut.clk)
-    dut.rst_n.value = 1
+    await clock_and_reset(dut, dut.rst_n, 0, (dut.left_we, dut.top_we, dut.start, dut.os_mode, dut.len, dut.out_addr))
     rng = np.random.default_rng(rows * 10 + cols)
     for m, n, k in SHAPES:
         for dataflow in Dataflow:

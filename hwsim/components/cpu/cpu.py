@@ -14,13 +14,12 @@ DRAM figures come from a datasheet or from the cycle-level DRAM model (npu/dma.p
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Optional
 
 from pydantic import Field, PositiveInt, field_validator
 
-from hwsim.components.base import Component, Execution, Resource, register
+from hwsim.components.base import OpTiming, SerialComponent, ps, register
 from hwsim.components.cpu.simd import SimdParams, matmul_cycles, vector_cycles
 from hwsim.components.npu.dma import DmaParams, dma_figures
 from hwsim.components.npu.mapper import GemmWork
@@ -55,33 +54,30 @@ class CpuParams(Strict):
 
 
 @dataclass(frozen=True)
-class OpTiming:
-    duration_s: float
+class CpuTiming(OpTiming):
+    """OpTiming plus the busy time of the SIMD pipes and of DRAM within the operator (s)."""
+
     compute_s: float = 0.0
     memory_s: float = 0.0
-    mac_flops: float = 0.0
-    vector_flops: float = 0.0
-    memory_bytes: float = 0.0
 
     @property
-    def bound(self) -> str:
-        return "compute" if self.compute_s > self.memory_s else "memory"
+    def memory_bytes(self) -> float:
+        return self.used["memory"]
 
 
 @register
-class Cpu(Component):
+class Cpu(SerialComponent):
     type_name = "cpu"
     Params = CpuParams
-    stats = {"busy_s": "time running operators (s)", "mac_flops": "FLOPs of matmuls and attention",
-             "vector_flops": "element operations of vector ops", "memory_bytes": "DRAM traffic, re-reads included (B)"}
+    resource_units = {"compute": "FLOP/s", "vector": "FLOP/s", "memory": "B/s"}
+    stats = {"busy_s": "time running operators (s)", "compute_used": "FLOPs of matmuls and attention",
+             "vector_used": "element operations of vector ops", "memory_used": "DRAM traffic, re-reads included (B)"}
 
     def __init__(self, name, params, sim):
         super().__init__(name, params, sim)
         peak_bandwidth, self.latency_s = dma_figures(params.memory)
         self.bandwidth = peak_bandwidth * params.memory_efficiency
         self.cache_bytes = params.caches.llc + params.cores * params.caches.l2
-        self._free_at_ps = 0
-        self._totals = dict.fromkeys(("busy_s", "compute_floor_s", "mac_flops", "vector_flops", "memory_bytes"), 0.0)
 
     def peak_flops(self, fmt: str) -> float:
         """Dense SIMD peak in `fmt`: cores x pipes x MACs/pipe/cycle x 2 x clock."""
@@ -92,17 +88,27 @@ class Cpu(Component):
         """Element operations per second of all cores' 32-bit lanes."""
         return 1 / vector_cycles(self.params.simd, self.params.cores, 1.0) * self.params.clock
 
-    def time(self, op) -> OpTiming:
+    def capacity(self, resource):
+        if resource == "compute":
+            return max(self.peak_flops(f) for f in self.params.simd.macs_per_pipe_cycle)
+        return self.vector_rate if resource == "vector" else self.bandwidth
+
+    def time(self, op) -> CpuTiming:
         """Closed-form timing of `op` on an idle CPU."""
         if op.op_class in ("gemm", "attention"):
             return self._gemm(op)
-        if op.op_class == "vector":
-            compute_s = op.flops / self.vector_rate
-            memory_s = op.total_bytes / self.bandwidth
-            return OpTiming(self.latency_s + max(compute_s, memory_s), compute_s, memory_s,
-                            vector_flops=op.flops, memory_bytes=op.total_bytes)
         memory_s = op.total_bytes / self.bandwidth
-        return OpTiming(self.latency_s + memory_s, memory_s=memory_s, memory_bytes=op.total_bytes)
+        if op.op_class == "vector":
+            return self._timing(op, op.flops / self.vector_rate, memory_s,
+                                {"vector": op.flops, "memory": op.total_bytes})
+        return self._timing(op, 0.0, memory_s, {"memory": op.total_bytes})
+
+    def _timing(self, op, compute_s: float, memory_s: float, used: dict[str, float]) -> CpuTiming:
+        """latency + max(compute, memory), whole ps without float-noise extra ps; matmul floor at the format's peak."""
+        duration_s = self.latency_s + max(compute_s, memory_s)
+        floor = {"compute": used["compute"] / self.peak_flops(op.compute_dtype)} if used.get("compute") else {}
+        return CpuTiming(duration_s, "compute" if compute_s > memory_s else "memory", used, floor,
+                         duration_ps=ps(duration_s), compute_s=compute_s, memory_s=memory_s)
 
     def _work(self, op) -> tuple[GemmWork, float]:
         """The op as a GEMM (weights in the CPU's format if it sets one) and its bits per weight."""
@@ -115,7 +121,7 @@ class Cpu(Component):
         weight_bytes = op.n * op.k * op.count * precision.BITS[fmt] / 8
         return GemmWork(work.m, work.n, work.k, work.count, work.a_bytes, weight_bytes, work.c_bytes), precision.BITS[fmt]
 
-    def _gemm(self, op) -> OpTiming:
+    def _gemm(self, op) -> CpuTiming:
         p = self.params
         work, weight_bits = self._work(op)
         # least traffic that fits: block_gemm with no compute to hide ranks blockings by traffic
@@ -124,33 +130,5 @@ class Cpu(Component):
         if weight_bits < precision.BITS[op.compute_dtype]:
             widened = work.n * work.k * work.count * -(-work.m // blocking.bm)
         compute_s = matmul_cycles(p.simd, p.cores, op.compute_dtype, op.flops / 2, widened) / p.clock
-        memory_s = blocking.dram_bytes / self.bandwidth
-        return OpTiming(self.latency_s + max(compute_s, memory_s), compute_s, memory_s,
-                        mac_flops=op.flops, memory_bytes=blocking.dram_bytes)
-
-    def submit(self, op, done):
-        timing = self.time(op)
-        start = max(self.sim.now, self._free_at_ps)
-        end = start + math.ceil(round(timing.duration_s * 1e12, 6))  # whole ps, no float-noise extra ps
-        self._free_at_ps = end
-        t = self._totals
-        t["busy_s"] += (end - start) * 1e-12
-        if timing.mac_flops:
-            t["compute_floor_s"] += timing.mac_flops / self.peak_flops(op.compute_dtype)
-        for key in ("mac_flops", "vector_flops", "memory_bytes"):
-            t[key] += getattr(timing, key)
-        energy = (self.params.power or 0.0) * (end - start) * 1e-12
-        self.sim.schedule_at(end, done, op, Execution(start, end, f"{self.name}.{timing.bound}", energy))
-
-    def resources(self):
-        t = self._totals
-        peak = max(self.peak_flops(f) for f in self.params.simd.macs_per_pipe_cycle)
-        compute_rate = t["mac_flops"] / t["compute_floor_s"] if t["compute_floor_s"] else peak
-        return [Resource(f"{self.name}.compute", "FLOP/s", compute_rate, t["mac_flops"], t["compute_floor_s"]),
-                Resource(f"{self.name}.vector", "FLOP/s", self.vector_rate, t["vector_flops"],
-                         t["vector_flops"] / self.vector_rate),
-                Resource(f"{self.name}.memory", "B/s", self.bandwidth, t["memory_bytes"],
-                         t["memory_bytes"] / self.bandwidth)]
-
-    def statistics(self):
-        return {k: v for k, v in self._totals.items() if k != "compute_floor_s"}
+        return self._timing(op, compute_s, blocking.dram_bytes / self.bandwidth,
+                            {"compute": op.flops, "memory": blocking.dram_bytes})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from hwsim.components.base import Component, Execution, Resource, register
+from hwsim.components.base import OpTiming, Resource, SerialComponent, register
 from hwsim.components.flash.geometry import FlashGeometry
 from hwsim.components.flash.in_flash_compute import NPU, ComputeCore, GemvTiming, Policy, gemv_time
 from hwsim.config.schema import Strict
@@ -24,9 +24,10 @@ class CambriconFlashParams(Strict):
 
 
 @register
-class CambriconFlash(Component):
+class CambriconFlash(SerialComponent):
     type_name = "cambricon_llm_flash"
     Params = CambriconFlashParams
+    resource_units = {"weight_path": "B/s"}
     stats = {"busy_s": "time running GEMVs (s)", "weight_bytes": "weights multiplied (B)",
              "flash_pages": "pages read-computed in the dies", "npu_pages": "pages read by the NPU",
              "channel_utilization": "bus busy / (channels x busy time)",
@@ -35,33 +36,22 @@ class CambriconFlash(Component):
 
     def __init__(self, name, params, sim):
         super().__init__(name, params, sim)
-        self._free_at_ps = 0
-        self._busy_ps = self._bus_ps = self._rc_bus_ps = 0
-        self._weight_bytes = self._energy = 0.0
-        self._pages = [0, 0]
         self._time = lru_cache(maxsize=None)(self._gemv)
 
     def _gemv(self, n: int, k: int, batch: int, weight_bytes: float) -> GemvTiming:
         p = self.params
         return gemv_time(p.flash, p.core, p.npu, p.policy, n, k, batch, weight_bytes)
 
-    def submit(self, op, done):
+    def time(self, op):
         if op.kind != "matmul" or not op.weight_bytes:
             raise ValueError(f"{self.name} runs weight GEMVs (matmul with weights), got {op.kind} '{op.name}'; "
                              f"map other operator classes to the NPU")
         t = self._time(op.n, op.k, op.m, op.weight_bytes)
-        start = max(self.sim.now, self._free_at_ps)
-        end = start + t.duration_ps
-        self._free_at_ps = end
-        self._busy_ps += t.duration_ps
-        self._bus_ps += t.bus_busy_ps
-        self._rc_bus_ps += t.rc_bus_ps
-        self._weight_bytes += op.weight_bytes
-        self._pages[0] += t.flash_pages
-        self._pages[1] += t.npu_pages
         energy = t.flash_pages * self.params.core.page_energy_j(self.params.flash.page_size, op.m)
-        self._energy += energy
-        self.sim.schedule_at(end, done, op, Execution(start, end, f"{self.name}.weight_path", energy))
+        return OpTiming(t.duration_ps * 1e-12, "weight_path", {"weight_path": op.weight_bytes}, energy_j=energy,
+                        duration_ps=t.duration_ps,
+                        counts={"bus_ps": t.bus_busy_ps, "rc_bus_ps": t.rc_bus_ps, "flash_pages": t.flash_pages,
+                                "npu_pages": t.npu_pages, "core_energy_j": energy})
 
     def weight_path_bandwidth(self) -> float:
         """Bytes/s every weight must pass: the dies' cores (page per tR or core rate) plus the buses."""
@@ -69,18 +59,19 @@ class CambriconFlash(Component):
         per_die = min(g.page_size / g.t_read, self.params.core.throughput)
         return g.dies * per_die + (g.channels * g.channel_bandwidth if self.params.policy.npu_coprocessing else 0.0)
 
+    def capacity(self, resource):
+        return self.weight_path_bandwidth()
+
     def resources(self):
+        """The weight path, and the channel buses: their floor is the bus time the ops took, in bytes."""
         g = self.params.flash
         bus = g.channels * g.channel_bandwidth
-        bus_bytes = self._bus_ps * 1e-12 * g.channel_bandwidth
-        path = self.weight_path_bandwidth()
-        return [Resource(f"{self.name}.weight_path", "B/s", path, self._weight_bytes, self._weight_bytes / path),
-                Resource(f"{self.name}.channels", "B/s", bus, bus_bytes, bus_bytes / bus)]
+        bus_bytes = self._counts["bus_ps"] * 1e-12 * g.channel_bandwidth
+        return super().resources() + [Resource(f"{self.name}.channels", "B/s", bus, bus_bytes, bus_bytes / bus)]
 
     def statistics(self):
-        g = self.params.flash
-        busy = self._busy_ps or 1
-        return {"busy_s": self._busy_ps * 1e-12, "weight_bytes": self._weight_bytes,
-                "flash_pages": self._pages[0], "npu_pages": self._pages[1],
-                "channel_utilization": self._bus_ps / (g.channels * busy),
-                "read_compute_bus_share": self._rc_bus_ps / (self._bus_ps or 1), "core_energy_j": self._energy}
+        g, c = self.params.flash, self._counts
+        return {"busy_s": self._busy_ps * 1e-12, "weight_bytes": self._used["weight_path"],
+                "flash_pages": c["flash_pages"], "npu_pages": c["npu_pages"],
+                "channel_utilization": c["bus_ps"] / (g.channels * (self._busy_ps or 1)),
+                "read_compute_bus_share": c["rc_bus_ps"] / (c["bus_ps"] or 1), "core_energy_j": c["core_energy_j"]}

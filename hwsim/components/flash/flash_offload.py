@@ -22,8 +22,7 @@ import math
 import numpy as np
 from pydantic import NonNegativeInt, PositiveInt, confloat, model_validator
 
-from hwsim.components.base import Component, Execution, Resource, register
-from hwsim.components.flash.geometry import ps
+from hwsim.components.base import OpTiming, SerialComponent, ps, register
 from hwsim.config.schema import Strict
 from hwsim.config.units import Bandwidth, ByteSize, ComputeRate
 
@@ -84,16 +83,12 @@ def is_ffn(op) -> bool:
 
 
 @register
-class FlashOffload(Component):
+class FlashOffload(SerialComponent):
     type_name = "flash_offload"
     Params = FlashOffloadParams
+    resource_units = {"flash": "B/s", "dram": "B/s", "compute": "FLOP/s"}
     stats = {"busy_s": "time running matmuls (s)", "io_s": "flash read time (s)",
              "flash_bytes": "FFN bytes read from flash (B)", "dram_bytes": "weight bytes read from DRAM (B)"}
-
-    def __init__(self, name, params, sim):
-        super().__init__(name, params, sim)
-        self._free_at_ps = self._busy_ps = self._io_ps = 0
-        self._flash = self._dram = self._flops = 0.0
 
     def load_fraction(self) -> float:
         """Expected share of an FFN matrix read from flash per token (independent activations)."""
@@ -105,7 +100,7 @@ class FlashOffload(Component):
         neurons = op.n if op.name == "ffn.up" else op.k
         return op.weight_bytes / op.count / neurons * (2 if self.params.policy.bundling else 1)
 
-    def submit(self, op, done):
+    def time(self, op):
         p = self.params
         if op.kind != "matmul":
             raise ValueError(f"{self.name} runs matmuls, got {op.kind} '{op.name}'")
@@ -118,24 +113,14 @@ class FlashOffload(Component):
         dram = op.weight_bytes * used
         flops = op.flops * used
         duration = io_ps + ps(max(flops / p.compute, dram / p.dram_bandwidth))
-        start = max(self.sim.now, self._free_at_ps)
-        end = start + duration
-        self._free_at_ps = end
-        self._busy_ps += duration
-        self._io_ps += io_ps
-        self._flash += flash
-        self._dram += dram
-        self._flops += flops
-        bound = f"{self.name}.flash" if io_ps else f"{self.name}.dram"
-        self.sim.schedule_at(end, done, op, Execution(start, end, bound))
+        used = {"flash": flash, "dram": dram, "compute": flops}
+        return OpTiming(duration * 1e-12, "flash" if io_ps else "dram", used, duration_ps=duration,
+                        counts={"io_ps": io_ps})
 
-    def resources(self):
+    def capacity(self, resource):
         p = self.params
-        peak = max(p.read_curve.throughput)
-        return [Resource(f"{self.name}.flash", "B/s", peak, self._flash, self._flash / peak),
-                Resource(f"{self.name}.dram", "B/s", p.dram_bandwidth, self._dram, self._dram / p.dram_bandwidth),
-                Resource(f"{self.name}.compute", "FLOP/s", p.compute, self._flops, self._flops / p.compute)]
+        return {"flash": max(p.read_curve.throughput), "dram": p.dram_bandwidth, "compute": p.compute}[resource]
 
     def statistics(self):
-        return {"busy_s": self._busy_ps * 1e-12, "io_s": self._io_ps * 1e-12, "flash_bytes": self._flash,
-                "dram_bytes": self._dram}
+        return {"busy_s": self._busy_ps * 1e-12, "io_s": self._counts["io_ps"] * 1e-12,
+                "flash_bytes": self._used["flash"], "dram_bytes": self._used["dram"]}

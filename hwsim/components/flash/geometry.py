@@ -10,18 +10,13 @@ next tR of that plane overlaps this page's data-out.
 """
 from __future__ import annotations
 
-import math
 from typing import Optional
 
 from pydantic import PositiveInt
 
+from hwsim.components.base import ps
 from hwsim.config.schema import Strict
 from hwsim.config.units import ByteSize, Duration, Frequency
-
-
-def ps(seconds: float) -> int:
-    """Seconds -> whole picoseconds, rounded up (a duration is never shortened)."""
-    return math.ceil(round(seconds * 1e12, 6))
 
 
 class FlashGeometry(Strict):

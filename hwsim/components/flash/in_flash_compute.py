@@ -19,7 +19,8 @@ from typing import Literal, Optional
 import numpy as np
 from pydantic import PositiveInt
 
-from hwsim.components.flash.geometry import FlashGeometry, ps
+from hwsim.components.base import ps
+from hwsim.components.flash.geometry import FlashGeometry
 from hwsim.components.flash.page_reads import KernelTimes, schedule
 from hwsim.components.npu.systolic import SystolicArray
 from hwsim.config.schema import Strict

@@ -21,8 +21,8 @@ from functools import lru_cache
 
 from pydantic import confloat
 
-from hwsim.components.base import Component, Execution, Resource, register
-from hwsim.components.flash.geometry import FlashGeometry, ps
+from hwsim.components.base import OpTiming, SerialComponent, ps, register
+from hwsim.components.flash.geometry import FlashGeometry
 from hwsim.components.flash.page_reads import read_pages, striped
 from hwsim.config.schema import Strict
 from hwsim.config.units import Bandwidth, ComputeRate
@@ -41,24 +41,22 @@ class FlashKVAttentionParams(Strict):
 
 
 @register
-class FlashKVAttention(Component):
+class FlashKVAttention(SerialComponent):
     type_name = "flash_kv_attention"
     Params = FlashKVAttentionParams
+    resource_units = {"flash": "B/s", "pcie": "B/s", "engine": "FLOP/s"}
     stats = {"busy_s": "time running attention (s)", "kv_bytes": "KV bytes read from flash (B)",
              "pcie_bytes": "bytes over the SSD's PCIe link (B)", "flash_pages": "pages read"}
 
     def __init__(self, name, params, sim):
         super().__init__(name, params, sim)
-        self._free_at_ps = self._busy_ps = 0
-        self._kv = self._pcie = self._flops = 0.0
-        self._pages = 0
         self._read_ps = lru_cache(maxsize=None)(self._pages_ps)
 
     def _pages_ps(self, pages: int) -> int:
         g = self.params.flash
         return read_pages(g, striped(g, pages)).makespan_ps if pages else 0
 
-    def submit(self, op, done):
+    def time(self, op):
         p = self.params
         if op.kind not in ATTENTION_KINDS:
             raise ValueError(f"{self.name} runs decode attention ({', '.join(ATTENTION_KINDS)}), got {op.kind} "
@@ -73,23 +71,13 @@ class FlashKVAttention(Component):
         else:
             host = pages * p.flash.page_size
             duration = max(flash_ps, ps(host / p.pcie), ps(flops / p.engine))
-        start = max(self.sim.now, self._free_at_ps)
-        end = start + duration
-        self._free_at_ps = end
-        self._busy_ps += duration
-        self._kv += pages * p.flash.page_size
-        self._pcie += host
-        self._flops += flops
-        self._pages += pages
-        self.sim.schedule_at(end, done, op, Execution(start, end, f"{self.name}.flash"))
+        used = {"flash": pages * p.flash.page_size, "pcie": host, "engine": flops}
+        return OpTiming(duration * 1e-12, "flash", used, duration_ps=duration, counts={"flash_pages": pages})
 
-    def resources(self):
-        g, p = self.params.flash, self.params
-        flash = g.peak_read_bandwidth
-        return [Resource(f"{self.name}.flash", "B/s", flash, self._kv, self._kv / flash),
-                Resource(f"{self.name}.pcie", "B/s", p.pcie, self._pcie, self._pcie / p.pcie),
-                Resource(f"{self.name}.engine", "FLOP/s", p.engine, self._flops, self._flops / p.engine)]
+    def capacity(self, resource):
+        p = self.params
+        return {"flash": p.flash.peak_read_bandwidth, "pcie": p.pcie, "engine": p.engine}[resource]
 
     def statistics(self):
-        return {"busy_s": self._busy_ps * 1e-12, "kv_bytes": self._kv, "pcie_bytes": self._pcie,
-                "flash_pages": self._pages}
+        return {"busy_s": self._busy_ps * 1e-12, "kv_bytes": self._used["flash"], "pcie_bytes": self._used["pcie"],
+                "flash_pages": self._counts["flash_pages"]}

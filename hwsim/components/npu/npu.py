@@ -21,7 +21,7 @@ from typing import Literal, Optional
 
 from pydantic import Field, field_validator
 
-from hwsim.components.base import Component, Execution, Resource, register
+from hwsim.components.base import OpTiming, SerialComponent, register
 from hwsim.components.npu.dma import DmaParams, dma_figures
 from hwsim.components.npu.mapper import GemmWork, plan_gemm
 from hwsim.components.npu.scratchpad import block_gemm, pipelined_s, stream_steps
@@ -72,24 +72,17 @@ class NpuParams(Strict):
 
 
 @dataclass(frozen=True)
-class OpTiming:
-    """Busy time of each resource for one operator, the pipelined total, and the work done."""
+class NpuTiming(OpTiming):
+    """OpTiming plus the busy time of each resource within the operator (s)."""
 
-    duration_s: float
     compute_s: float = 0.0
     vector_s: float = 0.0
     scratchpad_s: float = 0.0
     memory_s: float = 0.0
-    mac_flops: float = 0.0
-    vector_flops: float = 0.0
-    scratchpad_bytes: float = 0.0
-    memory_bytes: float = 0.0
 
     @property
-    def bound(self) -> str:
-        busy = {"compute": self.compute_s, "vector": self.vector_s,
-                "scratchpad": self.scratchpad_s, "memory": self.memory_s}
-        return max(busy, key=busy.get)
+    def memory_bytes(self) -> float:
+        return self.used["memory"]
 
 
 def gemm_work(op: Op) -> GemmWork:
@@ -104,14 +97,15 @@ def gemm_work(op: Op) -> GemmWork:
 
 
 @register
-class Npu(Component):
+class Npu(SerialComponent):
     type_name = "npu"
     Params = NpuParams
+    resource_units = {"compute": "FLOP/s", "vector": "FLOP/s", "scratchpad": "B/s", "memory": "B/s"}
     stats = {"busy_s": "time running operators (s)",
              "stall_s": "time the arrays / vector units waited for data (s)",
-             "mac_flops": "FLOPs on the arrays", "vector_flops": "operations on the vector units",
-             "memory_bytes": "DMA traffic, re-reads included (B)",
-             "scratchpad_bytes": "bytes tiles moved over the on-chip network (B)"}
+             "compute_used": "FLOPs on the arrays", "vector_used": "operations on the vector units",
+             "memory_used": "DMA traffic, re-reads included (B)",
+             "scratchpad_used": "bytes tiles moved over the on-chip network (B)"}
 
     def __init__(self, name, params, sim):
         super().__init__(name, params, sim)
@@ -119,9 +113,6 @@ class Npu(Component):
         self.bandwidth, self.latency_s = dma_figures(p.memory)
         self.scratchpad_Bps = p.scratchpad.banks * p.scratchpad.ports * p.scratchpad.bank_width * p.clock
         self.vector_rate = p.tiles * p.vector.lanes * p.clock
-        self._free_at_ps = 0
-        self._totals = dict.fromkeys(("busy_s", "stall_s", "compute_floor_s", "mac_flops", "vector_flops",
-                                      "memory_bytes", "scratchpad_bytes"), 0.0)
 
     def peak_flops(self, fmt: str) -> float:
         """Dense peak of the arrays in `fmt`: tiles x R x C x MACs/PE/cycle x 2 x clock."""
@@ -132,16 +123,30 @@ class Npu(Component):
         a = self.params.array
         return self.params.tiles * a.rows * a.cols * macs[fmt] * 2 * self.params.clock
 
-    def time(self, op: Op) -> OpTiming:
+    def capacity(self, resource):
+        if resource == "compute":
+            return max(self.peak_flops(f) for f in self.params.array.macs_per_pe_cycle)
+        return {"vector": self.vector_rate, "scratchpad": self.scratchpad_Bps, "memory": self.bandwidth}[resource]
+
+    def time(self, op: Op) -> NpuTiming:
         """Closed-form timing of `op` on an idle NPU."""
         if op.op_class in ("gemm", "attention"):
             return self._gemm(op)
         if op.op_class == "vector":
             return self._vector(op)
-        return OpTiming(self.latency_s + op.total_bytes / self.bandwidth,
-                        memory_s=op.total_bytes / self.bandwidth, memory_bytes=op.total_bytes)
+        return self._timing(op, self.latency_s + op.total_bytes / self.bandwidth, {"memory": op.total_bytes},
+                            memory_s=op.total_bytes / self.bandwidth)
 
-    def _gemm(self, op: Op) -> OpTiming:
+    def _timing(self, op: Op, duration_s: float, used: dict[str, float], compute_s: float = 0.0,
+                vector_s: float = 0.0, scratchpad_s: float = 0.0, memory_s: float = 0.0) -> NpuTiming:
+        """Bound: the resource busiest in the op; stall: the time the arrays and vector units idle."""
+        busy = {"compute": compute_s, "vector": vector_s, "scratchpad": scratchpad_s, "memory": memory_s}
+        floor = {"compute": used["compute"] / self.peak_flops(op.compute_dtype)} if used.get("compute") else {}
+        return NpuTiming(duration_s, max(busy, key=busy.get), used, floor,
+                         counts={"stall_s": max(0.0, duration_s - max(compute_s, vector_s))},
+                         compute_s=compute_s, vector_s=vector_s, scratchpad_s=scratchpad_s, memory_s=memory_s)
+
+    def _gemm(self, op: Op) -> NpuTiming:
         p = self.params
         work = gemm_work(op)
         self.peak_flops(op.compute_dtype)   # a clear error when the arrays lack the format
@@ -152,12 +157,13 @@ class Npu(Component):
         scratchpad_s = plan.noc_bytes / self.scratchpad_Bps
         blocking = block_gemm(work, p.scratchpad.size, p.scratchpad.double_buffer, p.memory.chunk,
                               self.bandwidth, self.latency_s, max(compute_s, scratchpad_s))
-        return OpTiming(blocking.time_s, compute_s=compute_s, scratchpad_s=scratchpad_s,
-                        memory_s=blocking.dram_bytes / self.bandwidth,
-                        mac_flops=min(op.flops, 2.0 * work.m * work.n * work.k * work.count),
-                        scratchpad_bytes=plan.noc_bytes, memory_bytes=blocking.dram_bytes)
+        return self._timing(op, blocking.time_s,
+                            {"compute": min(op.flops, 2.0 * work.m * work.n * work.k * work.count),
+                             "scratchpad": plan.noc_bytes, "memory": blocking.dram_bytes},
+                            compute_s=compute_s, scratchpad_s=scratchpad_s,
+                            memory_s=blocking.dram_bytes / self.bandwidth)
 
-    def _vector(self, op: Op) -> OpTiming:
+    def _vector(self, op: Op) -> NpuTiming:
         p = self.params
         vector_s = vector_cycles(p.vector, p.tiles, op.kind, op.flops) / p.clock
         scratchpad_s = op.total_bytes / self.scratchpad_Bps
@@ -165,36 +171,6 @@ class Npu(Component):
         steps = stream_steps(op.total_bytes, p.scratchpad.size, p.scratchpad.double_buffer, p.memory.chunk)
         duration = pipelined_s(memory_s, max(vector_s, scratchpad_s), steps, self.latency_s,
                                p.scratchpad.double_buffer)
-        return OpTiming(float(duration), vector_s=vector_s, scratchpad_s=scratchpad_s, memory_s=memory_s,
-                        vector_flops=op.flops, scratchpad_bytes=op.total_bytes, memory_bytes=op.total_bytes)
-
-    def submit(self, op, done):
-        timing = self.time(op)
-        duration_ps = math.ceil(timing.duration_s * 1e12)
-        start = max(self.sim.now, self._free_at_ps)
-        end = start + duration_ps
-        self._free_at_ps = end
-        t = self._totals
-        t["busy_s"] += duration_ps * 1e-12
-        t["stall_s"] += max(0.0, timing.duration_s - max(timing.compute_s, timing.vector_s))
-        if timing.mac_flops:
-            t["compute_floor_s"] += timing.mac_flops / self.peak_flops(op.compute_dtype)
-        for key in ("mac_flops", "vector_flops", "memory_bytes", "scratchpad_bytes"):
-            t[key] += getattr(timing, key)
-        energy = (self.params.power or 0.0) * duration_ps * 1e-12
-        self.sim.schedule_at(end, done, op, Execution(start, end, f"{self.name}.{timing.bound}", energy))
-
-    def resources(self):
-        t = self._totals
-        peak = max(self.peak_flops(f) for f in self.params.array.macs_per_pe_cycle)
-        compute_rate = t["mac_flops"] / t["compute_floor_s"] if t["compute_floor_s"] else peak
-        return [Resource(f"{self.name}.compute", "FLOP/s", compute_rate, t["mac_flops"], t["compute_floor_s"]),
-                Resource(f"{self.name}.vector", "FLOP/s", self.vector_rate, t["vector_flops"],
-                         t["vector_flops"] / self.vector_rate),
-                Resource(f"{self.name}.scratchpad", "B/s", self.scratchpad_Bps, t["scratchpad_bytes"],
-                         t["scratchpad_bytes"] / self.scratchpad_Bps),
-                Resource(f"{self.name}.memory", "B/s", self.bandwidth, t["memory_bytes"],
-                         t["memory_bytes"] / self.bandwidth)]
-
-    def statistics(self):
-        return {k: v for k, v in self._totals.items() if k != "compute_floor_s"}
+        return self._timing(op, float(duration),
+                            {"vector": op.flops, "scratchpad": op.total_bytes, "memory": op.total_bytes},
+                            vector_s=vector_s, scratchpad_s=scratchpad_s, memory_s=memory_s)

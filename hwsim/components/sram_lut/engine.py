@@ -28,7 +28,7 @@ from typing import Literal, Optional
 import numpy as np
 from pydantic import Field, PositiveInt, model_validator
 
-from hwsim.components.base import Component, Execution, Resource, register
+from hwsim.components.base import OpTiming, SerialComponent, ps, register
 from hwsim.components.sram_lut.timing import LutUnit
 from hwsim.config.schema import Strict
 from hwsim.components.npu.dma import DmaParams, dma_figures
@@ -92,9 +92,10 @@ class LutEngineParams(Strict):
 
 
 @register
-class LutEngine(Component):
+class LutEngine(SerialComponent):
     type_name = "lut_engine"
     Params = LutEngineParams
+    resource_units = {"lookup": "FLOP/s", "memory": "B/s"}
     stats = {"busy_s": "time running ops (s)", "lookup_cycles": "LUT unit cycles (per unit)",
              "dram_bytes": "weight and activation bytes streamed from DRAM (B)"}
 
@@ -103,12 +104,6 @@ class LutEngine(Component):
         self.unit = LutUnit(**params.unit.model_dump())
         self.peak_bandwidth = params.memory_bandwidth or dma_figures(DmaParams(dram=params.dram,
                                                                                channels=params.channels))[0]
-        self._free_at_ps = 0
-        self._busy_ps = 0
-        self._cycles = 0
-        self._bytes = 0.0
-        self._flops = 0.0
-        self._compute_s = 0.0
 
     def planes(self, op) -> tuple[int, int]:
         """(bit planes, stored bits per group per plane) of the op's weights."""
@@ -163,29 +158,20 @@ class LutEngine(Component):
     def sustained_bandwidth(self) -> float:
         return self.peak_bandwidth * self.params.memory_efficiency
 
-    def submit(self, op, done):
+    def time(self, op):
         if op.kind != "matmul":
             raise ValueError(f"{self.name} runs matmuls only, got '{op.kind}' op '{op.name}'; "
                              f"map other classes to another component")
         compute_s, load_s, nbytes, cycles = self.lut_time(op)
         duration_s = max(compute_s, load_s) if self.params.overlap_weight_load else compute_s + load_s
-        bound = f"{self.name}.lookup" if compute_s >= load_s else f"{self.name}.memory"
-        self._cycles += cycles
-        self._compute_s += compute_s
-        self._bytes += nbytes
-        self._flops += op.flops
-        start = max(self.sim.now, self._free_at_ps)
-        end = start + math.ceil(round(duration_s * 1e12, 6))  # whole ps, no float-noise extra ps
-        self._free_at_ps = end
-        self._busy_ps += end - start
-        energy = (self.params.power or 0.0) * (end - start) * 1e-12
-        self.sim.schedule_at(end, done, op, Execution(start, end, bound, energy))
+        return OpTiming(duration_s, "lookup" if compute_s >= load_s else "memory",
+                        used={"lookup": op.flops, "memory": nbytes}, floor_s={"lookup": compute_s},
+                        duration_ps=ps(duration_s), counts={"lookup_cycles": cycles})
 
-    def resources(self):
-        bandwidth = self.peak_bandwidth
-        rate = self._flops / self._compute_s if self._compute_s else 1.0
-        return [Resource(f"{self.name}.lookup", "FLOP/s", rate, self._flops, self._compute_s),
-                Resource(f"{self.name}.memory", "B/s", bandwidth, self._bytes, self._bytes / bandwidth)]
+    def capacity(self, resource):
+        """The lookup rate is the op's FLOPs over its lookup time (no single peak; 1 before any op)."""
+        return 1.0 if resource == "lookup" else self.peak_bandwidth
 
     def statistics(self):
-        return {"busy_s": self._busy_ps * 1e-12, "lookup_cycles": self._cycles, "dram_bytes": self._bytes}
+        return {"busy_s": self._busy_ps * 1e-12, "lookup_cycles": self._counts["lookup_cycles"],
+                "dram_bytes": self._used["memory"]}

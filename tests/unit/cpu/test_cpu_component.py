@@ -1,8 +1,7 @@
 """`cpu` component: exact op times by hand, SIMD widening, cache blocking traffic."""
 import pytest
 
-from hwsim.engine import Simulator
-from hwsim.machine import machine_from_dict
+from hwsim.components.base import run_alone
 from hwsim.workload.ops import Op
 
 CPU = {"type": "cpu", "source": "test", "cores": 2, "clock": "1GHz",
@@ -12,13 +11,7 @@ CPU = {"type": "cpu", "source": "test", "cores": 2, "clock": "1GHz",
 
 
 def run(op, **overrides):
-    machine = machine_from_dict({"name": "t", "description": "t", "source": "t",
-                                 "components": {"cpu": {**CPU, **overrides}}, "mapping": {"default": "cpu"}})
-    sim = Simulator()
-    cpu = machine.build(sim)["cpu"]
-    runs = []
-    cpu.submit(op, lambda op, run: runs.append(run))
-    sim.run()
+    runs, cpu = run_alone("cpu", {**CPU, **overrides}, [op])
     return runs[0], cpu
 
 

@@ -2,6 +2,7 @@
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from hwsim.components.base import run_alone
 from hwsim.components.npu.npu import Npu
 from hwsim.components.npu.systolic import SystolicArray
 from hwsim.config.errors import ConfigError
@@ -10,7 +11,7 @@ from hwsim.simulate import run_trace, simulate
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
 from hwsim.workload.tracefile import Trace
-from npu_machines import npu_machine
+from npu_machines import npu_machine, npu_params
 
 BF16 = Precision("bf16", "bf16", "bf16")
 
@@ -64,13 +65,8 @@ def test_vector_op_time():
 
 
 def test_ops_run_one_at_a_time_and_report_their_bound():
-    sim = Simulator()
-    n = npu_machine().build(sim)["npu"]
-    runs = []
     ops = [matmul(256, 256, 256, op_id=i) for i in range(2)]
-    for op in ops:
-        n.submit(op, lambda op, run: runs.append(run))
-    sim.run()
+    runs, n = run_alone("npu", npu_params(), ops)
     assert runs[1].start_ps == runs[0].end_ps
     assert runs[0].end_ps - runs[0].start_ps == pytest.approx(n.time(ops[0]).duration_s * 1e12, abs=1)
     assert runs[0].bound.startswith("npu.")

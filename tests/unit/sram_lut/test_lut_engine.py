@@ -1,8 +1,8 @@
 """`lut_engine` component: exact op times by hand, weight formats read from op bytes, machines."""
 import pytest
 
-from hwsim.engine import Simulator
-from hwsim.machine import load_machine, machine_from_dict
+from hwsim.components.base import run_alone
+from hwsim.machine import load_machine
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
 
@@ -12,13 +12,7 @@ ENGINE = {"type": "lut_engine", "source": "test", "clock": "1GHz",
 
 
 def run(op, **overrides):
-    machine = machine_from_dict({"name": "t", "description": "t", "source": "t",
-                                 "components": {"lut": {**ENGINE, **overrides}}, "mapping": {"default": "lut"}})
-    sim = Simulator()
-    lut = machine.build(sim)["lut"]
-    runs = []
-    lut.submit(op, lambda op, run: runs.append(run))
-    sim.run()
+    runs, lut = run_alone("lut", {**ENGINE, **overrides}, [op])
     return runs[0], lut
 
 

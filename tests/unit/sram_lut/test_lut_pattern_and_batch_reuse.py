@@ -2,9 +2,8 @@
 import numpy as np
 import pytest
 
+from hwsim.components.base import run_alone
 from hwsim.components.sram_lut.timing import LutUnit, distinct_patterns
-from hwsim.engine import Simulator
-from hwsim.machine import machine_from_dict
 from hwsim.simulate import simulate
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
@@ -50,13 +49,7 @@ def test_batched_tokens_reuse_the_tables_built_once():
 def run_engine(op, **overrides):
     engine = {"type": "lut_engine", "source": "t", "clock": "1GHz", "table_of": "weights",
               "unit": SAIL_UNIT, "units": 2, "memory_bandwidth": "1GB/s", "overlap_weight_load": True}
-    machine = machine_from_dict({"name": "t", "description": "t", "source": "t",
-                                 "components": {"lut": {**engine, **overrides}}, "mapping": {"default": "lut"}})
-    sim = Simulator()
-    lut = machine.build(sim)["lut"]
-    runs = []
-    lut.submit(op, lambda op, run: runs.append(run))
-    sim.run()
+    runs, lut = run_alone("lut", {**engine, **overrides}, [op])
     return runs[0], lut
 
 
