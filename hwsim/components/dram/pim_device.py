@@ -31,6 +31,7 @@ from hwsim.components.dram.pim_stream import simulate_commands
 from hwsim.components.dram.presets import load_preset
 from hwsim.components.dram.spec import with_overrides
 from hwsim.components.dram.standards import COMMANDS
+from hwsim.components.host.shared_buffer_accel import SharedBufferTiming
 from hwsim.config.schema import Strict
 from hwsim.config.units import Bandwidth, ByteSize, Duration, Energy, Frequency
 from hwsim.workload.precision import BITS
@@ -59,11 +60,13 @@ class SoftmaxStaging(Strict):
     the scores into the banks `writes` times and reads them back `reads` times, one burst per request,
     issued by the device's ISR DMA at one request per DRAM cycle (aim_simulator AiMDRAMSystem::tick
     decodes one host request per tick); the banks scale them in `ewmul_passes` EWMUL passes; exp and
-    sums run on the reduction lanes."""
+    sums run on the device's `accelerator` (CENT's shared-buffer units) if given, else on the
+    reduction lanes."""
 
     writes: PositiveInt = 4
     reads: PositiveInt = 2
     ewmul_passes: PositiveInt = 2
+    accelerator: Optional[SharedBufferTiming] = None
 
 
 class PimParams(Strict):
@@ -85,6 +88,7 @@ class PimParams(Strict):
     refresh: bool = True
     reduction: Reduction
     link: Optional[HostLink] = None            # required when devices > 1
+    sampling: Optional[Duration] = None        # host CPU sampling the next token after `lm_head` (see below)
 
 
 @register
@@ -201,8 +205,10 @@ class PimDram(Component):
         if op.kind == "softmax":
             staging_ps, staged = self._softmax_staging(op)
             counts += staged
-            reduce_ps = math.ceil(math.ceil(op.flops / red.lanes) / red.clock * 1e12)
-        end = result.done_cycle * tck + staging_ps + reduce_ps + gather_ps
+            accelerator = self.params.softmax.accelerator
+            reduce_ps = accelerator.op_ps(op) if accelerator else \
+                math.ceil(math.ceil(op.flops / red.lanes) / red.clock * 1e12)
+        end = result.done_cycle * tck + staging_ps + reduce_ps + gather_ps + self._sampling_ps(op)
         energy = self._energy_j(counts, result.open_cycles * tck * active)
         if transfer:
             energy += (op.act_in_bytes * self.params.devices + op.act_out_bytes) * 8 * link.energy_per_bit
@@ -225,6 +231,12 @@ class PimDram(Component):
         counts[COMMANDS.index("WR")] = staging.writes * bursts
         counts[COMMANDS.index("RD")] = staging.reads * bursts
         return (staging.writes + staging.reads) * bursts * self.spec.tCK_ps, counts
+
+    def _sampling_ps(self, op) -> int:
+        """The host samples the next token from the logits `lm_head` returns before the step ends
+        (CENT utils.py InOut_latency: top-k sampling on the CPU, once per token). Attached here until
+        the trace has its own sampling op."""
+        return math.ceil(self.params.sampling * 1e12) if self.params.sampling and op.name == "lm_head" else 0
 
     def _energy_j(self, counts, open_ps) -> float:
         e = self.spec.energy

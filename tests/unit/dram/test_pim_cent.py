@@ -94,3 +94,33 @@ def test_softmax_staging_is_dma_bound_host_bursts():
     assert staging_ps == 6 * bursts * 500
     assert counts[COMMANDS.index("WR")] == 4 * bursts and counts[COMMANDS.index("RD")] == 2 * bursts
     assert out[0].end_ps - out[0].start_ps >= staging_ps + math.ceil(op.flops / 320) * 500
+
+
+def test_softmax_exp_and_sums_run_on_the_shared_buffer_accelerator():
+    heads, keys = 40, 2304
+    op = Op(0, "softmax", "softmax", 0, 5.0 * heads * keys, "bf16", act_in_bytes=2.0 * heads * keys,
+            act_out_bytes=2.0 * heads * keys, count=heads, m=1)
+    ends = []
+    for accelerator in (None, {"clock": "2GHz"}):
+        raw = {**CENT, "softmax": {**CENT["softmax"], "accelerator": accelerator}}
+        sim = Simulator()
+        pim = build_component("pim", raw, SourceMap("<test>"), ("pim",), sim)
+        pim.submit(op, lambda o, e: ends.append(e.end_ps))
+        sim.run()
+    lanes_ps = math.ceil(op.flops / 320) * 500
+    accel_ps = 20530 * 500                     # CENT's softmax formula at 2304 tokens, 40 heads
+    assert ends[1] - ends[0] == accel_ps - lanes_ps
+
+
+def test_sampling_follows_only_the_lm_head():
+    ends = {}
+    for name in ("lm_head", "o_proj"):
+        for sampling in (None, "150us"):
+            sim = Simulator()
+            pim = build_component("pim", {**CENT, "sampling": sampling}, SourceMap("<test>"), ("pim",), sim)
+            op = Op(0, name, "matmul", -1, 2.0 * 5120 * 5120, "bf16", act_in_bytes=10240.0,
+                    act_out_bytes=10240.0, m=1, n=5120, k=5120)
+            pim.submit(op, lambda o, e: ends.__setitem__((name, sampling), e.end_ps))
+            sim.run()
+    assert ends[("lm_head", "150us")] - ends[("lm_head", None)] == 150_000_000
+    assert ends[("o_proj", "150us")] == ends[("o_proj", None)]
