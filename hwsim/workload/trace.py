@@ -102,16 +102,18 @@ class _Builder:
                          act_in_bytes=self.act(count * m * k), act_out_bytes=self.act(count * m * n),
                          m=m, n=n, k=k, count=count, expert=expert)
 
-    def vector(self, name, kind, deps, elements, flops_per_element, inputs=1, params=0, expert=-1) -> int:
-        """An elementwise op over `elements` outputs reading `inputs` operands of that size."""
+    def vector(self, name, kind, deps, elements, flops_per_element, inputs=1, params=0, expert=-1,
+               **shape) -> int:
+        """An elementwise op over `elements` outputs reading `inputs` operands of that size;
+        `shape` (m rows x n columns, count instances) when rows matter (softmax, norms)."""
         return self.emit(name, kind, deps, elements * flops_per_element,
                          weight_bytes=nbytes(params, self.precision.weights),
                          act_in_bytes=self.act(inputs * elements), act_out_bytes=self.act(elements),
-                         expert=expert)
+                         expert=expert, **shape)
 
     def norm(self, name, deps, kind, rows, width) -> int:
         params = width * (2 if kind == "layernorm" else 1)
-        return self.vector(name, "norm", deps, rows * width, NORM_FLOPS[kind], params=params)
+        return self.vector(name, "norm", deps, rows * width, NORM_FLOPS[kind], params=params, m=rows, n=width)
 
     def kv_write(self, deps, tokens, elements_per_token) -> int:
         elements = tokens * elements_per_token
@@ -138,7 +140,8 @@ class _Builder:
                           act_in_bytes=q_bytes + (0 if cached else k_bytes),
                           kv_read_bytes=k_bytes if cached else 0.0, act_out_bytes=self.act(scores),
                           m=step.queries, k=qk_dim, n=step.keys, count=batch_heads)
-        soft = self.vector("softmax", "softmax", [score], scores, SOFTMAX_FLOPS)
+        soft = self.vector("softmax", "softmax", [score], scores, SOFTMAX_FLOPS,
+                           m=step.queries, n=step.keys, count=batch_heads)
         return self.emit("attn_context", "attn_context", [soft] + kv_deps, 2 * v_dim * scores, dtype,
                          act_in_bytes=self.act(scores) + (0 if cached else v_bytes),
                          kv_read_bytes=v_bytes if cached else 0.0,
