@@ -15,6 +15,7 @@ EXAMPLES = """examples:
   hwsim run architectures/nvidia_h100_sxm.yaml workloads/models/llama2-70b.yaml --phase prefill --context 2048
   hwsim run nvidia_t4 gpt2-xl --weights fp16 --activations fp16 --kv fp16
   hwsim run nvidia_h100_sxm mixtral-8x7b --batch 16 --routing zipf --zipf-s 1.2 --seed 3
+  hwsim run edge_moe_flash mixtral-8x7b --weights int4 --steps 16 --routing affinity
   hwsim list
   hwsim validate
   hwsim sweep sweeps/h100_batch_context.yaml -j 2      # or --cluster tcp://scheduler:8786
@@ -50,7 +51,7 @@ def _run(args) -> int:
                                        ("kv_cache", args.kv)) if value})
     routing = _routing(args) if model.moe is not None else None
     report = simulate(args.machine, model, phase=args.phase, batch=args.batch, context=args.context,
-                      precision=precision, routing=routing, seed=args.seed)
+                      precision=precision, routing=routing, seed=args.seed, steps=args.steps)
     print(report.summary())
     out = Path(args.out) if args.out else Path("results") / (
         f"{Path(str(args.machine)).stem}-{model.name}-{args.phase}-b{args.batch}-c{args.context}")
@@ -111,6 +112,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--batch", type=int, default=1, help="sequences in the batch (default: 1)")
     run.add_argument("--context", type=int, default=2048,
                      help="prompt tokens (prefill) or tokens already in the KV cache (decode); default 2048")
+    run.add_argument("--steps", type=int, default=1,
+                     help="decode steps to run back to back (expert caches warm up across them); default 1")
     run.add_argument("--weights", help="weight format, e.g. bf16, fp16, int8, int4, ternary (default: the model's)")
     run.add_argument("--activations", help="activation format (default: the model's)")
     run.add_argument("--kv", help="KV-cache format (default: the activation format)")

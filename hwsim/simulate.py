@@ -86,14 +86,22 @@ def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None) -> Re
 
 
 def simulate(machine, model, *, phase: str = "decode", batch: int = 1, context: int = 1024,
-             precision: Precision | None = None, routing=None, seed: int = 0) -> Report:
+             precision: Precision | None = None, routing=None, seed: int = 0, steps: int = 1) -> Report:
     """Simulate one step. `machine` and `model` are objects, file paths or shipped names.
 
     phase 'decode' produces one token per sequence with `context` tokens cached;
     phase 'prefill' processes `context` prompt tokens per sequence (time to first token).
+    steps > 1 (decode only) runs that many decode steps back to back, so state that carries
+    across tokens (expert caches, routing reuse) shows; the report is per step on average.
     """
     machine = machine if isinstance(machine, Machine) else load_machine(machine)
     model = model if isinstance(model, ModelSpec) else load_model(model)
+    if steps != 1:
+        if phase != "decode" or steps < 1:
+            raise ValueError(f"steps={steps}: several steps are decode steps (phase decode, steps >= 1)")
+        from hwsim.mapping.offload import simulate_steps
+        return simulate_steps(machine, model, steps=steps, batch=batch, context=context,
+                              precision=precision, routing=routing, seed=seed)
     plan = machine.spec.parallelism
     if plan is None:
         trace = generate_trace(model, phase, batch, context, precision=precision, routing=routing, seed=seed)

@@ -50,6 +50,7 @@ class Report:
     components: dict[str, dict]       # per-component statistics
     ops: list[OpRecord] = field(repr=False, default_factory=list)
     parallel: Optional[dict] = None   # the parallelism plan and expert load, on multi-device machines
+    steps: int = 1                    # decode steps the latency covers (hwsim.mapping.offload.simulate_steps)
 
     @property
     def tokens_per_s(self) -> float:
@@ -118,6 +119,7 @@ class Report:
         return {
             "machine": self.machine, "model": self.model, "phase": self.phase,
             "batch": self.batch, "context": self.context, "precision": self.precision, "seed": self.seed,
+            "steps": self.steps,
             "latency_s": self.latency_s, "tokens": self.tokens, "tokens_per_s": self.tokens_per_s,
             "energy_j": self.energy_j, "energy_per_token_j": self.energy_per_token_j,
             "bound": self.bound, "roofline_floor_s": self.floor_s,
@@ -137,7 +139,9 @@ class Report:
             f"{self.model} on {self.machine}: {self.phase}, batch {self.batch}, context {self.context}, "
             f"{self.precision}",
             f"  latency        {format_quantity(self.latency_s, 's')}"
-            + ("  (time to first token)" if self.phase == "prefill" else "  (per decode step)"),
+            + ("  (time to first token)" if self.phase == "prefill" else
+               f"  ({self.steps} decode steps, {format_quantity(self.latency_s / self.steps, 's')} each)"
+               if self.steps > 1 else "  (per decode step)"),
             f"  throughput     {self.tokens_per_s:,.1f} {rate_unit}",
             f"  energy         {format_quantity(self.energy_per_token_j, 'J')}/token"
             if self.energy_j else "  energy         not modeled for this machine",
@@ -154,7 +158,21 @@ class Report:
             lines.append(f"    {kind:<14} {format_quantity(seconds, 's'):>10}  {seconds / self.latency_s:6.1%}")
         if self.parallel:
             lines += self._parallel_lines()
+        lines += self._offload_lines()
         return "\n".join(line for line in lines if line)
+
+    def _offload_lines(self) -> list[str]:
+        """Expert cache figures of every component that offloads experts (``expert_hit_rate`` in its stats)."""
+        lines = []
+        for name, stats in self.components.items():
+            if "expert_hit_rate" in stats:
+                lines.append(f"  expert cache   {name}: hit rate {stats['expert_hit_rate']:.1%} "
+                             f"({stats['expert_hits']:,} of {stats['expert_accesses']:,}), stall "
+                             f"{format_quantity(stats['stall_s'], 's')} ({stats['stall_s'] / self.latency_s:.1%})")
+                lines.append(f"                 fetched {format_quantity(stats['fetched_bytes'], 'B')} on demand, "
+                             f"prefetched {format_quantity(stats['prefetched_bytes'], 'B')} "
+                             f"({stats['prefetches']:,} matrices, {stats['wasted_prefetches']:,} unused)")
+        return lines
 
     def _parallel_lines(self) -> list[str]:
         busy = self.device_busy_s()
