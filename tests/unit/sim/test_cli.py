@@ -54,3 +54,12 @@ def test_help_explains_every_command(capsys):
     text = capsys.readouterr().out
     for flag in ("--phase", "--batch", "--context", "--seed", "--out", "--routing"):
         assert flag in text
+
+
+def test_run_several_decode_steps_reports_the_expert_cache(tmp_path, capsys):
+    assert main(["run", "edge_moe_flash", "olmoe-1b-7b", "--steps", "2", "--context", "64",
+                 "--no-plots", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "2 decode steps" in out and "expert cache" in out
+    assert json.loads((tmp_path / "report.json").read_text())["tokens"] == 2
+    assert main(["run", "nvidia_a100_80gb", "llama2-7b", "--phase", "prefill", "--steps", "2"]) == 2
