@@ -5,8 +5,10 @@ One operator at a time (like kernels on one stream), each timed in closed form:
   busiest tile's cycles come from the SCALE-Sim-exact fold formula (systolic.py); tiles read their
   operand slices from the scratchpad over the on-chip network (banks x ports x bank_width bytes per
   cycle); the scratchpad blocking (scratchpad.py) sets the DMA traffic and the double-buffered
-  pipeline of loads against compute. Causal prefill attention skips fully masked key blocks: the
-  key extent is shrunk to the pairs the trace counts (about half).
+  pipeline of loads against compute. With a `noc:` block the operand and result packets are
+  timed on a cycle-level mesh / torus / crossbar instead (noc.py, noc_traffic.py). Causal prefill
+  attention skips fully masked key blocks: the key extent is shrunk to the pairs the trace counts
+  (about half).
 - vector ops (softmax, norms, activations, rope, residuals, MoE top-k): the vector units of every
   tile (vector_unit.py), streamed through the same double-buffered DMA pipeline.
 - memory and communication ops (embedding gather, KV append): DMA only.
@@ -19,11 +21,13 @@ import math
 from dataclasses import dataclass
 from typing import Literal, Optional
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from hwsim.components.base import OpTiming, SerialComponent, register
 from hwsim.components.npu.dma import DmaParams, dma_figures
 from hwsim.components.npu.mapper import GemmWork, plan_gemm
+from hwsim.components.npu.noc import NocParams, network_cycles
+from hwsim.components.npu.noc_traffic import gemm_traffic, stream_traffic
 from hwsim.components.npu.scratchpad import block_gemm, pipelined_s, stream_steps
 from hwsim.components.npu.vector_unit import VectorUnitParams, vector_cycles
 from hwsim.config.schema import Strict
@@ -69,6 +73,14 @@ class NpuParams(Strict):
     vector: VectorUnitParams
     memory: DmaParams
     power: Optional[Power] = None           # W at load; energy = power x busy time
+    noc: Optional[NocParams] = None         # on-chip network; absent: aggregate scratchpad bandwidth
+
+    @model_validator(mode="after")
+    def _noc_fits_tiles(self):
+        if self.noc is not None and self.noc.terminals != self.tiles:
+            raise ValueError(f"noc.dims {self.noc.dims} give {self.noc.terminals} routers for {self.tiles} tiles; "
+                             "each router joins one tile and its scratchpad slice")
+        return self
 
 
 @dataclass(frozen=True)
@@ -111,7 +123,8 @@ class Npu(SerialComponent):
         super().__init__(name, params, sim)
         p = params
         self.bandwidth, self.latency_s = dma_figures(p.memory)
-        self.scratchpad_Bps = p.scratchpad.banks * p.scratchpad.ports * p.scratchpad.bank_width * p.clock
+        self.scratchpad_Bps = (p.noc.peak_Bps if p.noc else      # on-chip network peak (B/s)
+                               p.scratchpad.banks * p.scratchpad.ports * p.scratchpad.bank_width * p.clock)
         self.vector_rate = p.tiles * p.vector.lanes * p.clock
 
     def peak_flops(self, fmt: str) -> float:
@@ -154,7 +167,8 @@ class Npu(SerialComponent):
         plan = plan_gemm(work, p.tiles, p.array.rows, p.array.cols, macs,
                          self.scratchpad_Bps / p.clock, p.dataflow, p.mapper)
         compute_s = plan.tile_cycles / p.clock
-        scratchpad_s = plan.noc_bytes / self.scratchpad_Bps
+        scratchpad_s = (plan.noc_bytes / self.scratchpad_Bps if p.noc is None else
+                        network_cycles(p.noc, gemm_traffic(plan, work, p.tiles, p.noc.packet_bytes)) / p.noc.clock)
         blocking = block_gemm(work, p.scratchpad.size, p.scratchpad.double_buffer, p.memory.chunk,
                               self.bandwidth, self.latency_s, max(compute_s, scratchpad_s))
         return self._timing(op, blocking.time_s,
@@ -166,7 +180,9 @@ class Npu(SerialComponent):
     def _vector(self, op: Op) -> NpuTiming:
         p = self.params
         vector_s = vector_cycles(p.vector, p.tiles, op.kind, op.flops) / p.clock
-        scratchpad_s = op.total_bytes / self.scratchpad_Bps
+        written = op.act_out_bytes + op.kv_write_bytes
+        scratchpad_s = (op.total_bytes / self.scratchpad_Bps if p.noc is None else network_cycles(
+            p.noc, stream_traffic(op.total_bytes - written, written, p.tiles, p.noc.packet_bytes)) / p.noc.clock)
         memory_s = op.total_bytes / self.bandwidth
         steps = stream_steps(op.total_bytes, p.scratchpad.size, p.scratchpad.double_buffer, p.memory.chunk)
         duration = pipelined_s(memory_s, max(vector_s, scratchpad_s), steps, self.latency_s,
