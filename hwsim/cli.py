@@ -143,16 +143,21 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def run_handler(args, prog: str = "hwsim") -> int:
+    """Run a subcommand; bad input (config, missing file, bad value) prints one line and exits 2."""
+    try:
+        return args.handler(args)
+    except (ConfigError, FileNotFoundError, ValueError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     if args.command is None:
         parser().print_help()
         return 0
-    try:
-        return args.handler(args)
-    except (ConfigError, FileNotFoundError, ValueError) as exc:
-        print(f"hwsim: error: {exc}", file=sys.stderr)
-        return 2
+    return run_handler(args)
 
 
 if __name__ == "__main__":

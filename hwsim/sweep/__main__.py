@@ -2,19 +2,14 @@
 import argparse
 import sys
 
-from hwsim.config.errors import ConfigError
+from hwsim.cli import run_handler
 from hwsim.sweep.cli import add_sweep_commands
 
 
 def main(argv=None) -> int:
     top = argparse.ArgumentParser(prog="python -m hwsim.sweep")
     add_sweep_commands(top.add_subparsers(dest="command", required=True))
-    args = top.parse_args(["sweep", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return args.handler(args)
-    except (ConfigError, FileNotFoundError, ValueError) as exc:
-        print(f"hwsim sweep: error: {exc}", file=sys.stderr)
-        return 2
+    return run_handler(top.parse_args(["sweep", *(sys.argv[1:] if argv is None else argv)]), "hwsim sweep")
 
 
 if __name__ == "__main__":
