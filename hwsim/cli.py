@@ -36,25 +36,36 @@ def _routing(args):
     raise ValueError(f"--routing must be uniform, zipf, affinity or a .npz file, got '{args.routing}'")
 
 
-def _run(args) -> int:
+def _simulate(args):
+    """The report `hwsim run` asks for: a replayed trace file, or a generated step."""
     from dataclasses import replace
 
-    from hwsim.report.export import write_all
-    from hwsim.simulate import simulate
+    from hwsim.machine import load_machine
+    from hwsim.simulate import run_trace, simulate
     from hwsim.workload.model import load_model
-    from hwsim.workload.trace import default_precision
+    from hwsim.workload.trace import Trace, default_precision, generate_trace
 
+    if args.trace:
+        return run_trace(load_machine(args.machine), Trace.load(args.trace))
     model = load_model(args.model)
-    precision = default_precision(model)
-    precision = replace(precision, **{field: value for field, value in
-                                      (("weights", args.weights), ("activations", args.activations),
-                                       ("kv_cache", args.kv)) if value})
+    precision = replace(default_precision(model), **{field: value for field, value in
+                                                      (("weights", args.weights), ("activations", args.activations),
+                                                       ("kv_cache", args.kv)) if value})
     routing = _routing(args) if model.moe is not None else None
-    report = simulate(args.machine, model, phase=args.phase, batch=args.batch, context=args.context,
-                      precision=precision, routing=routing, seed=args.seed, steps=args.steps)
+    if args.save_trace:
+        generate_trace(model, args.phase, args.batch, args.context, precision, routing, args.seed).save(args.save_trace)
+        print(f"  saved the {args.phase} trace to {args.save_trace} (replay: hwsim run MACHINE --trace FILE)")
+    return simulate(args.machine, model, phase=args.phase, batch=args.batch, context=args.context,
+                    precision=precision, routing=routing, seed=args.seed, steps=args.steps)
+
+
+def _run(args) -> int:
+    from hwsim.report.export import write_all
+
+    report = _simulate(args)
     print(report.summary())
     out = Path(args.out) if args.out else Path("results") / (
-        f"{Path(str(args.machine)).stem}-{model.name}-{args.phase}-b{args.batch}-c{args.context}")
+        f"{Path(str(args.machine)).stem}-{report.model}-{report.phase}-b{report.batch}-c{report.context}")
     paths = write_all(report, out, plots=not args.no_plots)
     print(f"  wrote {', '.join(str(p) for p in paths)}")
     print("  open trace.json in https://ui.perfetto.dev to see the timeline")
@@ -122,6 +133,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--zipf-s", type=float, default=1.0,
                      help="Zipf exponent of expert popularity for --routing zipf/affinity (default: 1.0)")
     run.add_argument("--seed", type=int, default=0, help="seed of the MoE routing generator (default: 0)")
+    run.add_argument("--save-trace", metavar="FILE", help="also write the step's operator trace (JSON, versioned)")
+    run.add_argument("--trace", metavar="FILE",
+                     help="replay a saved or hand-written trace file instead of generating one (MODEL is ignored)")
     run.add_argument("--out", help="output folder (default: results/<machine>-<model>-<phase>-b<batch>-c<context>)")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.set_defaults(handler=_run)

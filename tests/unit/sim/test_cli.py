@@ -63,3 +63,15 @@ def test_run_several_decode_steps_reports_the_expert_cache(tmp_path, capsys):
     assert "2 decode steps" in out and "expert cache" in out
     assert json.loads((tmp_path / "report.json").read_text())["tokens"] == 2
     assert main(["run", "nvidia_a100_80gb", "llama2-7b", "--phase", "prefill", "--steps", "2"]) == 2
+
+
+def test_a_saved_trace_replays_to_the_same_report(tmp_path, capsys):
+    trace = tmp_path / "step.json"
+    assert main(["run", "nvidia_h100_sxm", "mixtral-8x7b", "--context", "128", "--batch", "2",
+                 "--save-trace", str(trace), "--no-plots", "--out", str(tmp_path / "a")]) == 0
+    assert main(["run", "nvidia_h100_sxm", "--trace", str(trace), "--no-plots", "--out", str(tmp_path / "b")]) == 0
+    first, replay = (json.loads((tmp_path / d / "report.json").read_text()) for d in ("a", "b"))
+    assert replay["latency_s"] == first["latency_s"] and replay["model"] == "mixtral-8x7b"
+    (tmp_path / "bad.json").write_text('{"format": "something else"}')
+    assert main(["run", "nvidia_h100_sxm", "--trace", str(tmp_path / "bad.json")]) == 2
+    assert "bad.json" in capsys.readouterr().err
