@@ -37,7 +37,6 @@ def frfcfs_requests_per_s(n: int = 200_000) -> float:
 def cent_32_devices():
     data = copy.deepcopy(load_machine("cent_aim").spec.model_dump(mode="json"))
     data["components"]["pim"]["devices"] = 32
-    data["components"]["accel"]["units"] = 32
     data["name"] = "cent-aim-32"
     return machine_from_dict(data)
 

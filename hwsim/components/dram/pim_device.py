@@ -4,7 +4,9 @@ An op is mapped onto the channels of all devices (pim_mapping.py), turned into e
 command stream and timed cycle by cycle by the in-order stream kernel (pim_kernel.py). Channels that
 receive equal shares run identical streams with identical timing (the kernel is deterministic and a
 stream's timing does not depend on row addresses), so the busiest channel's stream is simulated and
-the op completes when it does; all channels share one refresh phase, carried from op to op.
+the op completes when it does; all channels share one refresh phase, carried from op to op. A stream
+repeated many times (a matmul's GEMV per input row) is timed exactly without issuing every
+repetition (pim_repeat.py).
 Under tensor parallelism over `devices`, every matmul's input is broadcast to the devices and its
 output gathered over the host link (latency + bytes / bandwidth each way); attention and the KV
 cache may be confined to `attention_devices` of them (CENT keeps them on one device). Partial sums
@@ -27,7 +29,7 @@ from pydantic import PositiveInt
 from hwsim.components.base import Component, Execution, Resource, register
 from hwsim.components.dram.pim_mapping import (Layout, Stream, bank_access_stream, ewmul_stream, gemv_stream,
                                                split_work)
-from hwsim.components.dram.pim_stream import simulate_commands
+from hwsim.components.dram.pim_stream import simulate_commands, simulate_repeated
 from hwsim.components.dram.presets import load_preset
 from hwsim.components.dram.spec import with_overrides
 from hwsim.components.dram.standards import COMMANDS
@@ -38,6 +40,7 @@ from hwsim.workload.precision import BITS
 
 GEMV_KINDS = {"matmul": "n", "attn_score": "n", "attn_context": "k"}   # kind -> dimension split over channels
 ATTENTION_KINDS = frozenset({"attn_score", "attn_context", "kv_write"})     # ops on the KV cache
+REPEAT_DIRECTLY_BELOW = 4          # repetitions of a stream issued as one long stream
 
 
 class HostLink(Strict):
@@ -96,7 +99,8 @@ class PimDram(Component):
     type_name = "pim_dram"
     Params = PimParams
     stats = {"busy_s": "time running ops (s)", "row_hit_rate": "MAC columns served without an ACT",
-             "commands": "DRAM commands issued on all channels", "simulated_commands": "commands timed by the kernel",
+             "commands": "DRAM commands issued on all channels",
+             "simulated_commands": "commands the kernel issued one by one",
              "link_s": "time on the host link (s)", "reduction_s": "host partial-sum time (s)"}
 
     def __init__(self, name, params, sim):
@@ -129,8 +133,8 @@ class PimDram(Component):
         return Layout(org.bursts_per_row, lanes, int(self.params.global_buffer * 8 // BITS[dtype]), self.banks,
                       org.banks_per_group, self.params.pack_rows)
 
-    def _plan(self, op) -> tuple[Stream, int, int]:
-        """(busiest channel's stream, active channels, partial sums the host adds)."""
+    def _plan(self, op) -> tuple[Stream, int, int, int]:
+        """(busiest channel's stream, times it runs back to back, active channels, partial sums the host adds)."""
         C = self.n_channels
         if op.kind == "attn_score" and self.params.keys_over_banks:
             return self._keys_over_banks_plan(op)
@@ -147,18 +151,17 @@ class PimDram(Component):
                 units, k_ch, share = split_work(op.count, op.k, C)
                 n_ch = op.n
             stream = gemv_stream(layout, k_ch, math.ceil(n_ch / self.banks), registers=registers)
-            stream = stream.repeat(units * max(op.m, 1) * parts)
             chunks = math.ceil(k_ch / layout.gb_elements)
             splits = share if GEMV_KINDS[op.kind] == "k" else 1
             outputs = op.count * op.n * max(op.m, 1)
-            return stream, min(C, op.count * share), outputs * (chunks * splits - 1)
+            return stream, units * max(op.m, 1) * parts, min(C, op.count * share), outputs * (chunks * splits - 1)
         if op.kind == "softmax" and self.params.softmax:
             layout = self._layout(op.compute_dtype)
             slots = self.params.channels * (self.params.attention_devices or self.params.devices) \
                 * self.spec.org.bankgroups
             per_slot = math.ceil(op.act_in_bytes * 8 / BITS[op.compute_dtype] / slots)
-            stream = ewmul_stream(layout, per_slot).repeat(self.params.softmax.ewmul_passes)
-            return stream, slots // self.spec.org.bankgroups, 0
+            passes = self.params.softmax.ewmul_passes
+            return ewmul_stream(layout, per_slot), passes, slots // self.spec.org.bankgroups, 0
         if op.kind in ("kv_write", "embedding"):
             layout = self._layout_for_bytes()
             burst = self.spec.org.burst_bytes
@@ -168,18 +171,18 @@ class PimDram(Component):
             else:
                 bursts = math.ceil(op.weight_bytes / burst)
             per_channel = math.ceil(bursts / C)
-            return bank_access_stream(layout, per_channel, op.kind == "kv_write"), min(C, bursts), 0
+            return bank_access_stream(layout, per_channel, op.kind == "kv_write"), 1, min(C, bursts), 0
         raise ValueError(f"{self.name}: {op.kind} ops do not run on PIM; map vector ops to a host component")
 
-    def _keys_over_banks_plan(self, op) -> tuple[Stream, int, int]:
+    def _keys_over_banks_plan(self, op) -> tuple[Stream, int, int, int]:
         """CENT's score GEMV: token t's key (all heads, one row per GB chunk) sits in bank t of all
         devices' banks; the query of every head is written to each GB chunk by chunk and each bank
         reads out one score per head (TransformerBlock.Vector_Matrix_Mul_score_pim_only_trace)."""
         layout = self._layout(op.compute_dtype)
         banks = self.n_channels * self.banks
         keys_per_bank = math.ceil(op.n / banks)
-        stream = gemv_stream(layout, op.count * op.k, keys_per_bank, segment=op.k).repeat(max(op.m, 1))
-        return stream, min(self.n_channels, math.ceil(op.n / self.banks)), 0
+        stream = gemv_stream(layout, op.count * op.k, keys_per_bank, segment=op.k)
+        return stream, max(op.m, 1), min(self.n_channels, math.ceil(op.n / self.banks)), 0
 
     def _layout_for_bytes(self) -> Layout:
         org = self.spec.org
@@ -187,7 +190,7 @@ class PimDram(Component):
 
     # ---- timing --------------------------------------------------------------------------------------
     def submit(self, op, done):
-        stream, active, partials = self._plan(op)
+        stream, times, active, partials = self._plan(op)
         tck = self.spec.tCK_ps
         start = max(self.sim.now, self._free_ps)
         link = self.params.link
@@ -195,8 +198,7 @@ class PimDram(Component):
         bcast_ps = math.ceil((link.latency + op.act_in_bytes / link.bandwidth) * 1e12) if transfer else 0
         gather_ps = math.ceil((link.latency + op.act_out_bytes / link.bandwidth) * 1e12) if transfer else 0
         first = math.ceil((start + bcast_ps) / tck)
-        result = simulate_commands(self.spec, stream.cmd, 0, stream.bankgroup, stream.bank, stream.row,
-                                   refresh=self.params.refresh, start_cycle=first, refresh_due=self._refresh_due)
+        result, issued = self._run(stream, times, first)
         self._refresh_due = result.next_refresh_due
         red = self.params.reduction
         reduce_ps = math.ceil(math.ceil(partials / red.lanes) / red.clock * 1e12) if partials else 0
@@ -214,13 +216,26 @@ class PimDram(Component):
             energy += (op.act_in_bytes * self.params.devices + op.act_out_bytes) * 8 * link.energy_per_bit
         self._free_ps = end
         self._counts += counts
-        self._simulated += len(stream)
+        self._simulated += issued
         self._busy_ps += end - start
         self._link_ps += bcast_ps + gather_ps
         self._reduce_ps += reduce_ps
         self._flops += op.flops
         self._bytes += op.weight_bytes + op.kv_read_bytes
         self.sim.schedule_at(end, done, op, Execution(start, end, f"{self.name}.bank_mac", energy))
+
+    def _run(self, stream: Stream, times: int, first_cycle: int):
+        """(result, commands issued one by one) of ``stream`` run ``times`` times from ``first_cycle``.
+        Few repetitions are issued directly: extrapolation first simulates a few to find the period."""
+        due, refresh = self._refresh_due, self.params.refresh
+        if times >= REPEAT_DIRECTLY_BELOW:
+            result = simulate_repeated(self.spec, stream, times, refresh=refresh, start_cycle=first_cycle,
+                                       refresh_due=due)
+            return result, result.issued_commands
+        stream = stream.repeat(times)
+        result = simulate_commands(self.spec, stream.cmd, 0, stream.bankgroup, stream.bank, stream.row,
+                                   refresh=refresh, start_cycle=first_cycle, refresh_due=due)
+        return result, len(stream)
 
     def _softmax_staging(self, op) -> tuple[int, np.ndarray]:
         """(ps, command counts) of the host's single-burst score writes and reads, one per DMA cycle."""

@@ -56,6 +56,89 @@ def _check(c, r, b, row, open_row, per_rank, ranks_per_group):
 
 
 @njit(cache=True)
+def refresh_commands(lo, ranks_per_group, per_rank, n_ba, open_row, pending):
+    """Fill ``pending`` with the commands of one all-bank refresh of the ranks ``lo..`` of a refresh
+    group (PREA if a row is open, REF, then the open rows re-activated); returns how many."""
+    n_pend = 0
+    any_open = False
+    for x in range(lo * per_rank, (lo + ranks_per_group) * per_rank):
+        any_open = any_open or open_row[x] >= 0
+    if any_open:
+        pending[n_pend, 0], pending[n_pend, 1] = PREA, lo
+        n_pend += 1
+    pending[n_pend, 0], pending[n_pend, 1] = REF, lo
+    n_pend += 1
+    for rr in range(lo, lo + ranks_per_group):
+        same = open_row[rr * per_rank] >= 0
+        for x in range(rr * per_rank, (rr + 1) * per_rank):
+            same = same and open_row[x] == open_row[rr * per_rank]
+        if same:
+            pending[n_pend, 0], pending[n_pend, 1], pending[n_pend, 4] = ACT_ABK, rr, open_row[rr * per_rank]
+            n_pend += 1
+        else:
+            for x in range(rr * per_rank, (rr + 1) * per_rank):
+                if open_row[x] >= 0:
+                    rest = x - rr * per_rank
+                    pending[n_pend, 0], pending[n_pend, 1] = ACT, rr
+                    pending[n_pend, 2], pending[n_pend, 3] = rest // n_ba, rest % n_ba
+                    pending[n_pend, 4] = open_row[x]
+                    n_pend += 1
+    return n_pend
+
+
+# indices into a stream's scalar state ``acc``
+T, DONE, N_OPEN, OPEN_SINCE, OPEN_CYCLES = range(5)
+
+
+@njit(cache=True)
+def earliest_issue(c, r, g_, k_, acc, hist, table, n_ranks, n_bg, n_ba, ranks_per_group):
+    """First cycle from ``acc[T]`` at which command c to (rank r, bg, bank) meets every constraint."""
+    bank_cmd = c == ACT or c == PRE or c == RD or c == WR or c == MAC_SBK
+    if c == PREA or c == REF:
+        r = r // ranks_per_group * ranks_per_group      # the whole refresh group
+    e = earliest(c, r, g_ if bank_cmd else 0, k_ if bank_cmd else 0, hist, table, n_ranks, n_bg, n_ba)
+    return max(e, acc[T])
+
+
+@njit(cache=True)
+def issue(c, r, g_, k_, rw, t, acc, hist, open_row, counts, completion, n_bg, n_ba, ranks_per_group):
+    """Issue command c at cycle t: timing history, bank state, open-row time, completion and counts;
+    ``acc[T]`` moves to the next command-bus slot."""
+    per_rank = n_bg * n_ba
+    bank_cmd = c == ACT or c == PRE or c == RD or c == WR or c == MAC_SBK
+    if c == PREA or c == REF:
+        r = r // ranks_per_group * ranks_per_group
+        record(c, t, r, r + ranks_per_group, -1, -1, hist, n_bg, n_ba)
+    elif bank_cmd:
+        record(c, t, r, r + 1, g_, k_, hist, n_bg, n_ba)
+    else:
+        record(c, t, r, r + 1, -1, -1, hist, n_bg, n_ba)
+    before = acc[N_OPEN]
+    if c == ACT:
+        open_row[(r * n_bg + g_) * n_ba + k_] = rw
+        acc[N_OPEN] += 1
+    elif c == PRE:
+        open_row[(r * n_bg + g_) * n_ba + k_] = -1
+        acc[N_OPEN] -= 1
+    elif c == ACT_ABK:
+        open_row[r * per_rank:(r + 1) * per_rank] = rw
+        acc[N_OPEN] += per_rank
+    elif c == PREA:
+        for x in range(r * per_rank, (r + ranks_per_group) * per_rank):
+            if open_row[x] >= 0:
+                acc[N_OPEN] -= 1
+        open_row[r * per_rank:(r + ranks_per_group) * per_rank] = -1
+    if before == 0 and acc[N_OPEN] > 0:
+        acc[OPEN_SINCE] = t
+    elif before > 0 and acc[N_OPEN] == 0:
+        acc[OPEN_CYCLES] += t - acc[OPEN_SINCE]
+    if t + completion[c] > acc[DONE]:
+        acc[DONE] = t + completion[c]
+    counts[c] += 1
+    acc[T] = t + 1
+
+
+@njit(cache=True)
 def run_stream(cmd, rank, bg, bank, row, table, n_cmds, window, n_ranks, n_bg, n_ba, refresh, group_is_channel,
                nREFI, t0, ref_due0, completion, at):
     """Issue ``cmd[i]`` to (rank, bg, bank, row)[i] in order from cycle ``t0``.
@@ -71,10 +154,8 @@ def run_stream(cmd, rank, bg, bank, row, table, n_cmds, window, n_ranks, n_bg, n
     n_banks = n_ranks * per_rank
     hist = new_history(n_ranks, n_bg, n_ba, n_cmds, window)
     open_row = np.full(n_banks, -1, dtype=np.int64)
-    n_open = 0
-    open_since = 0
-    open_cycles = 0
-    issue = np.full(n, -1, dtype=np.int64)
+    acc = np.array([t0, t0, 0, 0, 0], dtype=np.int64)
+    issued_at = np.full(n, -1, dtype=np.int64)
     counts = np.zeros(n_cmds, dtype=np.int64)
     cap = n + 64
     log_t = np.empty(cap, dtype=np.int64)
@@ -84,10 +165,7 @@ def run_stream(cmd, rank, bg, bank, row, table, n_cmds, window, n_ranks, n_bg, n
     n_groups = 1 if group_is_channel else n_ranks
     ranks_per_group = n_ranks // n_groups
     ref_due = np.full(n_groups, ref_due0 if refresh else FOREVER, dtype=np.int64)
-    saved = np.empty(n_banks, dtype=np.int64)
     pending = np.empty((n_banks + 2, 5), dtype=np.int64)     # inserted refresh commands
-    t = t0
-    done = t0
     code = OK
     i = 0
     while i < n:
@@ -99,32 +177,8 @@ def run_stream(cmd, rank, bg, bank, row, table, n_cmds, window, n_ranks, n_bg, n
         # --- refresh due before this command: PREA, REF, re-open the rows ---------------------------
         n_pend = 0
         for g in range(n_groups):
-            if ref_due[g] <= t:
-                lo = g * ranks_per_group
-                saved[:] = open_row
-                any_open = False
-                for x in range(lo * per_rank, (lo + ranks_per_group) * per_rank):
-                    any_open = any_open or open_row[x] >= 0
-                if any_open:
-                    pending[n_pend, 0], pending[n_pend, 1] = PREA, lo
-                    n_pend += 1
-                pending[n_pend, 0], pending[n_pend, 1] = REF, lo
-                n_pend += 1
-                for rr in range(lo, lo + ranks_per_group):
-                    same = saved[rr * per_rank] >= 0
-                    for x in range(rr * per_rank, (rr + 1) * per_rank):
-                        same = same and saved[x] == saved[rr * per_rank]
-                    if same:
-                        pending[n_pend, 0], pending[n_pend, 1], pending[n_pend, 4] = ACT_ABK, rr, saved[rr * per_rank]
-                        n_pend += 1
-                    else:
-                        for x in range(rr * per_rank, (rr + 1) * per_rank):
-                            if saved[x] >= 0:
-                                rest = x - rr * per_rank
-                                pending[n_pend, 0], pending[n_pend, 1] = ACT, rr
-                                pending[n_pend, 2], pending[n_pend, 3] = rest // n_ba, rest % n_ba
-                                pending[n_pend, 4] = saved[x]
-                                n_pend += 1
+            if ref_due[g] <= acc[T]:
+                n_pend = refresh_commands(g * ranks_per_group, ranks_per_group, per_rank, n_ba, open_row, pending)
                 ref_due[g] += nREFI
                 break
         # --- issue the inserted commands, then command i --------------------------------------------
@@ -133,50 +187,16 @@ def run_stream(cmd, rank, bg, bank, row, table, n_cmds, window, n_ranks, n_bg, n
                 c, r, g_, k_, rw = pending[j, 0], pending[j, 1], pending[j, 2], pending[j, 3], pending[j, 4]
             else:
                 c, r, g_, k_, rw = cmd[i], rank[i], bg[i], bank[i], row[i]
-            bank_cmd = c == ACT or c == PRE or c == RD or c == WR or c == MAC_SBK
-            if c == PREA or c == REF:
-                r = r // ranks_per_group * ranks_per_group      # the whole refresh group
-            gq = g_ if bank_cmd else 0
-            kq = k_ if bank_cmd else 0
-            e = earliest(c, r, gq, kq, hist, table, n_ranks, n_bg, n_ba)
-            if e > t:
-                t = e
+            t = earliest_issue(c, r, g_, k_, acc, hist, table, n_ranks, n_bg, n_ba, ranks_per_group)
             if j == n_pend and at[i] >= 0:
                 if at[i] < t:
                     code = TOO_EARLY
                     break
                 t = at[i]
-            if c == PREA or c == REF:
-                record(c, t, r, r + ranks_per_group, -1, -1, hist, n_bg, n_ba)
-            elif bank_cmd:
-                record(c, t, r, r + 1, g_, k_, hist, n_bg, n_ba)
-            else:
-                record(c, t, r, r + 1, -1, -1, hist, n_bg, n_ba)
-            # bank state and open-row time
-            before = n_open
-            if c == ACT:
-                open_row[(r * n_bg + g_) * n_ba + k_] = rw
-                n_open += 1
-            elif c == PRE:
-                open_row[(r * n_bg + g_) * n_ba + k_] = -1
-                n_open -= 1
-            elif c == ACT_ABK:
-                open_row[r * per_rank:(r + 1) * per_rank] = rw
-                n_open += per_rank
-            elif c == REF and j == n_pend and refresh:
+            issue(c, r, g_, k_, rw, t, acc, hist, open_row, counts, completion, n_bg, n_ba, ranks_per_group)
+            bank_cmd = c == ACT or c == PRE or c == RD or c == WR or c == MAC_SBK
+            if c == REF and j == n_pend and refresh:
                 ref_due[r // ranks_per_group] = t + nREFI       # a host REF restarts the interval
-            elif c == PREA:
-                for x in range(r * per_rank, (r + ranks_per_group) * per_rank):
-                    if open_row[x] >= 0:
-                        n_open -= 1
-                open_row[r * per_rank:(r + ranks_per_group) * per_rank] = -1
-            if before == 0 and n_open > 0:
-                open_since = t
-            elif before > 0 and n_open == 0:
-                open_cycles += t - open_since
-            if t + completion[c] > done:
-                done = t + completion[c]
-            counts[c] += 1
             if n_log == log_t.shape[0]:
                 log_t, log_c = _grow(log_t), _grow(log_c)
                 bigger = np.empty((2 * log_a.shape[0], 4), dtype=np.int64)
@@ -184,18 +204,17 @@ def run_stream(cmd, rank, bg, bank, row, table, n_cmds, window, n_ranks, n_bg, n
                 log_a = bigger
             log_t[n_log] = t
             log_c[n_log] = c
-            log_a[n_log, 0] = r
+            log_a[n_log, 0] = r // ranks_per_group * ranks_per_group if (c == PREA or c == REF) else r
             log_a[n_log, 1] = g_ if bank_cmd else -1
             log_a[n_log, 2] = k_ if bank_cmd else -1
             log_a[n_log, 3] = rw if (bank_cmd or c == ACT_ABK or c == MAC_ABK or c == AF or c == EWMUL) else -1
             n_log += 1
             if j == n_pend:
-                issue[i] = t
-            t += 1
+                issued_at[i] = t
         if code != OK:
             break
         i += 1
-    if n_open > 0:
-        open_cycles += done - open_since
-    return (issue, i, code, log_t[:n_log], log_c[:n_log], log_a[:n_log], counts, open_cycles, done,
+    if acc[N_OPEN] > 0:
+        acc[OPEN_CYCLES] += acc[DONE] - acc[OPEN_SINCE]
+    return (issued_at, i, code, log_t[:n_log], log_c[:n_log], log_a[:n_log], counts, acc[OPEN_CYCLES], acc[DONE],
             ref_due.min())

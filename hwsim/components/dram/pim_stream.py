@@ -3,6 +3,9 @@
     res = simulate_commands(load_preset("GDDR6_AiM"), ["ACT_ABK", "MAC_ABK", "PREA"], row=[5, 5, -1])
     res.issue_cycle, res.done_cycle, res.log, res.command_counts
 
+A stream repeated many times (``simulate_repeated``) is timed without issuing every repetition
+(pim_repeat.py), with the same done cycle, counts, open-row cycles and refresh phase.
+
 Cycles are DRAM clock cycles (tCK) from cycle 0 of the channel's life; ``start_cycle`` and
 ``refresh_due`` carry a channel's position and refresh phase from one stream to the next.
 """
@@ -15,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import pim_kernel as pk
+from .pim_repeat import run_repeated
 from .controller import CommandLog, constraint_table
 from .spec import DramSpec
 from .standards import COMMANDS, COMPLETION
@@ -85,3 +89,44 @@ def simulate_commands(spec: DramSpec, commands, rank=None, bankgroup=None, bank=
     log = CommandLog(log_t, log_c, *(np.ascontiguousarray(log_a[:, i]) for i in range(4)))
     return PimStreamResult(issue, int(done), log, dict(zip(COMMANDS, counts.tolist())), int(open_cycles),
                            int(next_due))
+
+
+@dataclass(frozen=True)
+class RepeatedStreamResult:
+    done_cycle: int
+    command_counts: dict[str, int]
+    open_cycles: int
+    next_refresh_due: int
+    issued_commands: int             # commands the kernel issued one by one (the rest were extrapolated)
+
+
+@lru_cache(maxsize=64)
+def history_horizon(spec: DramSpec) -> np.ndarray:
+    """Per command id: cycles after which its issue can no longer bind any later command."""
+    (_, _, prev, latency, _, _), _ = constraint_table(spec)
+    horizon = np.zeros(len(COMMANDS), np.int64)
+    np.maximum.at(horizon, prev, latency)
+    return horizon
+
+
+def simulate_repeated(spec: DramSpec, stream, times: int, *, refresh: bool = True, start_cycle: int = 0,
+                      refresh_due: int | None = None) -> RepeatedStreamResult:
+    """``stream`` (a pim_mapping.Stream) issued ``times`` times in a row on one channel, rank 0:
+    exactly what simulate_commands gives for ``stream.repeat(times)``, without issuing every command."""
+    org = spec.org
+    fields = [np.ascontiguousarray(a, dtype=np.int64) for a in (np.zeros(len(stream)), stream.bankgroup, stream.bank,
+                                                               stream.row)]
+    cmd = np.ascontiguousarray(stream.cmd, dtype=np.int64)
+    if np.any(cmd == COMMANDS.index("REF")):
+        raise ValueError("a repeated stream may not issue REF itself (it restarts the refresh interval)")
+    table, window = constraint_table(spec)
+    due = spec["nREFI"] if refresh_due is None else refresh_due
+    every = max(16, len(cmd) // 256)
+    counts, open_cycles, done, next_due, issued, bad, code = run_repeated(
+        cmd, *fields, times, every, 16, table, history_horizon(spec), len(COMMANDS), window, org.ranks,
+        org.bankgroups, org.banks_per_group, refresh, spec.standard.refresh_level == "channel", spec["nREFI"],
+        start_cycle, due, completion_cycles(spec))
+    if bad >= 0:
+        raise IllegalCommand(bad, COMMANDS[cmd[bad % len(cmd)]], pk.ILLEGAL[code])
+    return RepeatedStreamResult(int(done), dict(zip(COMMANDS, counts.tolist())), int(open_cycles), int(next_due),
+                                int(issued))

@@ -68,15 +68,16 @@ def device():
 def test_keys_over_banks_use_one_bank_per_token_on_all_devices():
     pim, _ = device()
     op = Op(0, "attn_score", "attn_score", 0, 2.0 * 40 * 2305 * 128, "bf16", m=1, n=2305, k=128, count=40)
-    stream, active, partials = pim._plan(op)
-    assert active == math.ceil(2305 / 16) and partials == 0
+    stream, times, active, partials = pim._plan(op)
+    assert times == 1 and active == math.ceil(2305 / 16) and partials == 0
     assert int((stream.cmd == COMMANDS.index("RD_MAC")).sum()) == 40      # one key per bank: a score per head
 
 
 def test_separate_matrices_are_mapped_one_by_one():
     pim, _ = device()
     op = Op(0, "qkv", "matmul", 0, 2.0 * 15360 * 5120, "bf16", m=1, n=15360, k=5120)
-    stream, _, _ = pim._plan(op)
+    stream, times, _, _ = pim._plan(op)
+    stream = stream.repeat(times)
     # Wq, Wk, Wv: 5120 columns over 10240 banks -> 1 per bank, 5 GB chunks of 64 columns each
     assert int((stream.cmd == COMMANDS.index("MAC_ABK")).sum()) == 3 * 5 * 64
     assert int((stream.cmd == COMMANDS.index("WR_GB")).sum()) == 3 * 5 * 64
