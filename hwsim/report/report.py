@@ -153,9 +153,11 @@ class Report:
         for r in self.resources:
             lines.append(f"    {r.name:<28} {format_quantity(r.used, r.unit.split('/')[0]):>12} used, "
                          f"peak {format_quantity(r.capacity, r.unit):>12}, utilisation {self.utilisation(r):6.1%}")
-        lines.append("  time by operator kind:")
-        for kind, seconds in list(self.time_by("kind").items())[:8]:
-            lines.append(f"    {kind:<14} {format_quantity(seconds, 's'):>10}  {seconds / self.latency_s:6.1%}")
+        by_kind = self.time_by("kind")
+        total = sum(by_kind.values()) or 1.0
+        lines.append("  operator time by kind (share of all operator time, summed over components):")
+        for kind, seconds in list(by_kind.items())[:8]:
+            lines.append(f"    {kind:<14} {format_quantity(seconds, 's'):>10}  {seconds / total:6.1%}")
         if self.parallel:
             lines += self._parallel_lines()
         lines += self._offload_lines()
