@@ -25,7 +25,7 @@ def test_presets_cite_sources_and_match_reference_bandwidths():
 
 
 def test_single_page_read_is_command_plus_tR_plus_transfer():
-    assert read_pages(S, [5]).makespan_ps == C + T + X == 175_000 + 30_000_000 + 16_384_000
+    assert read_pages(S, [5]).makespan_ps == C + T + X == 7_000 + 30_000_000 + 16_384_000
 
 
 def test_cache_read_hides_the_transfer_behind_the_next_tR():
