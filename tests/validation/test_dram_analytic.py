@@ -1,23 +1,18 @@
 """DRAM analytic checks (Ramulator 2.1 latency-throughput pattern) reproduced by simulation.
 
-Each case of ``dram_analytic`` in ../shared/validation/targets.yaml is simulated on the preset of the
+Each case of ``dram_analytic`` in the published targets (hwsim.validate.runner.load_targets) is simulated on the preset of the
 same name; the formula is never evaluated here. Latency is to the first data beat (data done - nBL).
 """
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-import yaml
 
 from hwsim.components.dram.controller import simulate_stream
 from hwsim.components.dram.measure import row_conflict_latency_ns, streaming_GBps
 from hwsim.components.dram.presets import load_preset
+from hwsim.validate.runner import load_targets
 
-TARGETS = Path(__file__).resolve().parents[2] / ".." / "shared" / "validation" / "targets.yaml"
-if not TARGETS.exists():
-    pytest.skip(f"published targets not found at {TARGETS}", allow_module_level=True)
-DRAM = yaml.safe_load(TARGETS.read_text())["dram_analytic"]
+DRAM = load_targets()["dram_analytic"]
 TOL = DRAM["tolerance"]
 CASES = [pytest.param(c, id=c["preset"]) for c in DRAM["cases"]]
 

@@ -1,18 +1,12 @@
 """Systolic GEMM compute cycles vs SCALE-Sim v3 (targets.yaml `systolic_gemm`)."""
-from pathlib import Path
-
 import pytest
-import yaml
 
 from hwsim.components.npu.systolic import SystolicArray
-
-TARGETS = Path(__file__).resolve().parents[2] / ".." / "shared" / "validation" / "targets.yaml"
+from hwsim.validate.runner import load_targets
 
 
 def systolic_cases():
-    if not TARGETS.exists():
-        return [pytest.param(None, None, marks=pytest.mark.skip(reason=f"validation targets not found at {TARGETS}"))]
-    section = yaml.safe_load(TARGETS.read_text())["systolic_gemm"]
+    section = load_targets()["systolic_gemm"]
     tolerance = section["tolerance"]["cycles_abs"]
     return [pytest.param(case, tolerance, id=f"{case['M']}x{case['N']}x{case['K']}-{case['rows']}x{case['cols']}-"
                          f"{case['dataflow']}") for case in section["cases"]]

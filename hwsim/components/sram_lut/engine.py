@@ -6,9 +6,13 @@ takes `LutUnit.cycles(ceil(m/um), ceil(n/un), k, planes)` cycles (timing.py). It
 stream from DRAM once per op (on-chip buffers serve every row of the op), in the unit's own
 layout: `index_bits` per group of g weights per bit plane, over the K padded to whole steps;
 or, with `weight_buffer`, in the buffer's DRAM word layout (whole regions of cols x steps, words
-of `word_bits` carrying `cols_per_word` columns of one step, one word loaded per cycle).
+of `word_bits` carrying `cols_per_word` columns of one step, one word loaded per cycle, or per
+ceil(word_bits / port_bits) cycles when the DRAM ports are narrower than the word).
 DRAM sustains `memory_efficiency` of its peak `memory_bandwidth`.
 Weight loading and lookups either overlap (double-buffered weight buffers) or run back to back.
+`passes` names ops the hardware runs as equal column slices one after another (TeLLMe's Q, K and V
+for the trace's fused qkv): each pass reads the input again, builds its own tables and loads and
+drains its own weights.
 
 The op's weight format is read from its bytes: weight_bytes * 8 / (n k count) is the trace's
 bits per weight (precision.BITS; ternary 1.6). Ternary runs as `ternary_planes` lookups per
@@ -23,6 +27,7 @@ DRAM figures are given (`memory_bandwidth`) or measured on a DRAM preset (`dram`
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Literal, Optional
 
 import numpy as np
@@ -62,6 +67,7 @@ class WeightBuffer(Strict):
     steps: PositiveInt
     word_bits: PositiveInt          # DRAM word loaded per cycle
     cols_per_word: PositiveInt      # output columns (each `tables` indices of one step) per word
+    port_bits: Optional[PositiveInt] = None   # DRAM port bits per cycle (default: a word per cycle)
 
 
 class LutEngineParams(Strict):
@@ -80,6 +86,7 @@ class LutEngineParams(Strict):
     memory_efficiency: float = Field(1.0, gt=0, le=1)   # sustained fraction of the peak
     weight_buffer: Optional[WeightBuffer] = None
     overlap_weight_load: bool = False
+    passes: dict[str, PositiveInt] = {}       # op name -> equal column slices run one after another
     power: Optional[Power] = None             # board power; energy = power x busy time
 
     @model_validator(mode="after")
@@ -131,7 +138,18 @@ class LutEngine(SerialComponent):
             return op.count * op.n * steps * self.unit.live_tables * group_bits * planes / 8, 0
         regions = -(-op.n // buffer.cols) * -(-steps // buffer.steps)
         words = op.count * planes * regions * buffer.steps * -(-buffer.cols // buffer.cols_per_word)
-        return words * buffer.word_bits / 8, words
+        cycles_per_word = -(-buffer.word_bits // (buffer.port_bits or buffer.word_bits))
+        return words * buffer.word_bits / 8, words * cycles_per_word
+
+    def split(self, op):
+        """(one pass, passes): the op as `passes[op.name]` equal column slices run one after another."""
+        passes = self.params.passes.get(op.name, 1)
+        if op.n % passes:
+            raise ValueError(f"{self.name}: op '{op.name}' has n={op.n}, not {passes} equal passes")
+        if passes == 1:
+            return op, 1
+        return replace(op, n=op.n // passes, flops=op.flops / passes, weight_bytes=op.weight_bytes / passes,
+                       act_out_bytes=op.act_out_bytes / passes), passes
 
     def activation_bits(self, op) -> int:
         """Bit planes of the op's activations (table_of: weights)."""
@@ -142,7 +160,8 @@ class LutEngine(SerialComponent):
         return round(bits)
 
     def lut_time(self, op) -> tuple[float, float, float, int]:
-        """(compute s, load s, DRAM bytes, cycles) of a matmul on the LUT units."""
+        """(compute s, load s, DRAM bytes, cycles) of a matmul on the LUT units, all passes."""
+        op, passes = self.split(op)
         if self.params.table_of == "weights":
             cycles = op.count * self.grid_cycles(op.n, op.m, op.k, self.activation_bits(op))
             weight_bytes, load_cycles = op.weight_bytes, 0
@@ -150,9 +169,9 @@ class LutEngine(SerialComponent):
             planes, group_bits = self.planes(op)
             cycles = op.count * self.grid_cycles(op.m, op.n, op.k, planes)
             weight_bytes, load_cycles = self.weight_load(op, planes, group_bits)
-        nbytes = weight_bytes + op.act_in_bytes + op.act_out_bytes
-        load_s = max(load_cycles / self.params.clock, nbytes / self.sustained_bandwidth)
-        return cycles / self.params.clock, load_s, nbytes, cycles
+        nbytes = passes * (weight_bytes + op.act_in_bytes + op.act_out_bytes)
+        load_s = max(passes * load_cycles / self.params.clock, nbytes / self.sustained_bandwidth)
+        return passes * cycles / self.params.clock, load_s, nbytes, passes * cycles
 
     @property
     def sustained_bandwidth(self) -> float:
