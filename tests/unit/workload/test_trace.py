@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from hwsim.workload.model import ModelSpec, load_model, shipped_models
+from hwsim.workload.model import ModelSpec, load_model
 from hwsim.workload.precision import Precision
 from hwsim.workload.routing import RoutingSpec, route
 from hwsim.workload.trace import generate_trace
@@ -247,14 +247,11 @@ def test_random_small_shapes_give_finite_non_negative_work(model, phase, batch, 
         assert routed == moe_layers * tokens * model.moe.top_k
 
 
-PRESETS = set(shipped_models())
 
 
 @pytest.mark.parametrize("name, active", [("mixtral-8x7b", 12.9e9), ("deepseek-v3", 37.0e9),
                                           ("pangu-pro-moe", 16.0e9), ("llama2-7b", 6.7e9)])
 def test_presets_decode_weights_match_published_active_params(name, active):
-    if name not in PRESETS:
-        pytest.skip(f"preset {name} not shipped yet")
     model = load_model(name)
     trace = generate_trace(model, "decode", 1, 128)
     bytes_per_param = {"bf16": 2, "fp16": 2, "fp8": 1}[model.dtype]
@@ -264,8 +261,6 @@ def test_presets_decode_weights_match_published_active_params(name, active):
 
 
 def test_deepseek_v3_preset_mla_cache_and_routing():
-    if "deepseek-v3" not in PRESETS:
-        pytest.skip("preset deepseek-v3 not shipped yet")
     model = load_model("deepseek-v3")
     trace = generate_trace(model, "decode", 8, 1000, routing=RoutingSpec(kind="zipf", s=1.0))
     assert trace.totals()["kv_write_bytes"] == 61 * 8 * 576 * 1          # fp8 latent cache
