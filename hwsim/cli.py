@@ -38,24 +38,21 @@ def _routing(args):
 
 def _simulate(args):
     """The report `hwsim run` asks for: a replayed trace file, or a generated step."""
-    from dataclasses import replace
-
     from hwsim.machine import load_machine
     from hwsim.simulate import run_trace, simulate
     from hwsim.workload.model import load_model
-    from hwsim.workload.trace import Trace, default_precision, generate_trace
+    from hwsim.workload.trace import Trace, generate_trace
 
+    machine = load_machine(args.machine)
     if args.trace:
-        return run_trace(load_machine(args.machine), Trace.load(args.trace))
+        return run_trace(machine, Trace.load(args.trace))
     model = load_model(args.model)
-    precision = replace(default_precision(model), **{field: value for field, value in
-                                                      (("weights", args.weights), ("activations", args.activations),
-                                                       ("kv_cache", args.kv)) if value})
+    precision = machine.precision_for(model, weights=args.weights, activations=args.activations, kv_cache=args.kv)
     routing = _routing(args) if model.moe is not None else None
     if args.save_trace:
         generate_trace(model, args.phase, args.batch, args.context, precision, routing, args.seed).save(args.save_trace)
         print(f"  saved the {args.phase} trace to {args.save_trace} (replay: hwsim run MACHINE --trace FILE)")
-    return simulate(args.machine, model, phase=args.phase, batch=args.batch, context=args.context,
+    return simulate(machine, model, phase=args.phase, batch=args.batch, context=args.context,
                     precision=precision, routing=routing, seed=args.seed, steps=args.steps)
 
 
@@ -125,9 +122,10 @@ def parser() -> argparse.ArgumentParser:
                      help="prompt tokens (prefill) or tokens already in the KV cache (decode); default 2048")
     run.add_argument("--steps", type=int, default=1,
                      help="decode steps to run back to back (expert caches warm up across them); default 1")
-    run.add_argument("--weights", help="weight format, e.g. bf16, fp16, int8, int4, ternary (default: the model's)")
-    run.add_argument("--activations", help="activation format (default: the model's)")
-    run.add_argument("--kv", help="KV-cache format (default: the activation format)")
+    run.add_argument("--weights", help="weight format, e.g. bf16, fp16, int8, int4, ternary "
+                                       "(default: the machine's precision:, else the model's)")
+    run.add_argument("--activations", help="activation format (default: the machine's, else the model's)")
+    run.add_argument("--kv", help="KV-cache format (default: the machine's, else the activation format)")
     run.add_argument("--routing", default="uniform",
                      help="MoE routing: uniform, zipf, affinity, or a recorded routing .npz file (default: uniform)")
     run.add_argument("--zipf-s", type=float, default=1.0,

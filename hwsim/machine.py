@@ -13,9 +13,11 @@ placement) says how a step spreads over them; an operator runs on the instance o
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
+
+from pydantic import field_validator
 
 from hwsim.components.base import Component, build_component
 from hwsim.config.errors import ConfigError, did_you_mean
@@ -23,7 +25,10 @@ from hwsim.config.loader import SourceMap, find_file, load_document
 from hwsim.config.schema import Strict, parse
 from hwsim.engine import Simulator
 from hwsim.mapping.parallel import ParallelPlan
+from hwsim.workload import precision
 from hwsim.workload.ops import CLASSES, Op
+from hwsim.workload.precision import Precision
+from hwsim.workload.trace import default_precision
 
 ARCHITECTURES_DIR = Path(__file__).resolve().parents[1] / "architectures"
 
@@ -41,6 +46,19 @@ class Mapping(Strict):
     communication: Optional[str] = None
 
 
+class Formats(Strict):
+    """Number formats the machine runs unless a run says otherwise (e.g. INT8 for Cambricon-LLM)."""
+
+    weights: Optional[str] = None
+    activations: Optional[str] = None
+    kv_cache: Optional[str] = None
+
+    @field_validator("weights", "activations", "kv_cache")
+    @classmethod
+    def _known(cls, value):
+        return value if value is None else precision.check(value)
+
+
 class MachineSpec(Strict):
     name: str
     description: str
@@ -48,6 +66,7 @@ class MachineSpec(Strict):
     components: dict[str, dict]
     mapping: Mapping
     parallelism: Optional[ParallelPlan] = None
+    precision: Formats = Formats()
 
     def copies(self, name: str) -> int:
         """How many instances of component ``name`` the machine has (its ``count:``, default 1)."""
@@ -72,6 +91,13 @@ class Machine:
             for instance in _instances(name, self.spec.copies(name)):
                 built[instance] = build_component(instance, _without_count(raw), self.source, ("components", name), sim)
         return built
+
+    def precision_for(self, model, **overrides) -> Precision:
+        """The formats of a run: the model's own, then the machine's `precision:`, then `overrides`
+        (keyword weights/activations/kv_cache; None means not given)."""
+        formats = {**self.spec.precision.model_dump(exclude_none=True),
+                   **{k: v for k, v in overrides.items() if v is not None}}
+        return replace(default_precision(model), **formats)
 
     def placement(self, op: Op) -> str:
         """Name of the component (instance) that runs `op`."""

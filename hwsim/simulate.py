@@ -96,6 +96,7 @@ def simulate(machine, model, *, phase: str = "decode", batch: int = 1, context: 
     """
     machine = machine if isinstance(machine, Machine) else load_machine(machine)
     model = model if isinstance(model, ModelSpec) else load_model(model)
+    precision = precision or machine.precision_for(model)
     if steps != 1:
         if phase != "decode" or steps < 1:
             raise ValueError(f"steps={steps}: several steps are decode steps (phase decode, steps >= 1)")

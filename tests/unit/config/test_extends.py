@@ -1,4 +1,6 @@
 """`extends:` deep-merges a child over its preset; the child's keys win."""
+import pytest
+
 from hwsim.config.loader import deep_merge
 from hwsim.machine import load_machine
 
@@ -34,3 +36,19 @@ def test_mapping_places_ops_by_name_then_kind_then_class(tmp_path):
     assert machine.placement(op("qkv", "matmul")) == "gpu"
     assert machine.placement(op("softmax", "softmax")) == "gpu"
     assert machine.placement(op("attn_norm", "norm")) == "host"
+
+
+def test_run_formats_come_from_model_then_machine_then_the_run(tmp_path):
+    from hwsim.config.errors import ConfigError
+    from hwsim.workload.model import load_model
+
+    machine = load_machine("cambricon_llm_m")            # inherits precision: int8 from cambricon_llm_s
+    model = load_model("opt-6.7b")                      # released in fp16
+    assert str(machine.precision_for(model)) == "W:int8 A:int8 KV:int8"
+    assert str(machine.precision_for(model, kv_cache="fp16")) == "W:int8 A:int8 KV:fp16"
+    assert str(load_machine("nvidia_a100_80gb").precision_for(model)) == "W:fp16 A:fp16 KV:fp16"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("extends: nvidia_a100_80gb\nprecision: {weights: int9}\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml:2: precision.weights: unknown number format 'int9' "
+                                          r"\(did you mean 'int8'\?\)"):
+        load_machine(bad)
