@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .timing_kernel import FOREVER, _grow, earliest, new_history, record
+from .timing_kernel import FOREVER, earliest, grow_log, new_history, record
 
 ACT, PRE, PREA, RD, WR, REF, REFpb, ACT_ABK, MAC_ABK, MAC_SBK, WR_GB, RD_MAC, AF, EWMUL = range(14)
 OK, ACT_OPEN, COLUMN_CLOSED, ALL_BANK_CLOSED, ACT_ABK_OPEN, REF_OPEN, PRE_CLOSED, UNSUPPORTED, TOO_EARLY = range(9)
@@ -198,10 +198,7 @@ def run_stream(cmd, rank, bg, bank, row, table, n_cmds, window, n_ranks, n_bg, n
             if c == REF and j == n_pend and refresh:
                 ref_due[r // ranks_per_group] = t + nREFI       # a host REF restarts the interval
             if n_log == log_t.shape[0]:
-                log_t, log_c = _grow(log_t), _grow(log_c)
-                bigger = np.empty((2 * log_a.shape[0], 4), dtype=np.int64)
-                bigger[: log_a.shape[0]] = log_a
-                log_a = bigger
+                log_t, log_c, log_a = grow_log(log_t, log_c, log_a)
             log_t[n_log] = t
             log_c[n_log] = c
             log_a[n_log, 0] = r // ranks_per_group * ranks_per_group if (c == PREA or c == REF) else r

@@ -88,6 +88,14 @@ def _grow(a):
 
 
 @njit(cache=True)
+def grow_log(log_t, log_c, log_a):
+    """Double the capacity of a command log: issue cycles, commands, [rank, group, bank, row]."""
+    bigger = np.empty((2 * log_a.shape[0], 4), dtype=np.int64)
+    bigger[: log_a.shape[0]] = log_a
+    return _grow(log_t), _grow(log_c), bigger
+
+
+@njit(cache=True)
 def run_channel(arrival, is_write, rank, bg, bank, row, table, n_cmds, window,
                 n_ranks, n_bg, n_ba, queue_size, row_policy, refresh_mode, group_is_channel,
                 nREFI, nCL, nCWL, nBL):
@@ -246,10 +254,7 @@ def run_channel(arrival, is_write, rank, bg, bank, row, table, n_cmds, window,
                 qlen -= 1
         counts[cmd] += 1
         if n_log == log_t.shape[0]:
-            log_t, log_c = _grow(log_t), _grow(log_c)
-            bigger = np.empty((2 * log_a.shape[0], 4), dtype=np.int64)
-            bigger[: log_a.shape[0]] = log_a
-            log_a = bigger
+            log_t, log_c, log_a = grow_log(log_t, log_c, log_a)
         log_t[n_log] = t
         log_c[n_log] = cmd
         log_a[n_log, 0] = tr
