@@ -86,6 +86,17 @@ def refresh_commands(lo, ranks_per_group, per_rank, n_ba, open_row, pending):
     return n_pend
 
 
+@njit(cache=True)
+def due_refresh(now, ref_due, nREFI, ranks_per_group, per_rank, n_ba, open_row, pending):
+    """Queue the first rank group's refresh (PREA, REF, re-open rows) into ``pending`` if it is due at
+    ``now``, advance that group's due time by nREFI, and return how many commands were queued."""
+    for g in range(ref_due.shape[0]):
+        if ref_due[g] <= now:
+            ref_due[g] += nREFI
+            return refresh_commands(g * ranks_per_group, ranks_per_group, per_rank, n_ba, open_row, pending)
+    return 0
+
+
 # indices into a stream's scalar state ``acc``
 T, DONE, N_OPEN, OPEN_SINCE, OPEN_CYCLES = range(5)
 
@@ -175,12 +186,7 @@ def run_stream(cmd, rank, bg, bank, row, table, n_cmds, window, n_ranks, n_bg, n
         if code != OK:
             break
         # --- refresh due before this command: PREA, REF, re-open the rows ---------------------------
-        n_pend = 0
-        for g in range(n_groups):
-            if ref_due[g] <= acc[T]:
-                n_pend = refresh_commands(g * ranks_per_group, ranks_per_group, per_rank, n_ba, open_row, pending)
-                ref_due[g] += nREFI
-                break
+        n_pend = due_refresh(acc[T], ref_due, nREFI, ranks_per_group, per_rank, n_ba, open_row, pending)
         # --- issue the inserted commands, then command i --------------------------------------------
         for j in range(n_pend + 1):
             if j < n_pend:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .pim_kernel import DONE, N_OPEN, OK, OPEN_CYCLES, OPEN_SINCE, T, _check, earliest_issue, issue, refresh_commands
+from .pim_kernel import DONE, N_OPEN, OK, OPEN_CYCLES, OPEN_SINCE, T, _check, due_refresh, earliest_issue, issue
 from .timing_kernel import FOREVER, NEVER, new_history
 
 
@@ -37,12 +37,7 @@ def _step(x, cmd, rank, bg, bank, row, acc, hist, open_row, counts, ref_due, pen
                   ranks_per_group)
     if code != OK:
         return code
-    n_pend = 0
-    for g in range(ref_due.shape[0]):
-        if ref_due[g] <= acc[T]:
-            n_pend = refresh_commands(g * ranks_per_group, ranks_per_group, n_bg * n_ba, n_ba, open_row, pending)
-            ref_due[g] += nREFI
-            break
+    n_pend = due_refresh(acc[T], ref_due, nREFI, ranks_per_group, n_bg * n_ba, n_ba, open_row, pending)
     for j in range(n_pend + 1):
         if j < n_pend:
             c, r, g_, k_, rw = pending[j, 0], pending[j, 1], pending[j, 2], pending[j, 3], pending[j, 4]
