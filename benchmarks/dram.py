@@ -12,7 +12,7 @@ from hwsim.components.dram import load_preset, simulate_stream
 from hwsim.components.dram.pim_mapping import Layout, gemv_stream
 from hwsim.components.dram.pim_stream import simulate_commands
 from hwsim.machine import load_machine, machine_from_dict
-from hwsim.simulate import simulate
+from hwsim.step import simulate
 from hwsim.workload.precision import Precision
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from hwsim.components.flash.channel_kernel import simulate_channel
 from hwsim.components.flash.page_reads import KernelTimes
 from hwsim.components.flash.presets import flash_preset
-from hwsim.simulate import simulate
+from hwsim.step import simulate
 from hwsim.workload.precision import Precision
 
 

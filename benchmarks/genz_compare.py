@@ -21,7 +21,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from hwsim.simulate import simulate
+from hwsim.step import simulate
 from hwsim.workload.precision import Precision
 
 GENZ_PYTHON = Path(os.environ.get("GENZ_PYTHON", "/tmp/genz_venv/bin/python"))

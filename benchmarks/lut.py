@@ -39,7 +39,7 @@ LUT_TC_TABLE_1 = [("nvidia_a100_80gb", ("int8", "int8"), (67.06, 21.70)),
 
 
 def lut_tensor_core_side_by_side() -> None:
-    from hwsim.simulate import simulate
+    from hwsim.step import simulate
     from hwsim.workload.precision import Precision
     print("LUT Tensor Core, BitNet 3B      hwsim ms: BS1 SEQ2048  BS1024 SEQ1 | published: BS1 SEQ2048  BS1024 SEQ1")
     for machine, (weights, acts), (pub_prefill, pub_decode) in LUT_TC_TABLE_1:

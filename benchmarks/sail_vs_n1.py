@@ -16,7 +16,7 @@ import copy
 
 from hwsim.config.loader import load_document
 from hwsim.machine import ARCHITECTURES_DIR, machine_from_dict
-from hwsim.simulate import simulate
+from hwsim.step import simulate
 from hwsim.workload.precision import Precision
 
 WEIGHTS = ("int2", "int4", "int8")   # int3: llama.cpp q3_K not counted for N1 (default widening only)

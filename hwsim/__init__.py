@@ -2,13 +2,18 @@
 
     import hwsim
     report = hwsim.simulate("nvidia_a100_80gb", "llama2-7b", phase="decode", batch=1, context=2048)
+
+The one-step simulation lives in ``hwsim.step`` (no submodule shares a name with a package
+attribute, so ``hwsim.simulate`` stays this function however many modules a script imports).
 """
+from hwsim import defaults
+
 __version__ = "0.1.0"
 
 
-def simulate(machine, model, **options):
-    """Simulate one inference step; see hwsim.simulate.simulate for the options."""
-    from hwsim.simulate import simulate as run
+def simulate(machine=defaults.MACHINE, model=defaults.MODEL, **options):
+    """Simulate one inference step; see ``hwsim.step.simulate`` for the options."""
+    from hwsim.step import simulate as run
 
     return run(machine, model, **options)
 

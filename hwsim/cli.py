@@ -5,10 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from hwsim import defaults
 from hwsim.config.errors import ConfigError
-
-DEFAULT_MACHINE = "nvidia_a100_80gb"
-DEFAULT_MODEL = "llama2-7b"
 
 EXAMPLES = """examples:
   hwsim run                                    # Llama-2-7B decode on an A100, batch 1, context 2048
@@ -39,7 +37,7 @@ def _routing(args):
 def _simulate(args):
     """The report `hwsim run` asks for: a replayed trace file, or a generated step."""
     from hwsim.machine import load_machine
-    from hwsim.simulate import run_trace, simulate
+    from hwsim.step import run_trace, simulate
     from hwsim.workload.model import load_model
     from hwsim.workload.trace import Trace, generate_trace
 
@@ -110,18 +108,21 @@ def parser() -> argparse.ArgumentParser:
         description="Simulate one prefill or decode step of MODEL on MACHINE. Prints tokens/s, latency, "
                     "energy and the binding resource; writes report.json, ops.csv, trace.json (Perfetto) "
                     "and PNG plots.", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("machine", nargs="?", default=DEFAULT_MACHINE,
-                     help=f"architecture file or shipped name (default: {DEFAULT_MACHINE})")
-    run.add_argument("model", nargs="?", default=DEFAULT_MODEL,
-                     help=f"model file or shipped name (default: {DEFAULT_MODEL})")
-    run.add_argument("--phase", choices=["prefill", "decode"], default="decode",
+    run.add_argument("machine", nargs="?", default=defaults.MACHINE,
+                     help=f"architecture file or shipped name (default: {defaults.MACHINE})")
+    run.add_argument("model", nargs="?", default=defaults.MODEL,
+                     help=f"model file or shipped name (default: {defaults.MODEL})")
+    run.add_argument("--phase", choices=["prefill", "decode"], default=defaults.PHASE,
                      help="prefill: process the prompt (time to first token); decode: one new token "
-                          "per sequence (default: decode)")
-    run.add_argument("--batch", type=int, default=1, help="sequences in the batch (default: 1)")
-    run.add_argument("--context", type=int, default=2048,
-                     help="prompt tokens (prefill) or tokens already in the KV cache (decode); default 2048")
-    run.add_argument("--steps", type=int, default=1,
-                     help="decode steps to run back to back (expert caches warm up across them); default 1")
+                          f"per sequence (default: {defaults.PHASE})")
+    run.add_argument("--batch", type=int, default=defaults.BATCH,
+                     help=f"sequences in the batch (default: {defaults.BATCH})")
+    run.add_argument("--context", type=int, default=defaults.CONTEXT,
+                     help=f"prompt tokens (prefill) or tokens already in the KV cache (decode); "
+                          f"default {defaults.CONTEXT}")
+    run.add_argument("--steps", type=int, default=defaults.STEPS,
+                     help=f"decode steps to run back to back (expert caches warm up across them); "
+                          f"default {defaults.STEPS}")
     run.add_argument("--weights", help="weight format, e.g. bf16, fp16, int8, int4, ternary "
                                        "(default: the machine's precision:, else the model's)")
     run.add_argument("--activations", help="activation format (default: the machine's, else the model's)")
@@ -130,7 +131,8 @@ def parser() -> argparse.ArgumentParser:
                      help="MoE routing: uniform, zipf, affinity, or a recorded routing .npz file (default: uniform)")
     run.add_argument("--zipf-s", type=float, default=1.0,
                      help="Zipf exponent of expert popularity for --routing zipf/affinity (default: 1.0)")
-    run.add_argument("--seed", type=int, default=0, help="seed of the MoE routing generator (default: 0)")
+    run.add_argument("--seed", type=int, default=defaults.SEED,
+                     help=f"seed of the MoE routing generator (default: {defaults.SEED})")
     run.add_argument("--save-trace", metavar="FILE", help="also write the step's operator trace (JSON, versioned)")
     run.add_argument("--trace", metavar="FILE",
                      help="replay a saved or hand-written trace file instead of generating one (MODEL is ignored)")

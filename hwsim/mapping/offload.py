@@ -13,7 +13,7 @@ import numpy as np
 
 from hwsim.machine import Machine, load_machine
 from hwsim.report.report import Report
-from hwsim.simulate import run_trace
+from hwsim.step import run_trace
 from hwsim.workload.model import ModelSpec, load_model
 from hwsim.workload.precision import Precision
 from hwsim.workload.routing import RoutingSpec, check_routing, load_stats, route

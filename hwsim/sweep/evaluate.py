@@ -16,7 +16,7 @@ DEFAULT_EVALUATOR = "hwsim.sweep.evaluate:simulate_metrics"
 def simulate_task(task: dict):
     """The hwsim Report of a resolved task."""
     from hwsim.machine import machine_from_dict
-    from hwsim.simulate import simulate
+    from hwsim.step import simulate
     from hwsim.workload.model import ModelSpec
     from hwsim.workload.precision import Precision
     from hwsim.workload.routing import RoutingSpec

@@ -18,7 +18,7 @@ MAX_DASK_CHUNK = 16
 # fork: workers start with hwsim imported; measured fastest (benchmarks/sweep.py: fork, then
 # forkserver, spawn last). forkserver preloads PRELOAD but freezes the environment of its first use.
 START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-PRELOAD = ["hwsim.sweep.evaluate", "hwsim.simulate", "hwsim.components.catalog"]
+PRELOAD = ["hwsim.sweep.evaluate", "hwsim.step", "hwsim.components.catalog"]
 
 
 def _warm_up() -> None:

@@ -23,6 +23,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
+from hwsim import defaults
 from hwsim.config.errors import ConfigError, did_you_mean
 from hwsim.config.loader import SourceMap, load_document
 from hwsim.config.schema import Strict, parse
@@ -131,12 +132,12 @@ class Workload(Strict):
     """A model and how it runs. Omitted precision: the model's released formats."""
 
     model: str
-    phase: Literal["prefill", "decode"] = "decode"
-    batch: PositiveInt = 1
-    context: PositiveInt = 2048
+    phase: Literal["prefill", "decode"] = defaults.PHASE
+    batch: PositiveInt = defaults.BATCH
+    context: PositiveInt = defaults.CONTEXT
     precision: Optional[PrecisionSpec] = None
     routing: Optional[dict[str, Any]] = None    # RoutingSpec fields (MoE models)
-    seed: NonNegativeInt = 0
+    seed: NonNegativeInt = defaults.SEED
 
 
 class SweepSpec(Strict):

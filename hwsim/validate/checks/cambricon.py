@@ -32,7 +32,7 @@ UTILIZATION = {         # channel utilisation (bus busy / time), published range
 
 
 def _decode_s(machine, model: str):
-    from hwsim.simulate import simulate
+    from hwsim.step import simulate
     from hwsim.workload.precision import Precision
     return simulate(machine, model, phase="decode", batch=1, context=CONTEXT,
                     precision=Precision("int8", "int8", "int8"))

@@ -25,7 +25,7 @@ SLOW_ASIC = 1.20                    # 1 GHz -> 100 MHz costs at most ~20%
 
 
 def _run(machine, model, fmt="bf16", context=CONTEXT):
-    from hwsim.simulate import simulate
+    from hwsim.step import simulate
     from hwsim.workload.precision import Precision
     return simulate(machine, model, phase="decode", batch=1, context=context, precision=Precision(fmt, fmt, fmt))
 

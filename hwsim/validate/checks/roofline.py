@@ -10,7 +10,7 @@ CASES = [("nvidia_a100_80gb", "llama2-7b"), ("nvidia_h100_sxm", "mixtral-8x7b"),
 
 @check("roofline_floor")
 def roofline_floor(group: dict) -> list[Row]:
-    from hwsim.simulate import simulate
+    from hwsim.step import simulate
     from hwsim.workload.precision import Precision
 
     rows = []

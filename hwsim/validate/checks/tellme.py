@@ -11,7 +11,7 @@ DECODE_CONTEXT = 64     # assumption: the paper's "up to 25 tok/s" is read at a 
 
 
 def _latency_s(phase: str, context: int) -> float:
-    from hwsim.simulate import simulate
+    from hwsim.step import simulate
     from hwsim.workload.precision import Precision
     return simulate(MACHINE, MODEL, phase=phase, batch=1, context=context,
                     precision=Precision("ternary", "int8", "fp16")).latency_s

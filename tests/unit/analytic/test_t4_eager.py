@@ -8,7 +8,7 @@ import copy
 import pytest
 
 from hwsim.machine import load_machine, machine_from_dict
-from hwsim.simulate import simulate
+from hwsim.step import simulate
 from hwsim.workload.precision import Precision
 
 FP16 = Precision("fp16", "fp16", "fp16")

@@ -4,7 +4,7 @@ import pytest
 from hwsim.components.npu.dma import _measured
 from hwsim.engine import Simulator
 from hwsim.machine import load_machine
-from hwsim.simulate import simulate
+from hwsim.step import simulate
 from hwsim.workload.precision import Precision
 
 

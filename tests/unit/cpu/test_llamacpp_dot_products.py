@@ -8,7 +8,7 @@ from hwsim.components.base import run_alone
 from hwsim.config.loader import load_document
 from hwsim.engine import Simulator
 from hwsim.machine import ARCHITECTURES_DIR, load_machine, machine_from_dict
-from hwsim.simulate import simulate
+from hwsim.step import simulate
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
 

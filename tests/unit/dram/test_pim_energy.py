@@ -86,7 +86,7 @@ def test_run_energy_is_op_energy_plus_static_energy():
     """simulate(): the report's energy is the ops' energies plus every component's static energy over
     the run, and the pim ops' energies are the component's tallies."""
     from hwsim.machine import load_machine
-    from hwsim.simulate import simulate
+    from hwsim.step import simulate
     from hwsim.workload.precision import Precision
     report = simulate("pim_gpt", "gpt2-small", context=64, precision=Precision("bf16", "bf16", "bf16"))
     stats = report.components["pim"]

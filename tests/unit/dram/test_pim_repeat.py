@@ -16,7 +16,7 @@ from hwsim.components.dram.standards import COMMANDS
 from hwsim.config.loader import SourceMap
 from hwsim.engine import Simulator
 from hwsim.machine import load_machine
-from hwsim.simulate import simulate
+from hwsim.step import simulate
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
 

@@ -17,7 +17,7 @@ def test_machine_matches_table_ii_and_the_reference_bound(config, channels, chip
 
 
 def test_core_energy_is_table_iv_power_times_compute_time_per_page():
-    from hwsim.simulate import simulate
+    from hwsim.step import simulate
     from hwsim.workload.precision import Precision
     report = simulate("cambricon_llm_s", "opt-6.7b", phase="decode", batch=1, context=128,
                       precision=Precision("int8", "int8", "int8"))

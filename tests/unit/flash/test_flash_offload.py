@@ -6,7 +6,7 @@ import pytest
 
 from hwsim.components.flash.flash_offload import ReadCurve, window_loads
 from hwsim.machine import load_machine, machine_from_dict
-from hwsim.simulate import simulate
+from hwsim.step import simulate
 from hwsim.workload.precision import Precision
 
 CURVE = ReadCurve(source="arXiv 2312.11514", queue_depth=32, chunks=["8KB", "16KB", "1GB"],

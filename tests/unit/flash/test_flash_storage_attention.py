@@ -3,7 +3,7 @@ import pytest
 
 from hwsim.engine import Simulator
 from hwsim.machine import load_machine
-from hwsim.simulate import simulate
+from hwsim.step import simulate
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
 

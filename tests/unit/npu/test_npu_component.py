@@ -7,7 +7,7 @@ from hwsim.components.npu.npu import Npu
 from hwsim.components.npu.systolic import SystolicArray
 from hwsim.config.errors import ConfigError
 from hwsim.engine import Simulator
-from hwsim.simulate import run_trace, simulate
+from hwsim.step import run_trace, simulate
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
 from hwsim.workload.tracefile import Trace

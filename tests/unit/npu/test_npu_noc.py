@@ -15,7 +15,7 @@ from hwsim.components.npu.noc_traffic import gemm_traffic, packets, stream_traff
 from hwsim.config.errors import ConfigError
 from hwsim.engine import Simulator
 from hwsim.machine import load_machine, machine_from_dict
-from hwsim.simulate import run_trace, simulate
+from hwsim.step import run_trace, simulate
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
 from hwsim.workload.tracefile import Trace

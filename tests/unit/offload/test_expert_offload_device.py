@@ -6,7 +6,7 @@ from hwsim.components.expert_cache.backing import Backing
 from hwsim.components.expert_cache.transfers import TransferQueue
 from hwsim.machine import machine_from_dict
 from hwsim.mapping.offload import simulate_steps
-from hwsim.simulate import run_trace
+from hwsim.step import run_trace
 from hwsim.workload.model import ModelSpec
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
@@ -134,7 +134,7 @@ def test_affinity_routing_gives_prefetch_a_higher_hit_rate_than_uniform_routing(
 @pytest.mark.parametrize("machine, model", [("edge_moe_flash", "mixtral-8x7b"),
                                             ("h100_host_expert_offload", "deepseek-v2-lite")])
 def test_shipped_offload_machines_run_moe_models_cold(machine, model):
-    from hwsim.simulate import simulate
+    from hwsim.step import simulate
     report = simulate(machine, model, batch=1, context=256)
     stats = next(iter(report.components.values()))
     assert stats["expert_hits"] == 0 and stats["stall_s"] > 0        # one step from a cold cache

@@ -11,7 +11,7 @@ from hwsim.config.errors import ConfigError
 from hwsim.machine import ARCHITECTURES_DIR, machine_from_dict
 from hwsim.mapping.parallel import ParallelPlan, parallelize
 from hwsim.mapping.placement import device_load, place
-from hwsim.simulate import simulate
+from hwsim.step import simulate
 from hwsim.workload.model import load_model
 from hwsim.workload.routing import route
 from hwsim.workload.trace import generate_trace

@@ -6,7 +6,7 @@ import pytest
 from hwsim.machine import Mapping, load_machine, machine_from_dict
 from hwsim.mapping.kv_prefetch import prefetch_kv
 from hwsim.mapping.offload import decode_steps
-from hwsim.simulate import run_trace, simulate
+from hwsim.step import run_trace, simulate
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
 from hwsim.workload.trace import Trace, generate_trace

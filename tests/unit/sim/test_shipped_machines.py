@@ -7,7 +7,7 @@ import math
 import pytest
 
 from hwsim.machine import shipped_machines
-from hwsim.simulate import simulate
+from hwsim.step import simulate
 from hwsim.workload.precision import Precision
 
 BF16 = Precision("bf16", "bf16", "bf16")

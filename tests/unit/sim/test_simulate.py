@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from hwsim.components.analytic.device import AnalyticDevice
 from hwsim.machine import load_machine
-from hwsim.simulate import RooflineViolation, run_trace, simulate
+from hwsim.step import RooflineViolation, run_trace, simulate
 from hwsim.workload.model import ModelSpec, load_model
 from hwsim.workload.precision import Precision
 from hwsim.workload.trace import generate_trace

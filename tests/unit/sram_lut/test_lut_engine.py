@@ -87,7 +87,7 @@ def test_rejects_weights_wider_than_the_engine():
 @pytest.mark.parametrize("weights", ["int2", "int3", "int4"])
 def test_low_bit_dense_model_runs_bit_serial(weights):
     from hwsim.components.sram_lut.timing import LutUnit
-    from hwsim.simulate import simulate
+    from hwsim.step import simulate
     from hwsim.workload.trace import generate_trace
     from hwsim.workload.model import load_model
 
@@ -103,7 +103,7 @@ def test_low_bit_dense_model_runs_bit_serial(weights):
 
 
 def test_tellme_machine_runs_bitnet_within_its_roofline():
-    from hwsim.simulate import simulate
+    from hwsim.step import simulate
     report = simulate("tellme_kv260", "bitnet-b1.58-0.7b", phase="decode", batch=1, context=64,
                       precision=Precision("ternary", "int8", "fp16"))
     assert report.latency_s >= report.floor_s

@@ -61,7 +61,7 @@ def test_tellme_decode_engine_time_in_closed_form():
     """One decode token on tellme_kv260: per layer Q, K, V, O (1536 x 1536), gate and up (4096 x 1536),
     down (1536 x 4096, 49 K blocks), each call clearing 256 accumulator blocks first; 13 regions of
     19 x 308 words, 2 cycles a word; 4 ns cycles."""
-    from hwsim.simulate import simulate
+    from hwsim.step import simulate
     from hwsim.workload.precision import Precision
     report = simulate("tellme_kv260", "bitnet-b1.58-0.7b", phase="decode", batch=1, context=64,
                       precision=Precision("ternary", "int8", "fp16"))

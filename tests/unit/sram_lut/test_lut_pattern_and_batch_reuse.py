@@ -4,7 +4,7 @@ import pytest
 
 from hwsim.components.base import run_alone
 from hwsim.components.sram_lut.timing import LutUnit, distinct_patterns
-from hwsim.simulate import simulate
+from hwsim.step import simulate
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
 

@@ -5,7 +5,7 @@ contexts; exact engine cycles in test_lut_passes_and_ports.py), plus the accumul
 linear.hpp runs once per linear call (256 cycles x 7 calls x 24 layers x 4 ns, every phase)."""
 import pytest
 
-from hwsim.simulate import simulate
+from hwsim.step import simulate
 from hwsim.workload.precision import Precision
 
 # latency (ps) with the lut_engine `host:` block, before it moved to mapping.ops (same trace, same engine)

@@ -3,7 +3,7 @@ import pytest
 
 from hwsim.config.loader import load_document
 from hwsim.machine import ARCHITECTURES_DIR, machine_from_dict
-from hwsim.simulate import simulate
+from hwsim.step import simulate
 from hwsim.sweep import run_sweep, sweep_from_dict
 from hwsim.sweep.__main__ import main
 from hwsim.workload.model import load_model

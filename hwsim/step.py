@@ -8,6 +8,7 @@ each operator on its device's instance, communication on the fabric with the rou
 """
 from __future__ import annotations
 
+from hwsim import defaults
 from hwsim.components.base import Execution
 from hwsim.engine import Simulator
 from hwsim.machine import Machine, load_machine
@@ -88,8 +89,9 @@ def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None) -> Re
     return report
 
 
-def simulate(machine, model, *, phase: str = "decode", batch: int = 1, context: int = 1024,
-             precision: Precision | None = None, routing=None, seed: int = 0, steps: int = 1) -> Report:
+def simulate(machine=defaults.MACHINE, model=defaults.MODEL, *, phase: str = defaults.PHASE,
+             batch: int = defaults.BATCH, context: int = defaults.CONTEXT, precision: Precision | None = None,
+             routing=None, seed: int = defaults.SEED, steps: int = defaults.STEPS) -> Report:
     """Simulate one step. `machine` and `model` are objects, file paths or shipped names.
 
     phase 'decode' produces one token per sequence with `context` tokens cached;
