@@ -9,7 +9,10 @@ One operator at a time (the threads of one kernel share the cores), each timed i
 - vector ops: the 32-bit SIMD lanes, operands streamed from memory.
 - memory and communication ops: DRAM only.
 Hardware prefetchers and out-of-order cores overlap DRAM streaming with compute, so an operator
-takes latency + max(compute, memory): memory = traffic / (bandwidth x memory_efficiency).
+takes latency + max(compute, memory): memory = traffic / sustained bandwidth, the DRAM peak
+limited by the chip's sustained fraction and by each core's misses in flight (memory.py).
+An operator's threads run on `threads` cores (default: all): its compute and its per-core
+bandwidth limit both count those cores.
 DRAM figures come from a datasheet or from the cycle-level DRAM model (npu/dma.py).
 """
 from __future__ import annotations
@@ -17,9 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from pydantic import Field, PositiveInt, field_validator
+from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from hwsim.components.base import OpTiming, SerialComponent, ps, register
+from hwsim.components.cpu.memory import CoreMemory, sustained_bandwidth
 from hwsim.components.cpu.simd import SimdParams, matmul_cycles, vector_cycles
 from hwsim.components.npu.dma import DmaParams, dma_figures
 from hwsim.components.npu.mapper import GemmWork
@@ -39,11 +43,13 @@ class CpuParams(Strict):
     source: str                                 # where every figure comes from
     assumptions: str = ""                       # figures the sources do not give, and the values taken
     cores: PositiveInt
+    threads: Optional[PositiveInt] = None       # cores one operator runs on (default: all)
     clock: Frequency                            # Hz, sustained under SIMD load
     simd: SimdParams
     caches: CacheParams
     memory: DmaParams
-    memory_efficiency: float = Field(1.0, gt=0, le=1)   # sustained fraction of the DRAM bandwidth
+    memory_efficiency: float = Field(1.0, gt=0, le=1)   # fraction of the DRAM peak the chip sustains
+    per_core: Optional[CoreMemory] = None       # one core's misses in flight (memory.py)
     weight_format: Optional[str] = None         # matmul weights stored in this format instead of the trace's
     power: Optional[Power] = None               # W at load; energy = power x busy time
 
@@ -51,6 +57,17 @@ class CpuParams(Strict):
     @classmethod
     def _format(cls, fmt):
         return fmt if fmt is None else precision.check(fmt)
+
+    @model_validator(mode="after")
+    def _threads(self):
+        if self.threads is not None and self.threads > self.cores:
+            raise ValueError(f"threads ({self.threads}) must not exceed cores ({self.cores})")
+        return self
+
+    @property
+    def active_cores(self) -> int:
+        """Cores one operator's threads run on."""
+        return self.threads or self.cores
 
 
 @dataclass(frozen=True)
@@ -76,17 +93,18 @@ class Cpu(SerialComponent):
     def __init__(self, name, params, sim):
         super().__init__(name, params, sim)
         peak_bandwidth, self.latency_s = dma_figures(params.memory)
-        self.bandwidth = peak_bandwidth * params.memory_efficiency
-        self.cache_bytes = params.caches.llc + params.cores * params.caches.l2
+        self.bandwidth = sustained_bandwidth(peak_bandwidth, params.memory_efficiency, params.per_core,
+                                             params.active_cores)
+        self.cache_bytes = params.caches.llc + params.active_cores * params.caches.l2
 
     def peak_flops(self, fmt: str) -> float:
-        """Dense SIMD peak in `fmt`: cores x pipes x MACs/pipe/cycle x 2 x clock."""
-        return 2 / matmul_cycles(self.params.simd, self.params.cores, fmt, 1.0, 0.0) * self.params.clock
+        """Dense SIMD peak in `fmt`: active cores x pipes x MACs/pipe/cycle x 2 x clock."""
+        return 2 / matmul_cycles(self.params.simd, self.params.active_cores, fmt, 1.0, 0.0) * self.params.clock
 
     @property
     def vector_rate(self) -> float:
-        """Element operations per second of all cores' 32-bit lanes."""
-        return 1 / vector_cycles(self.params.simd, self.params.cores, 1.0) * self.params.clock
+        """Element operations per second of the active cores' 32-bit lanes."""
+        return 1 / vector_cycles(self.params.simd, self.params.active_cores, 1.0) * self.params.clock
 
     def capacity(self, resource):
         if resource == "compute":
@@ -127,6 +145,6 @@ class Cpu(SerialComponent):
         # least traffic that fits: block_gemm with no compute to hide ranks blockings by traffic
         blocking = block_gemm(work, self.cache_bytes, True, p.memory.chunk, self.bandwidth, 0.0, 0.0)
         weights = work.n * work.k * work.count * -(-work.m // blocking.bm) if op.kind == "matmul" else 0.0
-        compute_s = matmul_cycles(p.simd, p.cores, op.compute_dtype, op.flops / 2, weights, weight_bits) / p.clock
+        compute_s = matmul_cycles(p.simd, p.active_cores, op.compute_dtype, op.flops / 2, weights, weight_bits) / p.clock
         return self._timing(op, compute_s, blocking.dram_bytes / self.bandwidth,
                             {"compute": op.flops, "memory": blocking.dram_bytes})

@@ -8,7 +8,9 @@ layout: `index_bits` per group of g weights per bit plane, over the K padded to 
 or, with `weight_buffer`, in the buffer's DRAM word layout (whole regions of cols x steps, words
 of `word_bits` carrying `cols_per_word` columns of one step, one word loaded per cycle, or per
 ceil(word_bits / port_bits) cycles when the DRAM ports are narrower than the word).
-DRAM sustains `memory_efficiency` of its peak `memory_bandwidth`.
+DRAM sustains `memory_efficiency` of its peak `memory_bandwidth`; with `per_core` the units are
+CPU cores (T-MAC: one thread per core) and each streams within its misses in flight, the same
+limits as the `cpu` component (cpu/memory.py): min(units x per-core limit, peak x efficiency).
 Weight loading and lookups either overlap (double-buffered weight buffers) or run back to back.
 `passes` names ops the hardware runs as equal column slices one after another (TeLLMe's Q, K and V
 for the trace's fused qkv): each pass reads the input again, builds its own tables and loads and
@@ -34,6 +36,7 @@ import numpy as np
 from pydantic import Field, PositiveInt, model_validator
 
 from hwsim.components.base import OpTiming, SerialComponent, ps, register
+from hwsim.components.cpu.memory import CoreMemory, sustained_bandwidth
 from hwsim.components.sram_lut.timing import LutUnit
 from hwsim.config.schema import Strict
 from hwsim.components.npu.dma import DmaParams, dma_figures
@@ -84,7 +87,8 @@ class LutEngineParams(Strict):
     memory_bandwidth: Optional[Bandwidth] = None   # DRAM -> engine peak, bytes/s
     dram: Optional[str] = None                # or a DRAM preset, measured (npu/dma.py)
     channels: PositiveInt = 1                 # channels of that preset
-    memory_efficiency: float = Field(1.0, gt=0, le=1)   # sustained fraction of the peak
+    memory_efficiency: float = Field(1.0, gt=0, le=1)   # fraction of the peak the chip sustains
+    per_core: Optional[CoreMemory] = None     # units are CPU cores: each one's misses in flight
     weight_buffer: Optional[WeightBuffer] = None
     overlap_weight_load: bool = False
     passes: dict[str, PositiveInt] = {}       # op name -> equal column slices run one after another
@@ -176,7 +180,9 @@ class LutEngine(SerialComponent):
 
     @property
     def sustained_bandwidth(self) -> float:
-        return self.peak_bandwidth * self.params.memory_efficiency
+        """Bytes/s the units stream together (cpu/memory.py)."""
+        return sustained_bandwidth(self.peak_bandwidth, self.params.memory_efficiency, self.params.per_core,
+                                   self.params.units)
 
     def time(self, op):
         if op.kind != "matmul":
