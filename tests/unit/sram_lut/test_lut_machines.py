@@ -18,6 +18,13 @@ def test_lut_tensor_core_peaks_equal_table_1(machine, published_tops):
     assert tc_peak_ops(machine, 2) == pytest.approx(published_tops * 1e12, rel=1e-3)
 
 
+def test_a100_4x_is_half_the_a100_8x_as_h100_4x_is_half_the_h100_8x():
+    """4X = 4 K-groups per cycle: 2 x 64 x 4 x 4 / 2 bits x 2 x 432 x 1.41 GHz = 1248 TOPs (no Table 1 row)."""
+    assert tc_peak_ops("lut_tensor_core_a100_4x", 2) == pytest.approx(tc_peak_ops("lut_tensor_core_a100", 2) / 2)
+    assert tc_peak_ops("lut_tensor_core_a100_4x", 2) == pytest.approx(2 * 64 * 4 * 4 / 2 * 2 * 432 * 1.41e9)
+    assert tc_peak_ops("lut_tensor_core_h100_4x", 2) == pytest.approx(tc_peak_ops("lut_tensor_core_h100", 2) / 2)
+
+
 def test_tellme_tlmm_peak_is_half_its_datapath_because_of_bank_ports():
     tc = load_machine("tellme_kv260").spec.components["tlmm"]
     unit = LutUnit(**tc["unit"])

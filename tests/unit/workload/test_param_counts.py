@@ -104,6 +104,8 @@ HEADLINE_TOLERANCE = {
                                          "ours is 16.498B"),
     ("deepseek-v3", "active"): (0.0135, "'37B' has two significant figures (+-1.35%); ours is 36.63B"),
     ("deepseek-v2-lite", "active"): (0.022, "'2.4B' has two significant figures (+-2.1%); ours is 2.451B"),
+    ("llama-3b", "total"): (0.15, "'3B' is a size name, no exact count is published; ours is 3.426B, the "
+                                  "exact count of the EasyLM 3B shape (test_llama_3b_counts_its_easylm_shape)"),
 }
 # DeepSeek states activated parameters without the input embedding table (see hwsim.workload.params).
 ACTIVE_WITHOUT_INPUT_EMBEDDING = {"deepseek-v2-lite", "deepseek-v3"}
@@ -151,3 +153,10 @@ def test_dense_models_have_active_equal_total():
         model = load_model(name)
         count = count_params(model)
         assert (count.active == count.total) == (model.moe is None), name
+
+
+def test_llama_3b_counts_its_easylm_shape():
+    """LUT Tensor Core's LLAMA 3B (EasyLM '3b'): untied 32000 x 3200 embedding and head, 26 layers of
+    4 x 3200^2 attention + 3 x 3200 x 8640 gated FFN + 2 norms, a final norm."""
+    v, h, f, layers = 32000, 3200, 8640, 26
+    assert count_params(load_model("llama-3b")).total == 2 * v * h + layers * (4 * h * h + 3 * h * f + 2 * h) + h
