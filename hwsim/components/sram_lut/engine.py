@@ -195,8 +195,9 @@ class LutEngine(SerialComponent):
                         duration_ps=ps(duration_s), counts={"lookup_cycles": cycles})
 
     def capacity(self, resource):
-        """The lookup rate is the op's FLOPs over its lookup time (no single peak; 1 before any op)."""
-        return 1.0 if resource == "lookup" else self.peak_bandwidth
+        """The lookup rate is the op's FLOPs over its lookup time (no single peak; 1 before any op);
+        memory is the bandwidth the engine sustains, as its op times use (as the `cpu` component's)."""
+        return 1.0 if resource == "lookup" else self.sustained_bandwidth
 
     def statistics(self):
         return {"busy_s": self._busy_ps * 1e-12, "lookup_cycles": self._counts["lookup_cycles"],
