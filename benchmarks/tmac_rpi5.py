@@ -61,6 +61,8 @@ def main() -> None:
     print("STREAM read-only on a Pi 5 (llama.cpp issue 26484): 9.26 / 13.23 / 11.59 GB/s at 1 / 2 / 4 threads;")
     print("the model takes the best (13.23 GB/s) as the chip figure and the A76's 22 reads in flight per core")
     print("do not bind, so 1 thread streams 13.23 GB/s where STREAM measures 9.26, and 4 threads 13.23 vs 11.59")
+    print("llama.cpp rows: the model's q2_K matmuls are bound by the NEON pipes (neoverse_n1.yaml micro-op counts")
+    print("issued at 2 per cycle); load issue, dependency stalls and the activation quantisation are not counted")
 
 
 if __name__ == "__main__":
