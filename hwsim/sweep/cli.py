@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -16,6 +17,14 @@ PLOT_EXAMPLES = """examples:
   hwsim plot breakdown sweeps/h100_batch_context.yaml
   hwsim plot roofline sweeps/h100_batch_context.yaml --point 3
 """
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that a terminated sweep stops its workers and keeps its store."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
 
 
 def output_folder(sweep, out) -> Path:
@@ -38,17 +47,20 @@ def _sweep(args) -> int:
         print(f"sweep {sweep.spec.name}: valid, {len(points)} points"
               + (f" ({removed} removed by constraints)" if removed else "") + f"; store {folder / 'points.jsonl'}")
         return 0
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         result = run_sweep(sweep, folder / "points.jsonl", jobs=args.jobs, cluster=args.cluster,
                            evaluator=args.evaluator, retry_failed=args.retry_failed,
                            progress=not args.quiet, limit=args.limit)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print(f"interrupted: finished points are kept in {folder / 'points.jsonl'}; run the same command "
               f"again to resume", file=sys.stderr)
-        return 130
+        return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
     except RuntimeError as exc:          # e.g. --cluster without Dask installed
         print(f"hwsim sweep: error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print(summary(result))
     written = [write_csv(result, folder / "results.csv")]
     if args.parquet:

@@ -2,12 +2,19 @@
 
 Each executor takes (key, task) pairs and yields (key, result) as points finish, in any order.
 Only a bounded window of points is in flight (a few per worker), so a sweep of a million points
-holds little memory and a killed sweep loses at most the points that were running.
+holds little memory and a killed sweep loses at most the points that were running. However the
+sweep ends (it returns, raises, is interrupted or killed), no local worker process outlives it.
 """
 from __future__ import annotations
 
+import ctypes
 import importlib
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Iterable, Iterator
 
@@ -19,10 +26,44 @@ MAX_DASK_CHUNK = 16
 # forkserver, spawn last). forkserver preloads PRELOAD but freezes the environment of its first use.
 START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 PRELOAD = ["hwsim.sweep.evaluate", "hwsim.step", "hwsim.components.catalog"]
+PR_SET_PDEATHSIG = 1                  # from <linux/prctl.h>
+PARENT_POLL_S = 1.0
 
 
-def _warm_up() -> None:
-    """Import the simulator once per worker so the first point does not pay for it."""
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(1)
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker as soon as the sweep process `parent` is gone, however it ended.
+
+    On Linux the kernel sends the worker SIGKILL when its parent dies (prctl PR_SET_PDEATHSIG):
+    it works when the parent is killed with SIGKILL, acts at once, costs nothing while the parent
+    lives, and reaches a worker busy in a long numba kernel (which holds the GIL, so a watchdog
+    thread would have to wait). SIGKILL is safe because a worker holds nothing worth saving: only
+    the parent writes the store. Other systems get a daemon thread that polls the parent's pid.
+    The final check covers a parent that died before the worker got here.
+    """
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    else:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _start_worker(parent: int) -> None:
+    """Pool initializer: tie the worker to its parent, leave signals to the parent, import the simulator.
+
+    Ctrl-C reaches the whole process group; workers ignore SIGINT so that only the parent reacts (it
+    stops the pool at once, see run_processes), and a forked worker drops any SIGTERM handler the parent
+    had installed, so SIGTERM simply ends it. Imports happen once per worker, not once per point.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
     for module in PRELOAD:
         importlib.import_module(module)
 
@@ -38,7 +79,8 @@ def run_processes(tasks: Iterable[tuple[str, dict]], jobs: int,
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(PRELOAD)
     tasks = iter(tasks)
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_warm_up) as pool:
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),))
+    try:
         running = {}
         while True:
             while len(running) < jobs * IN_FLIGHT_PER_WORKER:
@@ -51,6 +93,14 @@ def run_processes(tasks: Iterable[tuple[str, dict]], jobs: int,
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 yield running.pop(future), future.result()
+    except BaseException:
+        # Ctrl-C, SIGTERM, a broken pool, or the caller closed this generator: do not wait for the
+        # points in flight (seconds each). Python < 3.14 has no public way to kill the workers.
+        for process in list(pool._processes.values()):
+            process.kill()
+        raise
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def evaluate_chunk(tasks: list[dict]) -> list[dict]:

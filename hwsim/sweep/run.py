@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -78,16 +79,17 @@ def run_sweep(sweep: Sweep, store_path=None, *, jobs: int = 1, cluster=None, eva
 
         pending = list({p.key: p for p in points if needed(p)}.values())[:limit]
         by_key = {p.key: p for p in pending}
-        bar = tqdm(total=len(pending), unit="pt", desc=sweep.spec.name, disable=not progress or not pending,
-                   file=sys.stderr, dynamic_ncols=True)
         failed = 0
-        for key, result in run_points(((p.key, p.task) for p in pending), jobs=jobs, cluster=cluster):
-            point = by_key[key]
-            store.add({"key": key, **result, "hwsim": hwsim_version(),
-                       "workload": point.workload, "params": point.params})
-            failed += result["status"] == "error"
-            bar.set_postfix(failed=failed, refresh=False)
-            bar.update()
-        bar.close()
+        # closing(): an interrupt stops the executor's workers at once, wherever it lands
+        with tqdm(total=len(pending), unit="pt", desc=sweep.spec.name, disable=not progress or not pending,
+                  file=sys.stderr, dynamic_ncols=True) as bar, \
+                closing(run_points(((p.key, p.task) for p in pending), jobs=jobs, cluster=cluster)) as results:
+            for key, result in results:
+                point = by_key[key]
+                store.add({"key": key, **result, "hwsim": hwsim_version(),
+                           "workload": point.workload, "params": point.params})
+                failed += result["status"] == "error"
+                bar.set_postfix(failed=failed, refresh=False)
+                bar.update()
         records = {p.key: store.get(p.key) for p in points if p.key in store}
     return SweepResult(sweep, points, records, len(pending), removed)
