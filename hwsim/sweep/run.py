@@ -19,6 +19,15 @@ def default_store(sweep: Sweep) -> Path:
     return Path("results") / "sweeps" / sweep.spec.name / "points.jsonl"
 
 
+def open_store(path: Path, consequence: str) -> ResultStore:
+    """The store at `path`, after one warning line per corrupt line it dropped: 'FILE:LINE: corrupt
+    result, <consequence>' (a warning, not an error: the point is simply evaluated again)."""
+    store = ResultStore(path)
+    for line in store.corrupt:
+        print(f"{path}:{line}: corrupt result, {consequence}", file=sys.stderr)
+    return store
+
+
 @dataclass
 class SweepResult:
     sweep: Sweep
@@ -59,7 +68,7 @@ def read_results(sweep: Sweep, store_path=None, evaluator: Optional[str] = None)
     store_path = Path(store_path) if store_path else default_store(sweep)
     if not store_path.exists():
         raise FileNotFoundError(f"no results at {store_path}: run the sweep first")
-    with ResultStore(store_path) as store:
+    with open_store(store_path, "skipped (run the sweep again to recompute it)") as store:
         records = {p.key: store.get(p.key) for p in points if p.key in store}
     return SweepResult(sweep, points, records, 0, removed)
 
@@ -72,7 +81,7 @@ def run_sweep(sweep: Sweep, store_path=None, *, jobs: int = 1, cluster=None, eva
     """
     points, removed = expand(sweep, evaluator)
     store_path = Path(store_path) if store_path else default_store(sweep)
-    with ResultStore(store_path) as store:
+    with open_store(store_path, "recomputing") as store:
         def needed(point: Point) -> bool:
             record = store.get(point.key)
             return record is None or (retry_failed and record["status"] == "error")

@@ -1,5 +1,6 @@
 """Running sweeps with the fake evaluator: failures, resuming from the store, -j 2, Dask, export."""
 import csv
+import json
 
 import pytest
 from sweep_fake_points import EVALUATOR, write_fake_sweep
@@ -90,3 +91,18 @@ def test_limit_evaluates_a_few_points_and_the_next_run_finishes_the_rest(tmp_pat
     assert "4 evaluated now, 0 from the store, 4 ok, 0 failed, 7 not evaluated yet" in summary(first)
     rest = run(tmp_path)
     assert "11 points, 7 evaluated now, 4 from the store, 8 ok, 3 failed" in summary(rest)
+
+
+def test_a_corrupt_store_line_is_named_and_its_point_recomputed(tmp_path, capsys):
+    first = run(tmp_path)
+    store = tmp_path / "points.jsonl"
+    lines = store.read_text().splitlines(keepends=True)
+    damaged = json.loads(lines[4])["key"]
+    lines[4] = lines[4].replace(":", "#", 1)                  # one overwritten byte
+    store.write_text("".join(lines) + lines[7][:30])          # and a last line cut short
+    capsys.readouterr()
+    again = run(tmp_path)
+    warnings = capsys.readouterr().err.splitlines()
+    assert warnings == [f"{store}:5: corrupt result, recomputing", f"{store}:12: corrupt result, recomputing"]
+    assert again.computed == 1 and again.record(next(p for p in again.points if p.key == damaged))
+    assert metrics_by_key(again) == metrics_by_key(first)
