@@ -9,8 +9,9 @@ Opening the store drops every line that holds no record (a last line cut short b
 damaged or edited by hand) and lists their numbers in `corrupt`, so the caller can say so and
 evaluate those points again; the file is rewritten without them, atomically.
 
-A record: {"key", "status": "ok" | "error", "metrics": {...} | "error": "Type: message",
-"seconds": evaluation time, "hwsim": version, "workload", "params"} (the last two for people).
+A record: {"key", "inputs", "status": "ok" | "error", "metrics": {...} | "error": "Type: message",
+"seconds": evaluation time, "hwsim": version, "workload", "params"} (the last two for people); see
+hwsim.sweep.points for the key (inputs and simulator build) and the inputs hash (inputs alone).
 """
 from __future__ import annotations
 

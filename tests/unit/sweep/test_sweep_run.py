@@ -6,6 +6,7 @@ import pytest
 from sweep_fake_points import EVALUATOR, write_fake_sweep
 
 from hwsim.sweep import load_sweep, run_sweep
+from hwsim.sweep import points as sweep_points
 from hwsim.sweep.export import PARQUET_HINT, write_csv, write_parquet
 from hwsim.sweep.summary import best_points, summary
 
@@ -106,3 +107,34 @@ def test_a_corrupt_store_line_is_named_and_its_point_recomputed(tmp_path, capsys
     assert warnings == [f"{store}:5: corrupt result, recomputing", f"{store}:12: corrupt result, recomputing"]
     assert again.computed == 1 and again.record(next(p for p in again.points if p.key == damaged))
     assert metrics_by_key(again) == metrics_by_key(first)
+
+
+def test_results_of_another_simulator_build_are_recomputed_unless_reused(tmp_path, monkeypatch):
+    log = tmp_path / "evaluations.log"
+    monkeypatch.setenv("SWEEP_FAKE_LOG", str(log))
+    first = run(tmp_path)
+    monkeypatch.setattr(sweep_points, "code_fingerprint", lambda: "another build")
+    reused = run(tmp_path, reuse_stale=True)
+    assert reused.computed == 0 and reused.stale_reused == 11
+    assert list(metrics_by_key(reused).values()) == list(metrics_by_key(first).values())
+    assert "11 from the store, 8 ok, 3 failed; constraints removed 1; 11 results of another simulator build " \
+           "reused (--reuse-stale)" in summary(reused)
+    again = run(tmp_path)
+    assert again.computed == 11 and again.stale_recomputed == 11 and len(log.read_text().splitlines()) == 22
+    assert "11 evaluated now, 0 from the store, 8 ok, 3 failed; constraints removed 1; 11 stored results of " \
+           "another simulator build recomputed" in summary(again)
+    monkeypatch.undo()                         # back to the first build: its results are still stored
+    assert run(tmp_path).computed == 0
+
+
+def test_records_from_before_code_fingerprints_count_as_another_build(tmp_path):
+    first = run(tmp_path)
+    store = tmp_path / "points.jsonl"
+    legacy = [json.loads(line) for line in store.read_text().splitlines()]
+    for record in legacy:                      # then the key was the inputs hash, and there was no "inputs"
+        record["key"] = record.pop("inputs")
+    store.write_text("".join(json.dumps(record) + "\n" for record in legacy))
+    reused = run(tmp_path, reuse_stale=True)
+    assert reused.computed == 0 and reused.stale_reused == 11
+    assert list(metrics_by_key(reused).values()) == list(metrics_by_key(first).values())
+    assert run(tmp_path).stale_recomputed == 11
