@@ -22,6 +22,7 @@ from hwsim.sweep.evaluate import evaluate
 
 IN_FLIGHT_PER_WORKER = 4
 MAX_DASK_CHUNK = 16
+CONNECT_TIMEOUT_S = 10
 # fork: workers start with hwsim imported; measured fastest (benchmarks/sweep.py: fork, then
 # forkserver, spawn last). forkserver preloads PRELOAD but freezes the environment of its first use.
 START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -107,17 +108,36 @@ def evaluate_chunk(tasks: list[dict]) -> list[dict]:
     return [evaluate(task) for task in tasks]
 
 
+def connect(address: str):
+    """A Dask client of the scheduler at `address`, or ConnectionError/ValueError (one line) within
+    CONNECT_TIMEOUT_S: Dask would otherwise retry an unreachable scheduler for its configured 30 s."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise RuntimeError("--cluster needs Dask distributed: pip install 'hwsim[cluster]'") from None
+    try:
+        return Client(address, timeout=CONNECT_TIMEOUT_S)
+    except OSError as exc:               # refused, unresolvable, timed out
+        raise ConnectionError(f"cannot reach the Dask scheduler: {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"--cluster {address}: not a Dask scheduler address ({exc})") from None
+
+
 def run_dask(tasks: Iterable[tuple[str, dict]], cluster) -> Iterator[tuple[str, dict]]:
     """`cluster`: a scheduler address ('tcp://host:8786') or a distributed.Client.
 
-    Points travel in chunks (up to MAX_DASK_CHUNK, at least IN_FLIGHT_PER_WORKER chunks per worker)
-    because a Dask task costs the client milliseconds, a large share of a point.
+    Connects at once, not when the first result is asked for, so that an unreachable scheduler is
+    an error before any progress is shown. Points travel in chunks (up to MAX_DASK_CHUNK, at least
+    IN_FLIGHT_PER_WORKER chunks per worker) because a Dask task costs the client milliseconds, a
+    large share of a point.
     """
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise RuntimeError("--cluster needs Dask distributed: pip install 'hwsim[cluster]'") from None
-    client = cluster if isinstance(cluster, Client) else Client(cluster)
+    client = connect(cluster) if isinstance(cluster, str) else cluster
+    return _dask_results(client, tasks, close=client is not cluster)
+
+
+def _dask_results(client, tasks: Iterable[tuple[str, dict]], close: bool) -> Iterator[tuple[str, dict]]:
+    from distributed import as_completed
+
     try:
         tasks = list(tasks)
         workers = max(1, len(client.scheduler_info().get("workers", {})))
@@ -140,7 +160,7 @@ def run_dask(tasks: Iterable[tuple[str, dict]], cluster) -> Iterator[tuple[str, 
             future.release()
             submit_next()
     finally:
-        if client is not cluster:
+        if close:
             client.close()
 
 

@@ -116,10 +116,11 @@ def run_sweep(sweep: Sweep, store_path=None, *, jobs: int = 1, cluster=None, eva
         pending = list({p.key: p for p in points if needed(p)}.values())[:limit]
         by_key = {p.key: p for p in pending}
         failed = 0
+        # the executor first (a cluster that cannot be reached fails before a progress bar shows);
         # closing(): an interrupt stops the executor's workers at once, wherever it lands
-        with tqdm(total=len(pending), unit="pt", desc=sweep.spec.name, disable=not progress or not pending,
-                  file=sys.stderr, dynamic_ncols=True) as bar, \
-                closing(run_points(((p.key, p.task) for p in pending), jobs=jobs, cluster=cluster)) as results:
+        with closing(run_points(((p.key, p.task) for p in pending), jobs=jobs, cluster=cluster)) as results, \
+                tqdm(total=len(pending), unit="pt", desc=sweep.spec.name, disable=not progress or not pending,
+                     file=sys.stderr, dynamic_ncols=True) as bar:
             for key, result in results:
                 point = by_key[key]
                 store.add({"key": key, "inputs": point.inputs, **result, "hwsim": hwsim_version(),

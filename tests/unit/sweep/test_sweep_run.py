@@ -1,11 +1,13 @@
-"""Running sweeps with the fake evaluator: failures, resuming from the store, -j 2, Dask, export."""
+"""Running sweeps with the fake evaluator: failures, resuming from the store, -j 2, Dask, export,
+a damaged store, results of another simulator build, an unreachable Dask scheduler."""
 import csv
 import json
 
 import pytest
 from sweep_fake_points import EVALUATOR, write_fake_sweep
 
-from hwsim.sweep import load_sweep, run_sweep
+from hwsim.cli import main
+from hwsim.sweep import executors, load_sweep, run_sweep
 from hwsim.sweep import points as sweep_points
 from hwsim.sweep.export import PARQUET_HINT, write_csv, write_parquet
 from hwsim.sweep.summary import best_points, summary
@@ -138,3 +140,15 @@ def test_records_from_before_code_fingerprints_count_as_another_build(tmp_path):
     assert reused.computed == 0 and reused.stale_reused == 11
     assert list(metrics_by_key(reused).values()) == list(metrics_by_key(first).values())
     assert run(tmp_path).stale_recomputed == 11
+
+
+def test_an_unreachable_dask_scheduler_is_a_one_line_error(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT_S", 1)
+    sweep_file = write_fake_sweep(tmp_path)
+    capsys.readouterr()
+    code = main(["sweep", str(sweep_file), "--out", str(tmp_path / "out"), "--evaluator", EVALUATOR,
+                 "--cluster", "tcp://127.0.0.1:1"])         # loopback port 1: nothing listens there
+    err = capsys.readouterr().err
+    assert code == 2 and err.splitlines() == [
+        "hwsim: error: cannot reach the Dask scheduler: Timed out trying to connect to tcp://127.0.0.1:1 after 1 s"]
