@@ -108,30 +108,33 @@ def evaluate_chunk(tasks: list[dict]) -> list[dict]:
     return [evaluate(task) for task in tasks]
 
 
-def connect(address: str):
-    """A Dask client of the scheduler at `address`, or ConnectionError/ValueError (one line) within
-    CONNECT_TIMEOUT_S: Dask would otherwise retry an unreachable scheduler for its configured 30 s."""
+def connect(cluster):
+    """`cluster` if it is a distributed.Client, else a client of that scheduler address (or Dask cluster
+    object), or ConnectionError/ValueError (one line) within CONNECT_TIMEOUT_S: Dask would otherwise
+    retry an unreachable scheduler for its configured 30 s."""
     try:
         from distributed import Client
     except ImportError:
         raise RuntimeError("--cluster needs Dask distributed: pip install 'hwsim[cluster]'") from None
+    if isinstance(cluster, Client):
+        return cluster
     try:
-        return Client(address, timeout=CONNECT_TIMEOUT_S)
+        return Client(cluster, timeout=CONNECT_TIMEOUT_S)
     except OSError as exc:               # refused, unresolvable, timed out
         raise ConnectionError(f"cannot reach the Dask scheduler: {exc}") from None
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"--cluster {address}: not a Dask scheduler address ({exc})") from None
+        raise ValueError(f"--cluster {cluster}: not a Dask scheduler address ({exc})") from None
 
 
 def run_dask(tasks: Iterable[tuple[str, dict]], cluster) -> Iterator[tuple[str, dict]]:
-    """`cluster`: a scheduler address ('tcp://host:8786') or a distributed.Client.
+    """`cluster`: a scheduler address ('tcp://host:8786'), a Dask cluster object or a distributed.Client.
 
     Connects at once, not when the first result is asked for, so that an unreachable scheduler is
     an error before any progress is shown. Points travel in chunks (up to MAX_DASK_CHUNK, at least
     IN_FLIGHT_PER_WORKER chunks per worker) because a Dask task costs the client milliseconds, a
     large share of a point.
     """
-    client = connect(cluster) if isinstance(cluster, str) else cluster
+    client = connect(cluster)
     return _dask_results(client, tasks, close=client is not cluster)
 
 
