@@ -37,25 +37,28 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _die_with_parent(parent: int) -> None:
-    """End this worker as soon as the sweep process `parent` is gone, however it ended.
+def _die_with_parent(parent: int | None) -> None:
+    """End this worker as soon as its parent is gone, however the parent ended.
 
     On Linux the kernel sends the worker SIGKILL when its parent dies (prctl PR_SET_PDEATHSIG):
     it works when the parent is killed with SIGKILL, acts at once, costs nothing while the parent
     lives, and reaches a worker busy in a long numba kernel (which holds the GIL, so a watchdog
     thread would have to wait). SIGKILL is safe because a worker holds nothing worth saving: only
-    the parent writes the store. Other systems get a daemon thread that polls the parent's pid.
-    The final check covers a parent that died before the worker got here.
+    the sweep process writes the store. Other systems get a daemon thread that polls the parent's pid.
+
+    `parent` is the pid the worker's parent had when the pool was made (the sweep process), to catch
+    a parent that died before the worker got here; None with the forkserver start method, where the
+    parent is the fork server, which itself ends when the sweep process does.
     """
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     else:
-        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    if os.getppid() != parent:
+        threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    if parent is not None and os.getppid() != parent:
         os._exit(1)
 
 
-def _start_worker(parent: int) -> None:
+def _start_worker(parent: int | None) -> None:
     """Pool initializer: tie the worker to its parent, leave signals to the parent, import the simulator.
 
     Ctrl-C reaches the whole process group; workers ignore SIGINT so that only the parent reacts (it
@@ -80,7 +83,8 @@ def run_processes(tasks: Iterable[tuple[str, dict]], jobs: int,
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(PRELOAD)
     tasks = iter(tasks)
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),))
+    parent = None if context.get_start_method() == "forkserver" else os.getpid()
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(parent,))
     try:
         running = {}
         while True:
