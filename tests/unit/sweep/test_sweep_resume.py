@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,12 +20,20 @@ HERE = Path(__file__).resolve().parent
 WAIT_S = 60
 
 
-def start(sweep_file, out, log, delay_s):
+@contextmanager
+def sweep_process(sweep_file, out, log, delay_s):
+    """A running `hwsim sweep -j 2` in a session of its own; whatever is left of it is killed at the end."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
            "SWEEP_FAKE_LOG": str(log), "SWEEP_FAKE_DELAY_S": str(delay_s)}
-    return subprocess.Popen([sys.executable, "-m", "hwsim.cli", "sweep", str(sweep_file), "-j", "2", "--quiet",
-                             "--out", str(out), "--evaluator", EVALUATOR],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen([sys.executable, "-m", "hwsim.cli", "sweep", str(sweep_file), "-j", "2", "--quiet",
+                                "--out", str(out), "--evaluator", EVALUATOR],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield process
+    finally:
+        if alive_in_group(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=WAIT_S)
 
 
 def stored(store) -> list[dict]:
@@ -56,8 +65,8 @@ def wait_until(condition, what: str):
 def resume_and_check(sweep_file, out, log, before: dict):
     """Run the sweep again: it evaluates only the missing points, and each stored point was evaluated once."""
     store = out / "points.jsonl"
-    second = start(sweep_file, out, log, delay_s=0)
-    output = second.communicate(timeout=WAIT_S)[0].decode()
+    with sweep_process(sweep_file, out, log, delay_s=0) as second:
+        output = second.communicate(timeout=WAIT_S)[0].decode()
     assert second.returncode == 0, output
     assert f"11 points, {11 - len(before)} evaluated now, {len(before)} from the store, 8 ok, 3 failed" in output
 
@@ -82,17 +91,13 @@ def resume_and_check(sweep_file, out, log, before: dict):
 def test_a_killed_sweep_leaves_no_process_and_resumes(tmp_path, sig, whole_group, returncode):
     sweep_file, out, log = write_fake_sweep(tmp_path), tmp_path / "out", tmp_path / "evaluations.log"
     store = out / "points.jsonl"
-    first = start(sweep_file, out, log, delay_s=0.3)
-    try:
+    with sweep_process(sweep_file, out, log, delay_s=0.3) as first:
         wait_until(lambda: stored(store) or first.poll() is not None, "a first stored point")
         assert first.poll() is None, first.communicate()[0].decode()
         assert len(alive_in_group(first.pid)) == 3, "the sweep and its 2 workers"
         (os.killpg if whole_group else os.kill)(first.pid, sig)
         output = first.communicate(timeout=WAIT_S)[0].decode()
         wait_until(lambda: not alive_in_group(first.pid), "the workers to end")
-    finally:
-        if alive_in_group(first.pid):
-            os.killpg(first.pid, signal.SIGKILL)
     assert first.returncode == returncode, output
     if sig != signal.SIGKILL:
         assert "interrupted: finished points are kept in" in output and "Traceback" not in output
