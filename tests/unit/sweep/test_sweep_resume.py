@@ -104,3 +104,32 @@ def test_a_killed_sweep_leaves_no_process_and_resumes(tmp_path, sig, whole_group
     before = {r["key"]: r for r in stored(store)}
     assert 1 <= len(before) < 11, "the kill should land before the end"
     resume_and_check(sweep_file, out, log, before)
+
+
+ORPHAN = """
+import os, sys, time
+from hwsim.sweep.executors import _die_with_parent
+parent = os.getpid()
+if os.fork() == 0:               # a stand-in worker
+    sys.platform = sys.argv[1]   # 'linux': prctl; anything else: the watchdog thread
+    _die_with_parent(parent)
+    time.sleep(WAIT_S)
+    os._exit(0)
+print("forked", flush=True)
+time.sleep(WAIT_S)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("platform", ["linux", "darwin"])
+def test_a_worker_ends_when_its_parent_is_killed(platform):
+    parent = subprocess.Popen([sys.executable, "-c", ORPHAN.replace("WAIT_S", str(WAIT_S)), platform],
+                              stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        assert parent.stdout.readline() == b"forked\n"
+        parent.kill()
+        parent.wait(timeout=WAIT_S)
+        wait_until(lambda: not alive_in_group(parent.pid), "the orphaned worker to end")
+    finally:
+        if alive_in_group(parent.pid):
+            os.killpg(parent.pid, signal.SIGKILL)
