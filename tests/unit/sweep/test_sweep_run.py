@@ -10,6 +10,7 @@ from hwsim.cli import main
 from hwsim.sweep import executors, load_sweep, run_sweep
 from hwsim.sweep import points as sweep_points
 from hwsim.sweep.export import PARQUET_HINT, write_csv, write_parquet
+from hwsim.sweep.run import read_results
 from hwsim.sweep.summary import best_points, summary
 
 
@@ -116,6 +117,9 @@ def test_results_of_another_simulator_build_are_recomputed_unless_reused(tmp_pat
     monkeypatch.setenv("SWEEP_FAKE_LOG", str(log))
     first = run(tmp_path)
     monkeypatch.setattr(sweep_points, "code_fingerprint", lambda: "another build")
+    sweep, store = load_sweep(tmp_path / "fake.yaml"), tmp_path / "points.jsonl"
+    assert not read_results(sweep, store, EVALUATOR).records                      # what plots show
+    assert read_results(sweep, store, EVALUATOR, reuse_stale=True).stale_reused == 11
     reused = run(tmp_path, reuse_stale=True)
     assert reused.computed == 0 and reused.stale_reused == 11
     assert list(metrics_by_key(reused).values()) == list(metrics_by_key(first).values())
