@@ -158,10 +158,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def run_handler(args, prog: str = "hwsim") -> int:
-    """Run a subcommand; bad input (config, missing file, bad value) prints one line and exits 2."""
+    """Run a subcommand; bad input (config, missing file, bad value) or an unreachable resource (a
+    refused connection, a disk error) prints one line and exits 2."""
     try:
         return args.handler(args)
-    except (ConfigError, FileNotFoundError, ValueError) as exc:
+    except (ConfigError, OSError, ValueError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
 
