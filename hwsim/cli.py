@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import sys
 from pathlib import Path
 
@@ -191,12 +192,31 @@ def run_handler(args, prog: str = "hwsim") -> int:
         return 2
 
 
-def main(argv=None) -> int:
+def _command(argv) -> int:
     args = parser().parse_args(argv)
     if args.command is None:
         parser().print_help()
         return 0
     return run_handler(args)
+
+
+def main(argv=None) -> int:
+    """The `hwsim` command; returns its exit status.
+
+    Output cut short by its reader (`hwsim list | head -1`) ends quietly with status 141 (128 +
+    SIGPIPE, what a shell reports for a command killed by a closed pipe) instead of a BrokenPipeError
+    traceback: stdout is flushed here, also when argparse exits after --help, so the error surfaces
+    inside the try, then pointed at devnull so the interpreter's own flush at exit does not raise
+    again (the recipe of Python's signal module docs).
+    """
+    try:
+        try:
+            return _command(argv)
+        finally:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":
