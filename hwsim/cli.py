@@ -151,7 +151,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--weights", help="weight format, e.g. bf16, fp16, int8, int4, ternary "
                                        "(default: the machine's precision:, else the model's)")
     run.add_argument("--activations", help="activation format (default: the machine's, else the model's)")
-    run.add_argument("--kv", help="KV-cache format (default: the machine's, else the activation format)")
+    run.add_argument("--kv", help="KV-cache format (default: the machine's precision: kv_cache, else the model's "
+                                  "activation format; --activations does not change it)")
     run.add_argument("--routing", default="uniform",
                      help="MoE routing: uniform, zipf, affinity, or a recorded routing .npz file (default: uniform)")
     run.add_argument("--zipf-s", type=float, default=1.0,
