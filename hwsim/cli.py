@@ -57,6 +57,7 @@ def _simulate(args):
 
 
 def _file_digest(path) -> str:
+    """SHA-256 of a file's bytes: an input file counts by its contents, not its name."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
@@ -194,6 +195,7 @@ def run_handler(args, prog: str = "hwsim") -> int:
 
 
 def _command(argv) -> int:
+    """Parse `argv` and run its subcommand; `hwsim` alone prints the help."""
     args = parser().parse_args(argv)
     if args.command is None:
         parser().print_help()
