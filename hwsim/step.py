@@ -8,6 +8,7 @@ each operator on its device's instance, communication on the fabric with the rou
 """
 from __future__ import annotations
 
+import multiprocessing
 import sys
 
 from tqdm import tqdm
@@ -27,8 +28,9 @@ from hwsim.workload.trace import Trace, generate_trace
 
 
 # A run that lasts longer than this shows a progress bar of the operators done (long command-level
-# PIM and flash runs spread their time over the operators). The bar goes to stderr and only to a
-# terminal (tqdm's disable=None), so piped output, sweeps' workers and tests stay clean.
+# PIM runs spread their time over the operators). The bar goes to stderr and only to a terminal
+# (tqdm's disable=None), so piped output and tests stay clean, and never from a worker process
+# (hwsim sweep -j N), whose terminal shows the sweep's own bar.
 PROGRESS_DELAY_S = 2.0
 
 
@@ -66,7 +68,8 @@ def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None) -> Re
             successors[dep].append(op.id)
     records: list[OpRecord] = []
     progress = tqdm(total=len(ops), unit="op", desc=machine.name, delay=PROGRESS_DELAY_S, leave=False,
-                    disable=None, file=sys.stderr, dynamic_ncols=True)
+                    disable=True if multiprocessing.parent_process() else None, file=sys.stderr,
+                    dynamic_ncols=True)
     stride = max(1, len(ops) // 200)   # the bar moves every 0.5% of the operators: one tqdm call each
 
     def submit(op: Op) -> None:

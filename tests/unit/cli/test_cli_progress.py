@@ -40,3 +40,18 @@ def test_a_run_on_a_terminal_shows_the_operators_done_on_stderr(no_delay, monkey
 def test_piped_stderr_gets_no_bar(no_delay, capsys):
     step.simulate("cambricon_llm_s", "opt-6.7b", context=64)                   # flash
     assert capsys.readouterr().err == "" and len(no_delay) == 1
+
+
+def _bar_text_in_a_worker(_) -> str:
+    terminal = Terminal()
+    sys.stderr = terminal
+    step.PROGRESS_DELAY_S = 0
+    step.simulate("nvidia_t4", "gpt2-xl", context=64)
+    return terminal.getvalue()
+
+
+def test_a_sweep_worker_process_draws_no_bar_over_the_sweeps_own():
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1) as pool:
+        assert pool.submit(_bar_text_in_a_worker, None).result() == ""
