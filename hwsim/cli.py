@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
 import sys
 from pathlib import Path
 
@@ -54,13 +56,37 @@ def _simulate(args):
                     precision=precision, routing=routing, seed=args.seed, steps=args.steps)
 
 
+def _file_digest(path) -> str:
+    """SHA-256 of a file's bytes: an input file counts by its contents, not its name."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _inputs(args) -> dict:
+    """What a run read that changes its result beyond the report's own fields, for the run folder's
+    hash: the machine as loaded (extends: applied, so two files with one stem differ), the model or
+    the replayed trace file's contents, and the MoE routing (with a recorded routing file's contents)."""
+    from hwsim.machine import load_machine
+    from hwsim.workload.model import load_model
+
+    inputs = {"machine": load_machine(args.machine).spec.model_dump(mode="json")}
+    if args.trace:
+        return {**inputs, "trace": _file_digest(args.trace)}
+    model = load_model(args.model)
+    inputs["model"] = model.model_dump(mode="json")
+    if model.moe is not None:
+        routing = _routing(args)
+        inputs["routing"] = routing.model_dump(mode="json")
+        if routing.path:
+            inputs["routing_file"] = _file_digest(routing.path)
+    return inputs
+
+
 def _run(args) -> int:
-    from hwsim.report.export import write_all
+    from hwsim.report.export import run_folder, write_all
 
     report = _simulate(args)
     print(report.summary())
-    out = Path(args.out) if args.out else Path("results") / (
-        f"{Path(str(args.machine)).stem}-{report.model}-{report.phase}-b{report.batch}-c{report.context}")
+    out = Path(args.out) if args.out else run_folder(report, Path(str(args.machine)).stem, _inputs(args))
     paths = write_all(report, out, plots=not args.no_plots)
     print(f"  wrote {', '.join(str(p) for p in paths)}")
     print("  open trace.json in https://ui.perfetto.dev to see the timeline")
@@ -126,7 +152,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--weights", help="weight format, e.g. bf16, fp16, int8, int4, ternary "
                                        "(default: the machine's precision:, else the model's)")
     run.add_argument("--activations", help="activation format (default: the machine's, else the model's)")
-    run.add_argument("--kv", help="KV-cache format (default: the machine's, else the activation format)")
+    run.add_argument("--kv", help="KV-cache format (default: the machine's precision: kv_cache, else the model's "
+                                  "activation format; --activations does not change it)")
     run.add_argument("--routing", default="uniform",
                      help="MoE routing: uniform, zipf, affinity, or a recorded routing .npz file (default: uniform)")
     run.add_argument("--zipf-s", type=float, default=1.0,
@@ -136,7 +163,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--save-trace", metavar="FILE", help="also write the step's operator trace (JSON, versioned)")
     run.add_argument("--trace", metavar="FILE",
                      help="replay a saved or hand-written trace file instead of generating one (MODEL is ignored)")
-    run.add_argument("--out", help="output folder (default: results/<machine>-<model>-<phase>-b<batch>-c<context>)")
+    run.add_argument("--out", help="output folder (default: results/<machine>-<model>-<phase>-b<batch>-c<context>-<hash>, "
+                                   "the hash covering every other input that changes the result)")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.set_defaults(handler=_run)
 
@@ -167,12 +195,32 @@ def run_handler(args, prog: str = "hwsim") -> int:
         return 2
 
 
-def main(argv=None) -> int:
+def _command(argv) -> int:
+    """Parse `argv` and run its subcommand; `hwsim` alone prints the help."""
     args = parser().parse_args(argv)
     if args.command is None:
         parser().print_help()
         return 0
     return run_handler(args)
+
+
+def main(argv=None) -> int:
+    """The `hwsim` command; returns its exit status.
+
+    Output cut short by its reader (`hwsim list | head -1`) ends quietly with status 141 (128 +
+    SIGPIPE, what a shell reports for a command killed by a closed pipe) instead of a BrokenPipeError
+    traceback: stdout is flushed here, also when argparse exits after --help, so the error surfaces
+    inside the try, then pointed at devnull so the interpreter's own flush at exit does not raise
+    again (the recipe of Python's signal module docs).
+    """
+    try:
+        try:
+            return _command(argv)
+        finally:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

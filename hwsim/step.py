@@ -8,6 +8,11 @@ each operator on its device's instance, communication on the fabric with the rou
 """
 from __future__ import annotations
 
+import multiprocessing
+import sys
+
+from tqdm import tqdm
+
 from hwsim import defaults
 from hwsim.components.base import Execution
 from hwsim.engine import Simulator
@@ -20,6 +25,13 @@ from hwsim.workload.model import ModelSpec, load_model
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
 from hwsim.workload.trace import Trace, generate_trace
+
+
+# A run that lasts longer than this shows a progress bar of the operators done (long command-level
+# PIM runs spread their time over the operators). The bar goes to stderr and only to a terminal
+# (tqdm's disable=None), so piped output and tests stay clean, and never from a worker process
+# (hwsim sweep -j N), whose terminal shows the sweep's own bar.
+PROGRESS_DELAY_S = 2.0
 
 
 class RooflineViolation(AssertionError):
@@ -55,6 +67,10 @@ def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None) -> Re
         for dep in op.deps:
             successors[dep].append(op.id)
     records: list[OpRecord] = []
+    progress = tqdm(total=len(ops), unit="op", desc=machine.name, delay=PROGRESS_DELAY_S, leave=False,
+                    disable=True if multiprocessing.parent_process() else None, file=sys.stderr,
+                    dynamic_ncols=True)
+    stride = max(1, len(ops) // 200)   # the bar moves every 0.5% of the operators: one tqdm call each
 
     def submit(op: Op) -> None:
         components[machine.placement(op)].submit(op, finish)
@@ -66,11 +82,14 @@ def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None) -> Re
             waiting[successor] -= 1
             if waiting[successor] == 0:
                 submit(ops[successor])
+        if len(records) % stride == 0:
+            progress.update(stride)
 
-    for op in ops:
-        if not op.deps:
-            submit(op)
-    sim.run()
+    with progress:
+        for op in ops:
+            if not op.deps:
+                submit(op)
+        sim.run()
     if len(records) != len(ops):
         stuck = [op.name for op in ops if waiting[op.id] > 0][:5]
         raise ValueError(f"trace has a dependency cycle or a missing input; stuck at {stuck}")

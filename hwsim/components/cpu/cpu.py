@@ -1,4 +1,4 @@
-"""`type: cpu`: a multicore CPU: SIMD cores (simd.py), a cache hierarchy, DRAM behind it.
+"""A multicore CPU: SIMD cores (simd.py), a cache hierarchy and DRAM behind it.
 
 One operator at a time (the threads of one kernel share the cores), each timed in closed form:
 - GEMM and attention: the caches hold the blocks an operator works on; the output-stationary

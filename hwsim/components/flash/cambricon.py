@@ -1,4 +1,4 @@
-"""`type: cambricon_llm_flash`: NAND flash with per-die compute cores plus the NPU's read path.
+"""Cambricon-LLM's NAND flash with a compute core per die, plus the NPU's read path.
 
 Weight GEMVs (op class gemm) run here: each is split between read-compute in the dies and page
 reads the NPU multiplies (in_flash_compute.gemv_time), timed page by page from an idle device.

@@ -1,4 +1,4 @@
-"""`type: flash_offload`: "LLM in a flash" (arXiv 2312.11514) FFN weights streamed from an SSD into DRAM.
+"""FFN weights streamed from an SSD into DRAM, as in "LLM in a flash" (arXiv 2312.11514).
 
 Selective persistence: attention, embedding and LM-head weights stay in DRAM; the FFN's neurons
 (up-projection column i, down-projection row i) live in flash and only the ones the predictor

@@ -1,4 +1,4 @@
-"""`type: flash_kv_attention`: decode attention over a KV cache kept in an SSD's NAND flash.
+"""Decode attention over a KV cache kept in an SSD's NAND flash (InstInfer and its baselines).
 
 The KV pages of an attention operator are read from the flash, striped over channels and dies, and
 timed page by page by the channel kernel (page_reads.read_pages). Where attention is computed is

@@ -1,4 +1,4 @@
-"""`lut_engine`: matmuls with low-bit weights on an array of LUT units fed from DRAM.
+"""Matmuls with low-bit weights on an array of SRAM lookup-table units fed from DRAM.
 
 Each matmul op (count x (m x k) @ (k x n)) is tiled over the `units` LUT units as a grid of
 um x un units (um * un = units, rows x output columns), the grid with the fewest cycles; a unit
