@@ -187,9 +187,12 @@ def parser() -> argparse.ArgumentParser:
 
 def run_handler(args, prog: str = "hwsim") -> int:
     """Run a subcommand; bad input (config, missing file, bad value) or an unreachable resource (a
-    refused connection, a disk error) prints one line and exits 2."""
+    refused connection, a disk error) prints one line and exits 2. A closed output pipe is not an
+    error of the run: it goes up to `main`, which ends quietly."""
     try:
         return args.handler(args)
+    except BrokenPipeError:
+        raise
     except (ConfigError, OSError, ValueError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
