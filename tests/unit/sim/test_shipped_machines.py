@@ -27,6 +27,7 @@ WORKLOADS = {
     "h100_host_expert_offload": ("mixtral-8x7b", BF16, 1),
     "instinfer": ("opt-13b", FP16, 4), "instinfer_flexgen_ssd": ("opt-13b", FP16, 4),
     "instinfer_sparf": ("opt-13b", FP16, 4), "llm_in_a_flash": ("opt-6.7b", FP16, 1),
+    **{f"llm_in_a_flash_{row}": ("opt-6.7b", FP16, 1) for row in ("naive", "hybrid", "predictor", "windowing")},
     "lut_tensor_core_a100": ("bitnet-b1.58-3b", W2A8, 1), "lut_tensor_core_h100": ("bitnet-b1.58-3b", W2F8, 1),
     "lut_tensor_core_h100_4x": ("bitnet-b1.58-3b", W2F8, 1), "lut_tensor_core_a100_4x": ("bitnet-b1.58-3b", W2A8, 1),
     "raspberry_pi5": ("bitnet-b1.58-3b", W2A8, 1), "raspberry_pi5_tmac": ("bitnet-b1.58-3b", None, 1),
