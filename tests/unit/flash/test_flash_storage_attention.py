@@ -80,3 +80,10 @@ def test_opt13b_decode_speedup_is_the_ratio_of_kv_read_rates(batch):
     flexgen_rate = 2 * 128 * 1024 / (flexgen_round_ps() * 1e-12)
     assert dense == pytest.approx(11.2e9 * 23.406 / (23.406 + 0.175) / flexgen_rate, rel=0.01)
     assert 7.5 * dense < sparse < 8 * dense
+
+
+def test_two_csds_split_the_kv_stream_in_half():
+    """Head-parallel over two drives: each channel streams half the pages (first tR and queries aside)."""
+    kv = 16_000 * 32 * 1024
+    one, two = run_alone("instinfer", attention_op(kv)), run_alone("instinfer_2csd", attention_op(kv))
+    assert two == pytest.approx(one / 2, rel=0.01)
