@@ -7,7 +7,8 @@ tensor-parallel rank as `hwsim.mapping.parallel.tp_share` splits them (Megatron:
 columns, O and down by rows; rope and the activation by heads; norms, residual and embedding whole).
 Each op is timed alone on the machine's component (its closed form, as the simulator runs it).
 Rows: the median and the 90th percentile of |simulated / measured - 1| per operator and machine,
-against the goal of issue 18 (median <= 10 %, p90 <= 25 %).
+against the goal of issue 18 (median <= 10 %, p90 <= 25 %). The goal is set for the A100 roofline
+machine (TARGET); the other machines' rows are context (INFO).
 
 `python -m hwsim.validate.checks.operators docs/validation/vidur_parity.png` draws the parity plot.
 """
@@ -26,6 +27,7 @@ from hwsim.validate.runner import Row, check
 MACHINES = {"a100": ("nvidia_a100_80gb", "nvidia_a100_80gb_tiles"), "a40": ("nvidia_a40",),
             "h100": ("nvidia_h100_sxm", "nvidia_h100_sxm_tiles")}
 MEDIAN_GOAL, P90_GOAL = 0.10, 0.25
+TARGET = "nvidia_a100_80gb"
 
 
 @lru_cache(maxsize=None)
@@ -85,8 +87,9 @@ def operators(group: dict, limit=None) -> list[Row]:
     rows = []
     for (machine, name), (median, p90, cases) in error_table(comparisons(limit=limit)).items():
         label = f"vidur {name} on {machine} ({cases})"
-        rows.append(Row(f"{label} median", MEDIAN_GOAL, median, "|err|", median <= MEDIAN_GOAL, "median <= 10%"))
-        rows.append(Row(f"{label} p90", P90_GOAL, p90, "|err|", p90 <= P90_GOAL, "p90 <= 25%"))
+        info = machine != TARGET
+        rows.append(Row(f"{label} median", MEDIAN_GOAL, median, "|err|", median <= MEDIAN_GOAL, "median <= 10%", info))
+        rows.append(Row(f"{label} p90", P90_GOAL, p90, "|err|", p90 <= P90_GOAL, "p90 <= 25%", info))
     return rows
 
 
