@@ -1,5 +1,7 @@
 """The operators group: the shipped Vidur table parses, its ops are built and split like hwsim's
 tensor-parallel mapping, and the group yields a median and a p90 row per operator and machine."""
+import pytest
+
 from hwsim.validate import vidur
 from hwsim.validate.checks import operators
 
@@ -32,3 +34,20 @@ def test_parity_plot_writes_a_png(tmp_path):
     pairs = operators.comparisons(gpus=["a40"], limit=50)
     operators.parity_plot(tmp_path / "parity.png", pairs)
     assert (tmp_path / "parity.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_collectives_table_and_group():
+    from hwsim.validate.checks import collectives
+    table = vidur.load_collectives()
+    assert {(c.system, c.collective) for c in table} == {(s, k) for s in collectives.MACHINES
+                                                         for k in ("all_reduce", "send_recv")}
+    assert all(2048 <= c.nbytes <= 2**26 and c.seconds > 0 for c in table)
+    rows = collectives.collectives({})
+    assert len(rows) == 8 and all(row.info for row in rows)      # 3 all-reduce group sizes + send/recv, 2 systems
+
+
+def test_a_send_of_a_large_buffer_moves_at_the_sustained_link_rate():
+    from hwsim.validate.checks import collectives
+    fabric = collectives.fabric_entry("h100_8gpu_nvlink")
+    seconds = collectives.collective_seconds(fabric, "send_recv", 2, 2**26)
+    assert seconds == pytest.approx(2**26 / 378e9 + 2 * 936.25e-9, rel=1e-6)   # two links, one serialisation

@@ -10,11 +10,10 @@ Rows: the median and the 90th percentile of |simulated / measured - 1| per opera
 against the goal of issue 18 (median <= 10 %, p90 <= 25 %). The goal is set for the A100 roofline
 machine (TARGET); the other machines' rows are context (INFO).
 
-`python -m hwsim.validate.checks.operators docs/validation/vidur_parity.png` draws the parity plot.
+`python -m hwsim.validate.gpu_report docs/validation` writes the tables before/after and the parity plot.
 """
 from __future__ import annotations
 
-import sys
 from collections import defaultdict
 from functools import lru_cache
 
@@ -45,23 +44,34 @@ def block_ops(model: str, tokens: int, tp: int) -> dict:
     return {op.name: tp_share(op, tp) for op in trace.ops if op.name in wanted and op.layer in (-1, 0)}
 
 
+def without_mechanisms(data):
+    """A machine or link dict with its measured-kernel mechanisms (`gemm`, `sustained`) removed:
+    the datasheet roofline the machine was before them."""
+    if isinstance(data, dict):
+        return {key: without_mechanisms(value) for key, value in data.items() if key not in ("gemm", "sustained")}
+    return data
+
+
 @lru_cache(maxsize=None)
-def _components(machine_name: str):
+def _components(machine_name: str, datasheet: bool):
     from hwsim.engine import Simulator
-    from hwsim.machine import load_machine
+    from hwsim.machine import load_machine, machine_from_dict
     machine = load_machine(machine_name)
+    if datasheet:
+        machine = machine_from_dict(without_mechanisms(machine.spec.model_dump(mode="json", exclude_none=True)))
     return machine, machine.build(Simulator())
 
 
-def op_seconds(machine_name: str, op) -> float:
-    """Time (s) of `op` alone on the component of `machine_name` that the mapping gives it."""
-    machine, components = _components(machine_name)
+def op_seconds(machine_name: str, op, datasheet: bool = False) -> float:
+    """Time (s) of `op` alone on the component of `machine_name` that the mapping gives it
+    (`datasheet`: with the machine's mechanisms removed)."""
+    machine, components = _components(machine_name, datasheet)
     return components[machine.placement(op)].time(op).duration_s
 
 
-def comparisons(gpus=None, limit=None) -> list[tuple[str, str, str, float, float]]:
+def comparisons(gpus=None, limit=None, datasheet=False) -> list[tuple[str, str, str, float, float]]:
     """(gpu, machine, op name, measured s, simulated s) for every table entry; `limit` keeps every
-    limit-th configuration (tests)."""
+    limit-th configuration (tests); `datasheet`: the machines without their mechanisms."""
     table = vidur.load()[::limit or 1]
     out = []
     for measured in table:
@@ -70,7 +80,7 @@ def comparisons(gpus=None, limit=None) -> list[tuple[str, str, str, float, float
         ops = block_ops(measured.model, measured.tokens, measured.tp)
         for machine in MACHINES[measured.gpu]:
             for name, seconds in measured.seconds.items():
-                out.append((measured.gpu, machine, name, seconds, op_seconds(machine, ops[name])))
+                out.append((measured.gpu, machine, name, seconds, op_seconds(machine, ops[name], datasheet)))
     return out
 
 
@@ -117,6 +127,3 @@ def parity_plot(path, pairs=None) -> None:
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
-
-if __name__ == "__main__":
-    parity_plot(sys.argv[1])
