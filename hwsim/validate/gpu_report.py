@@ -25,7 +25,7 @@ def _datasheet_fabrics() -> dict:
     h100_name, h100 = collectives.fabric_entry(collectives.MACHINES["h100_dgx"])
     port = {**nvlink3, "bandwidth": "300GB/s", "source": "A100 datasheet 600 GB/s bidirectional per GPU; "
                                                      "nvlink3_a100 latency and packetisation"}
-    h100_link = operators.without_mechanisms(link_preset(h100["link"]).model_dump(mode="json", exclude_none=True))
+    h100_link = link_preset(h100["link"]).model_dump(mode="json", exclude_none=True, exclude={"sustained"})
     return {"a100_dgx": (a100_name, {**a100, "link": port}), "h100_dgx": (h100_name, {**h100, "link": h100_link})}
 
 

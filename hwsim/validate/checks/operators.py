@@ -8,7 +8,9 @@ columns, O and down by rows; rope and the activation by heads; norms, residual a
 Each op is timed alone on the machine's component (its closed form, as the simulator runs it).
 Rows: the median and the 90th percentile of |simulated / measured - 1| per operator and machine,
 against the goal of issue 18 (median <= 10 %, p90 <= 25 %). The goal is set for the A100 roofline
-machine (TARGET); the other machines' rows are context (INFO).
+machine (TARGET); the other machines' rows are context (INFO). Vidur's docs do not say which A100
+took the compute profiles (an 80GB SXM of a DGX, or an 80GB PCIe of Azure's NC96ads_A100_v4; both are
+named for its network profiles); hwsim compares them with the SXM machine.
 
 `python -m hwsim.validate.gpu_report docs/validation` writes the tables before/after and the parity plot.
 """
@@ -44,12 +46,16 @@ def block_ops(model: str, tokens: int, tp: int) -> dict:
     return {op.name: tp_share(op, tp) for op in trace.ops if op.name in wanted and op.layer in (-1, 0)}
 
 
-def without_mechanisms(data):
-    """A machine or link dict with its measured-kernel mechanisms (`gemm`, `sustained`) removed:
-    the datasheet roofline the machine was before them."""
-    if isinstance(data, dict):
-        return {key: without_mechanisms(value) for key, value in data.items() if key not in ("gemm", "sustained")}
-    return data
+def without_mechanisms(machine: dict) -> dict:
+    """A machine dict whose analytic devices lose their measured-kernel mechanisms (`gemm`,
+    `memory.sustained`): the datasheet roofline each was before them."""
+    components = {}
+    for name, raw in machine["components"].items():
+        if raw.get("type") == "analytic_device":
+            raw = {key: value for key, value in raw.items() if key != "gemm"}
+            raw["memory"] = {key: value for key, value in raw["memory"].items() if key != "sustained"}
+        components[name] = raw
+    return {**machine, "components": components}
 
 
 @lru_cache(maxsize=None)
