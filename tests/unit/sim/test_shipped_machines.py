@@ -20,7 +20,7 @@ W2F8 = Precision("int2", "fp8", "fp16")
 WORKLOADS = {
     "cambricon_llm_s": ("opt-6.7b", INT8, 1), "cambricon_llm_m": ("opt-6.7b", INT8, 1),
     "cambricon_llm_l": ("opt-6.7b", INT8, 1),
-    "cent_aim": ("llama2-13b", BF16, 1),
+    "cent_aim": ("llama2-13b", BF16, 1), "dgx_a100_8gpu_nvlink": ("llama2-70b", FP16, 1),
     "cloudmatrix384_slice32": ("deepseek-v2-lite", BF16, 32),
     "edge_moe_flash": ("olmoe-1b-7b", Precision("int4", "bf16", "bf16"), 1),
     "h100_8gpu_nvlink": ("mixtral-8x7b", BF16, 8), "h100_cluster_2x8": ("deepseek-v2-lite", BF16, 16),
@@ -36,7 +36,7 @@ WORKLOADS = {
     "sail_n1": ("llama2-7b", W2A8, 1), "tmac_m2ultra": ("llama2-7b", W2A8, 1),
     "tellme_kv260": ("bitnet-b1.58-0.7b", None, 1), "npu_4x4_mesh": ("llama2-7b", BF16, 1),
     "nvidia_a100_80gb": ("llama2-7b", None, 1), "nvidia_a100_80gb_tiles": ("llama2-7b", None, 1),
-    "nvidia_h100_sxm": ("llama2-7b", None, 1), "nvidia_h100_sxm_tiles": ("llama2-7b", None, 1),
+    "nvidia_a40": ("llama2-7b", FP16, 1), "nvidia_h100_sxm": ("llama2-7b", None, 1), "nvidia_h100_sxm_tiles": ("llama2-7b", None, 1),
     "nvidia_t4": ("gpt2-xl", FP16, 1), "nvidia_t4_eager": ("gpt2-xl", FP16, 1),
     "nvidia_t4_tiles": ("gpt2-xl", FP16, 1), "pim_gpt": ("gpt2-xl", BF16, 1),
 }
