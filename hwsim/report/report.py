@@ -150,9 +150,8 @@ class Report:
             f"({self.floor_s / self.latency_s:.1%} of latency)" if self.latency_s else "",
             "  resources:",
         ]
-        for r in self.resources:
-            lines.append(f"    {r.name:<28} {format_quantity(r.used, r.unit.split('/')[0]):>12} used, "
-                         f"peak {format_quantity(r.capacity, r.unit):>12}, utilisation {self.utilisation(r):6.1%}")
+        for group in _instance_groups(self.resources):
+            lines.append(self._resource_line(group))
         by_kind = self.time_by("kind")
         total = sum(by_kind.values()) or 1.0
         lines.append("  operator time by kind (share of all operator time, summed over components):")
@@ -162,6 +161,21 @@ class Report:
             lines += self._parallel_lines()
         lines += self._offload_lines()
         return "\n".join(line for line in lines if line)
+
+    def _resource_line(self, group: list[Resource]) -> str:
+        """One resource, or one line for the same resource of identical instances ``name[i]``: the
+        mean amount used, the utilisation as min / mean / max and the busiest instance (report.json
+        keeps every instance)."""
+        first = group[0]
+        used = sum(r.used for r in group) / len(group)
+        text = (f"    {_span(first.name, len(group)):<28} {format_quantity(used, first.unit.split('/')[0]):>12} used, "
+                f"peak {format_quantity(first.capacity, first.unit):>12}, utilisation ")
+        if len(group) == 1:
+            return text + f"{self.utilisation(first):6.1%}"
+        shares = [self.utilisation(r) for r in group]
+        worst = max(group, key=self.utilisation).name.split(".")[0]
+        return text + (f"min {min(shares):.1%} mean {sum(shares) / len(shares):.1%} max {max(shares):.1%} "
+                       f"(mean used, peak each; worst {worst})")
 
     def _offload_lines(self) -> list[str]:
         """Expert cache figures of every component that offloads experts (``expert_hit_rate`` in its stats)."""
@@ -179,8 +193,11 @@ class Report:
     def _parallel_lines(self) -> list[str]:
         busy = self.device_busy_s()
         plan = ", ".join(f"{k} {v}" for k, v in self.parallel.items() if k in ("tp", "pp", "dp", "ep", "overlap"))
+        worst = max(busy, key=busy.get)
         lines = [f"  parallelism    {plan}; device busy max/mean {self.device_imbalance:.3f}",
-                 "    " + "  ".join(f"d{d} {format_quantity(s, 's')}" for d, s in busy.items())]
+                 f"    {len(busy)} devices busy min {format_quantity(min(busy.values()), 's')}, mean "
+                 f"{format_quantity(sum(busy.values()) / len(busy), 's')}, max "
+                 f"{format_quantity(busy[worst], 's')} (worst d{worst}; every device in report.json)"]
         load = self.parallel.get("expert_load")
         if load:
             lines.append(f"  expert load    max/mean per layer {load['imbalance_mean']:.3f} "
@@ -195,6 +212,20 @@ class Report:
                                                          ("compute_s", "dispatch_s", "combine_s", "collective_s",
                                                           "imbalance_s")))
         return lines
+
+
+def _instance_groups(resources: list[Resource]) -> list[list[Resource]]:
+    """``resources`` grouped by name with the instance index dropped (``gpu[3].memory`` ->
+    ``gpu[].memory``), in order of first appearance: one group per resource of identical devices."""
+    groups: dict[str, list[Resource]] = {}
+    for resource in resources:
+        groups.setdefault(re.sub(r"\[\d+\]", "[]", resource.name, count=1), []).append(resource)
+    return list(groups.values())
+
+
+def _span(name: str, count: int) -> str:
+    """``gpu[0].memory`` of ``count`` > 1 instances -> ``gpu[0..count-1].memory``; one: the name."""
+    return re.sub(r"\[\d+\]", f"[0..{count - 1}]", name, count=1) if count > 1 else name
 
 
 def _device(component: str) -> Optional[int]:
