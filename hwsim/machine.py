@@ -24,6 +24,7 @@ from hwsim.config.errors import ConfigError, did_you_mean
 from hwsim.config.loader import SourceMap, find_file, load_document
 from hwsim.config.schema import Strict, parse
 from hwsim.engine import Simulator
+from hwsim.mapping.host_offload import Offload
 from hwsim.mapping.parallel import ParallelPlan
 from hwsim.workload import precision
 from hwsim.workload.ops import CLASSES, Op
@@ -40,7 +41,11 @@ class Mapping(Strict):
     kv_prefetch: load earlier tokens' K/V in a `kv_load` op (class memory) as soon as the layer
     starts, overlapping the Q/K/V projections, instead of inside attention after them
     (hwsim.mapping.kv_prefetch; Cambricon-LLM, arXiv 2409.15654, Fig. 5). Off by default: a
-    machine needs a DMA path that fetches the cache ahead of its consumer."""
+    machine needs a DMA path that fetches the cache ahead of its consumer.
+
+    offload: a share of every layer's weights and KV cache held in an `offload_memory` component and
+    copied back layer by layer ahead of use (hwsim.mapping.host_offload); its `host_load` copies run
+    on that component."""
 
     default: str
     ops: dict[str, str] = {}
@@ -50,6 +55,7 @@ class Mapping(Strict):
     memory: Optional[str] = None
     communication: Optional[str] = None
     kv_prefetch: bool = False
+    offload: Optional[Offload] = None
 
 
 class Formats(Strict):
@@ -109,6 +115,7 @@ class Machine:
         """Name of the component (instance) that runs `op`."""
         mapping = self.spec.mapping
         name = (mapping.ops.get(op.name) or mapping.ops.get(op.kind)
+                or (mapping.offload.memory if op.kind == "host_load" and mapping.offload else None)
                 or getattr(mapping, op.op_class) or mapping.default)
         return f"{name}[{max(op.device, 0)}]" if self.spec.copies(name) > 1 else name
 
@@ -138,6 +145,11 @@ def _check(spec: MachineSpec, source: SourceMap) -> None:
             problems += exc.problems
     targets = {("mapping", c): getattr(spec.mapping, c) for c in ("default", *CLASSES)}
     targets.update({("mapping", "ops", name): target for name, target in spec.mapping.ops.items()})
+    if spec.mapping.offload is not None:
+        targets[("mapping", "offload", "memory")] = spec.mapping.offload.memory
+        if spec.parallelism is not None:
+            problems.append(source.problem(("mapping", "offload"), "spills a single device's layers; "
+                                           "a machine with a parallelism plan cannot use it yet"))
     for path, target in targets.items():
         if target is not None and target not in spec.components:
             problems.append(source.problem(path, f"no component named '{target}'{did_you_mean(target, spec.components)}"))

@@ -17,6 +17,7 @@ from hwsim import defaults
 from hwsim.components.base import Execution
 from hwsim.engine import Simulator
 from hwsim.machine import Machine, load_machine
+from hwsim.mapping.host_offload import spill
 from hwsim.mapping.kv_prefetch import prefetch_kv
 from hwsim.mapping.parallel import parallelize
 from hwsim.mapping.placement import imbalance
@@ -52,10 +53,13 @@ def check_roofline(report: Report) -> None:
 def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None) -> Report:
     """Simulate `trace` on `machine`; returns the checked Report. ``traffic``: routed all-to-all
     byte matrices by op id (``DeviceTrace.traffic``). A machine with ``mapping.kv_prefetch`` runs
-    the trace with its cached K/V loads moved ahead (``hwsim.mapping.kv_prefetch``)."""
+    the trace with its cached K/V loads moved ahead (``hwsim.mapping.kv_prefetch``); one with
+    ``mapping.offload`` copies each layer's spilled bytes in first (``hwsim.mapping.host_offload``)."""
     if machine.spec.mapping.kv_prefetch:
         trace, new_id = prefetch_kv(trace)
         traffic = {new_id[op_id]: matrix for op_id, matrix in (traffic or {}).items()}
+    if machine.spec.mapping.offload is not None:
+        trace = spill(trace, machine.spec.mapping.offload)
     sim = Simulator()
     components = machine.build(sim)
     for component in components.values():

@@ -17,6 +17,7 @@ OP_CLASS = {
     "attn_context": "attention",  # scores x V against the KV cache
     "kv_write": "memory",         # append new K and V to the cache
     "kv_load": "memory",          # read earlier tokens' K and V ahead of attention (mapping.kv_prefetch)
+    "host_load": "memory",        # copy a layer's spilled weights / K,V from a second memory (mapping.offload)
     "softmax": "vector",
     "norm": "vector",
     "activation": "vector",       # GELU / SiLU / ReLU, gated product

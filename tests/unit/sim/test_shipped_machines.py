@@ -25,6 +25,7 @@ WORKLOADS = {
     "edge_moe_flash": ("olmoe-1b-7b", Precision("int4", "bf16", "bf16"), 1),
     "h100_8gpu_nvlink": ("mixtral-8x7b", BF16, 8), "h100_cluster_2x8": ("deepseek-v2-lite", BF16, 16),
     "h100_host_expert_offload": ("mixtral-8x7b", BF16, 1),
+    "gh200": ("llama2-7b", None, 1), "gh200_c2c_offload": ("llama2-7b", None, 1),
     "instinfer": ("opt-13b", FP16, 4), "instinfer_2csd": ("opt-13b", FP16, 4),
     "instinfer_flexgen_ssd": ("opt-13b", FP16, 4),
     "instinfer_sparf": ("opt-13b", FP16, 4), "llm_in_a_flash": ("opt-6.7b", FP16, 1),
@@ -51,5 +52,5 @@ def test_shipped_machine_runs_a_decode_step(machine):
     model, precision, batch = WORKLOADS[machine]
     report = simulate(machine, model, phase="decode", batch=batch, context=256, precision=precision)
     assert math.isfinite(report.latency_s) and report.latency_s > 0
-    assert report.tokens_per_s > 0 and report.latency_s >= report.floor_s
+    assert report.tokens_per_s > 0 and report.latency_s * (1 + 1e-9) >= report.floor_s   # as check_roofline: float sums only
     assert report.bound.split(".")[0] in report.components

@@ -1,0 +1,84 @@
+"""Weights and KV cache spilled to a second memory, copied back layer by layer while earlier layers
+compute (``mapping: {offload: {memory: host, weights: 0.4, kv_cache: 0.0, prefetch: 1}}``).
+
+A share of every transformer layer's weights and of the KV cache it reads lives in the
+``offload_memory`` component ``memory`` (Grace's LPDDR5X on a GH200). Before layer ``l`` reads them,
+a ``host_load`` operator copies those bytes into the processor's memory; every operator of the
+layer that reads spilled bytes waits for it. The processor's memory holds the copies of
+``prefetch + 1`` layers, so the copy for layer ``l`` starts once layer ``l - prefetch - 1`` has
+finished (its buffer is free): ``prefetch: 0`` copies on demand (the copy is exposed),
+``prefetch: 1`` copies layer ``l + 1`` while layer ``l`` computes (Pie's performance-transparent
+swapping, arXiv 2411.09317; FlexGen's layer-ahead weight loading). Copies run one at a time on the
+memory's link, so with L layers of compute c and copy t each and nothing else in the way,
+
+    step time = t + (L - 1) x max(c, t) + c          (prefetch >= 1)
+    step time = L x (t + c)                          (prefetch 0)
+
+The copy lands in the processor's memory and is read from there by the layer's operators, which keep
+their bytes; writing the copy is not charged to the processor's memory bandwidth, and new K/V written
+back to the spilled share travel the link's other direction (full duplex) uncharged. Embedding and
+LM-head weights (layer -1) stay resident.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pydantic import NonNegativeInt, confloat
+
+from hwsim.config.schema import Strict
+from hwsim.workload.ops import Op
+from hwsim.workload.tracefile import Trace
+
+
+class Offload(Strict):
+    """``mapping.offload`` of a machine file."""
+
+    memory: str                                   # the offload_memory component holding the spilled share
+    weights: confloat(ge=0, le=1) = 0.0           # share of each layer's weights held there
+    kv_cache: confloat(ge=0, le=1) = 0.0          # share of the KV cache held there
+    prefetch: NonNegativeInt = 1                  # layers copied ahead of the one computing
+
+
+def spill(trace: Trace, offload: Offload) -> Trace:
+    """``trace`` with one ``host_load`` before each layer that reads spilled bytes (ids stay dense;
+    every dep points to an earlier op). A layer is a run of consecutive
+    ops with one ``layer >= 0`` (several decode steps in one trace run each layer once per step)."""
+    ops: list[Op] = []
+    new_id: list[int] = []
+    blocks: list[list[Op]] = []                        # the transformer-layer runs so far
+    for run in _layer_runs(trace.ops):
+        weights = sum(op.weight_bytes for op in run) * offload.weights
+        cached = sum(op.kv_read_bytes for op in run) * offload.kv_cache
+        load = None
+        if run[0].layer >= 0:
+            blocks.append(run)
+            free = len(blocks) - offload.prefetch - 2   # the layer whose buffer this copy reuses
+            if weights + cached:
+                load = len(ops)
+                ops.append(Op(load, "host_load", "host_load", run[0].layer, 0.0, run[0].compute_dtype,
+                              weight_bytes=weights, kv_read_bytes=cached, device=run[0].device,
+                              deps=tuple(new_id[op.id] for op in _ends(blocks[free])) if free >= 0 else ()))
+        for op in run:
+            deps = tuple(new_id[d] for d in op.deps)
+            if load is not None and op.weight_bytes * offload.weights + op.kv_read_bytes * offload.kv_cache:
+                deps += (load,)
+            new_id.append(len(ops))
+            ops.append(replace(op, id=len(ops), deps=deps))
+    return replace(trace, ops=tuple(ops))
+
+
+def _layer_runs(ops) -> list[list[Op]]:
+    """The trace cut where the layer changes: each transformer layer of each step, and the ops
+    outside the blocks (layer -1), as runs of consecutive ops."""
+    runs: list[list[Op]] = []
+    for op in ops:
+        if not runs or runs[-1][0].layer != op.layer:
+            runs.append([])
+        runs[-1].append(op)
+    return runs
+
+
+def _ends(run: list[Op]) -> list[Op]:
+    """The ops of ``run`` no other op of the run waits for: the layer is done when they are."""
+    inside = {dep for op in run for dep in op.deps}
+    return [op for op in run if op.id not in inside]
