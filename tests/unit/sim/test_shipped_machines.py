@@ -22,6 +22,7 @@ WORKLOADS = {
     "cambricon_llm_l": ("opt-6.7b", INT8, 1),
     "cent_aim": ("llama2-13b", BF16, 1), "dgx_a100_8gpu_nvlink": ("llama2-70b", FP16, 1),
     "cloudmatrix384_slice32": ("deepseek-v2-lite", BF16, 32),
+    "cloudmatrix384_decode": ("deepseek-v2-lite", None, 32),
     "edge_moe_flash": ("olmoe-1b-7b", Precision("int4", "bf16", "bf16"), 1),
     "h100_8gpu_nvlink": ("mixtral-8x7b", BF16, 8), "h100_cluster_2x8": ("deepseek-v2-lite", BF16, 16),
     "h100_host_expert_offload": ("mixtral-8x7b", BF16, 1),
@@ -37,7 +38,8 @@ WORKLOADS = {
     "sail_n1": ("llama2-7b", W2A8, 1), "tmac_m2ultra": ("llama2-7b", W2A8, 1),
     "tellme_kv260": ("bitnet-b1.58-0.7b", None, 1), "npu_4x4_mesh": ("llama2-7b", BF16, 1),
     "nvidia_a100_80gb": ("llama2-7b", None, 1), "nvidia_a100_80gb_tiles": ("llama2-7b", None, 1),
-    "nvidia_a40": ("llama2-7b", FP16, 1), "nvidia_h100_sxm": ("llama2-7b", None, 1), "nvidia_h100_sxm_tiles": ("llama2-7b", None, 1),
+    "nvidia_a40": ("llama2-7b", FP16, 1), "nvidia_h100_pcie": ("llama3.2-1b", None, 1),
+    "nvidia_h100_sxm": ("llama2-7b", None, 1), "nvidia_h100_sxm_tiles": ("llama2-7b", None, 1),
     "nvidia_t4": ("gpt2-xl", FP16, 1), "nvidia_t4_eager": ("gpt2-xl", FP16, 1),
     "nvidia_t4_tiles": ("gpt2-xl", FP16, 1), "pim_gpt": ("gpt2-xl", BF16, 1),
 }

@@ -1,0 +1,31 @@
+"""Groups gh200 and cloudmatrix_infer: the shipped figures carry their sources, the rows compare them
+with hwsim's runs, and the CloudMatrix decode figure is tokens per NPU of one step."""
+import pytest
+
+from hwsim.validate.checks import systems
+from hwsim.validate.runner import SHIPPED_GROUPS, run_group
+
+
+def test_every_shipped_figure_names_its_source_and_what_the_run_assumes():
+    assert {"gh200", "cloudmatrix_infer"} <= set(SHIPPED_GROUPS)
+    for cases in systems.published().values():
+        for case in cases.values():
+            assert "arXiv" in case["source"] and case["assumed"] and case["published"]
+
+
+def test_gh200_rows_put_each_paper_figure_beside_hwsim():
+    rows = run_group("gh200", {})
+    assert [row.published for row in rows] == [2.3, 2.3, 1.0]
+    speedups = systems.prefill_speedups(systems.published()["gh200"]["prefill_speedup"])
+    assert [row.simulated for row in rows[:2]] == [speedups["h100_pcie"], speedups["a100"]]
+    assert speedups["a100"] > speedups["h100_pcie"] > 1        # 312 < 756 < 989.5 TFLOPS BF16
+    assert rows[2].simulated >= 1 and all("(" in row.target for row in rows)   # each says why it differs
+
+
+def test_cloudmatrix_decode_figure_is_the_batch_per_npu_over_the_step_time(monkeypatch):
+    case = {**systems.published()["cloudmatrix_infer"]["decode_tokens_per_npu"],
+            "model": "deepseek-v2-lite", "batch_per_npu": 1, "context": 64}     # a small stand-in run
+    seconds = []
+    real = systems._latency
+    monkeypatch.setattr(systems, "_latency", lambda *args: seconds.append(real(*args)) or seconds[-1])
+    assert systems.decode_tokens_per_npu(case) == pytest.approx(1 / seconds[0], rel=1e-12)
