@@ -108,6 +108,7 @@ def _validate(args) -> int:
 
 
 def _machine_else(fallback) -> str:
+    """The help text of a default that a machine's defaults: block can set (see fill_workload)."""
     return f"the machine's defaults:, else {fallback}"
 
 
