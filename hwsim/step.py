@@ -108,17 +108,19 @@ def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None) -> Re
     return report
 
 
-def simulate(machine=defaults.MACHINE, model=defaults.MODEL, *, phase: str = defaults.PHASE,
-             batch: int = defaults.BATCH, context: int = defaults.CONTEXT, precision: Precision | None = None,
+def simulate(machine=defaults.MACHINE, model=None, *, phase: str | None = None, batch: int | None = None,
+             context: int | None = None, precision: Precision | None = None,
              routing=None, seed: int = defaults.SEED, steps: int = defaults.STEPS) -> Report:
     """Simulate one step. `machine` and `model` are objects, file paths or shipped names.
 
     phase 'decode' produces one token per sequence with `context` tokens cached;
     phase 'prefill' processes `context` prompt tokens per sequence (time to first token).
+    model, phase, batch or context left None: the machine's `defaults:`, else hwsim.defaults.
     steps > 1 (decode only) runs that many decode steps back to back, so state that carries
     across tokens (expert caches, routing reuse) shows; the report is per step on average.
     """
     machine = machine if isinstance(machine, Machine) else load_machine(machine)
+    model, phase, batch, context = machine.workload(model, phase, batch, context)
     model = model if isinstance(model, ModelSpec) else load_model(model)
     precision = precision or machine.precision_for(model)
     if steps != 1:
