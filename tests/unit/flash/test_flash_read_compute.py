@@ -1,8 +1,10 @@
 """Read-compute pipeline, hardware-aware tiling and the NPU/flash split against closed forms."""
 import numpy as np
 
-from hwsim.components.flash.in_flash_compute import (NPU, ComputeCore, Policy, gemv_time, hardware_aware_tile,
-                                                     kernel_times, page_tile)
+import pytest
+
+from hwsim.components.flash.in_flash_compute import (NPU, ComputeCore, Policy, die_pages, gemv_time,
+                                                     hardware_aware_tile, kernel_times, page_tile, place)
 from hwsim.components.flash.page_reads import schedule
 from hwsim.components.flash.presets import flash_preset
 
@@ -55,3 +57,39 @@ def test_hybrid_gemv_sits_under_its_weight_path_bound_and_beats_flash_only():
 
 def test_read_slicing_lets_read_compute_traffic_through():
     assert gemv(Policy(read_slicing=False)).duration_ps > gemv().duration_ps
+
+
+def test_tile_layout_pads_edge_tiles_onto_the_first_channels_and_dies():
+    # S: 8 channels x 4 dies, 64 x 256 page tiles; 4096 x 4096 fills 64 row tiles x 16 column tiles exactly
+    assert (die_pages(S, 64, 256, 4096, 4096) == 2 * 16).all()
+    # 9216 columns = 36 column tiles: channels 0-3 hold 5, channels 4-7 hold 4; 100 rows = 2 row tiles
+    pages = die_pages(S, 64, 256, 100, 9216)
+    assert pages[:4].tolist() == [[5, 5, 0, 0]] * 4 and pages[4:].tolist() == [[4, 4, 0, 0]] * 4
+    assert pages.sum() == 36 * 2                                          # ceil(9216/256) x ceil(100/64)
+
+
+def test_split_keeps_the_global_share_and_each_dies_pages():
+    pages = die_pages(S, 64, 256, 100, 9216)
+    n_rc, n_norm = place(S, pages, 0.3)
+    assert n_rc.sum() == round(0.3 * pages.sum())                         # 22 of 72 pages read-computed
+    assert (n_rc + n_norm.sum(axis=2) == pages).all() and (n_norm[:, :, 0] == 0).all()
+    assert (np.abs(n_rc - 0.3 * pages) < 1).all()                         # floor or ceil of each die's share
+    one_each = np.ones((8, 4), np.int64)                                  # a die with one page sends it whole
+    assert place(S, one_each, 0.5)[0].sum() == 16
+
+
+def test_a_partial_edge_request_costs_a_whole_request():
+    # flash only, slow core: each die's time is its page count x core period; 2048 + 1 columns on S
+    # need a second column tile on channel 0, which then holds twice the pages of the others
+    slow = ComputeCore(throughput="273.0665MB/s", input_buffer="1KB", output_buffer="1KB", result_bytes=1)
+    flash_only = Policy(npu_coprocessing=False)
+    full = gemv_time(S, slow, NPU_2TOPS, flash_only, 256, 2048, 1, 256 * 2048)
+    edge = gemv_time(S, slow, NPU_2TOPS, flash_only, 256, 2048 + 256, 1, 256 * (2048 + 256))
+    assert (full.flash_pages, edge.flash_pages) == (32, 36)
+    period = S.page_size / 273.0665e6 * 1e12
+    assert edge.duration_ps - full.duration_ps == pytest.approx(period, rel=1e-3)
+
+
+def test_weights_other_than_int8_are_refused():
+    with pytest.raises(ValueError, match="INT8 weights"):
+        gemv_time(S, CORE, NPU_2TOPS, Policy(), 256, 2048, 1, 2 * 256 * 2048)
