@@ -75,9 +75,12 @@ class Policy(Strict):
 
 
 def hardware_aware_tile(g: FlashGeometry) -> tuple[int, int]:
-    """(H, W) minimising W + channels x H at H x W = all cores' pages; H a power of two."""
+    """(H, W) minimising W + channels x H at H x W = all cores' pages, H a power of two. Where two
+    heights tie (M: the exact optimum sqrt(pages / channels) = 362 lies between 256 and 512) the
+    paper gives no rule; the shorter, wider tile is taken (M: 256 x 8192, the tile hwsim always used)."""
     elements = g.channels * g.dies_per_channel * g.page_size
-    height = 2 ** round(math.log2(math.sqrt(elements / g.channels)))
+    heights = [2 ** e for e in range(elements.bit_length()) if elements % 2 ** e == 0]
+    height = min(heights, key=lambda h: (elements // h + g.channels * h, h))
     return height, elements // height
 
 

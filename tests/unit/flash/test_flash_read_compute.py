@@ -15,6 +15,10 @@ NPU_2TOPS = NPU(rows=16, cols=16, frequency="1GHz", dataflow="ws", macs_per_pe_c
 
 def test_hardware_aware_tile_is_the_papers_optimum_for_s():
     assert hardware_aware_tile(S) == (256, 2048)
+    # M (16 channels x 8 dies): 256 x 8192 and 512 x 4096 both carry 8192 + 16 x 256 = 12288 bytes per request
+    M = flash_preset("cambricon_llm_s", channels=16, chips_per_channel=4)
+    assert hardware_aware_tile(M) == (256, 8192)
+    assert hardware_aware_tile(flash_preset("cambricon_llm_s", channels=32, chips_per_channel=8)) == (512, 16384)
     assert page_tile(S, (256, 2048), 4096, 4096) == (64, 256)          # 64 rows x 256 columns = 16 KB
     assert page_tile(S, (256, 2048), 4096, 1024) == (128, 128)         # request width clipped to k
 
