@@ -137,7 +137,9 @@ def die_pages(g: FlashGeometry, rows: int, cols: int, n_out: int, k_in: int) -> 
     Section VI: every request tile is one read-compute request across all cores, each core taking a
     page-sized atomic tile, so the tiling fixes where each weight lives: column tile j on channel
     j mod channels, row tile i on die i mod dies-per-channel. A matrix side that is not a multiple of
-    the tile leaves padded edge pages, and edge requests that occupy only some channels or dies.
+    the tile leaves padded edge pages, and edge requests that occupy only some channels or dies; a
+    matrix shorter than the request leaves dies without pages (section VIII-E: with many chips per
+    channel 'the model weight [is not] effectively distributed across all chips ... many remained idle').
     """
     C, D = g.channels, g.dies_per_channel
     col_tiles, row_tiles = math.ceil(k_in / cols), math.ceil(n_out / rows)

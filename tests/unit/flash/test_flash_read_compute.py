@@ -72,6 +72,16 @@ def test_tile_layout_pads_edge_tiles_onto_the_first_channels_and_dies():
     assert pages.sum() == 36 * 2                                          # ceil(9216/256) x ceil(100/64)
 
 
+def test_many_chips_per_channel_leave_dies_without_weights():
+    # section VIII-E: 8 channels x 128 chips (256 dies a channel) -> tile 2048 x 16384; a 4096 x 4096
+    # matrix clips it to 512 columns a channel, 32 rows a page: 128 row tiles for 256 dies
+    g = flash_preset("cambricon_llm_s", chips_per_channel=128)
+    assert hardware_aware_tile(g) == (2048, 16384)
+    rows, cols = page_tile(g, hardware_aware_tile(g), 4096, 4096)
+    pages = die_pages(g, rows, cols, 4096, 4096)
+    assert (rows, cols) == (32, 512) and (pages[:, :128] == 1).all() and (pages[:, 128:] == 0).all()
+
+
 def test_split_keeps_the_global_share_and_each_dies_pages():
     pages = die_pages(S, 64, 256, 100, 9216)
     n_rc, n_norm = place(S, pages, 0.3)
