@@ -43,7 +43,7 @@ def _simulate(args):
 
     machine = load_machine(args.machine)
     if args.trace:
-        return run_trace(machine, Trace.load(args.trace))
+        return run_trace(machine, Trace.load(args.trace), allow_overcommit=args.allow_overcommit)
     model = load_model(args.model)
     precision = machine.precision_for(model, weights=args.weights, activations=args.activations, kv_cache=args.kv)
     routing = _routing(args) if model.moe is not None else None
@@ -51,7 +51,8 @@ def _simulate(args):
         generate_trace(model, args.phase, args.batch, args.context, precision, routing, args.seed).save(args.save_trace)
         print(f"  saved the {args.phase} trace to {args.save_trace} (replay: hwsim run MACHINE --trace FILE)")
     return simulate(machine, model, phase=args.phase, batch=args.batch, context=args.context,
-                    precision=precision, routing=routing, seed=args.seed, steps=args.steps)
+                    precision=precision, routing=routing, seed=args.seed, steps=args.steps,
+                    allow_overcommit=args.allow_overcommit)
 
 
 def _run(args) -> int:
@@ -136,6 +137,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--save-trace", metavar="FILE", help="also write the step's operator trace (JSON, versioned)")
     run.add_argument("--trace", metavar="FILE",
                      help="replay a saved or hand-written trace file instead of generating one (MODEL is ignored)")
+    run.add_argument("--allow-overcommit", action="store_true",
+                     help="run even if the model, KV cache and activations do not fit the machine's memories "
+                          "(what-if): the summary says OVERCOMMITTED and report.json flags memory.overcommitted")
     run.add_argument("--out", help="output folder (default: results/<machine>-<model>-<phase>-b<batch>-c<context>)")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.set_defaults(handler=_run)
