@@ -10,9 +10,9 @@ from hwsim.config.errors import ConfigError
 
 EXAMPLES = """examples:
   hwsim run                                    # Llama-2-7B decode on an A100, batch 1, context 2048
-  hwsim run architectures/nvidia_h100_sxm.yaml workloads/models/llama2-70b.yaml --phase prefill --context 2048
+  hwsim run architectures/nvidia_h100_sxm.yaml workloads/models/llama2-70b.yaml --weights fp8 --phase prefill --context 2048
   hwsim run nvidia_t4 gpt2-xl --weights fp16 --activations fp16 --kv fp16
-  hwsim run nvidia_h100_sxm mixtral-8x7b --batch 16 --routing zipf --zipf-s 1.2 --seed 3
+  hwsim run nvidia_h100_sxm mixtral-8x7b --weights fp8 --batch 16 --routing zipf --zipf-s 1.2 --seed 3
   hwsim run edge_moe_flash mixtral-8x7b --weights int4 --steps 16 --routing affinity
   hwsim list
   hwsim validate

@@ -15,7 +15,11 @@ kind of bytes in (``Component.memory_for``), so a component that streams weights
   context + 1) x per-token K/V (MHA/GQA: 2 kv_heads x head_dim, split over tp; MLA: the latent
   kv_lora_rank + rope dim, shared by all heads, whole on every tp rank) in the KV format, per layer.
 - activations: the largest input + output of one operator on that memory (a lower bound of the
-  live set, which holds at least one operator's operands).
+  live set, which holds at least one operator's operands). A component without a memory for them
+  (a fabric, flash dies computing in place) keeps them in its own buffers: not listed.
+
+Weights and KV cache on a component that declares no memory for them are listed under
+``<component> (no memory modeled)``, unchecked.
 
 A replayed trace has no model: weights are what its operators read (routed experts only, the
 embedding rows gathered: a lower bound) and the KV cache per layer is the larger of what attention
@@ -123,7 +127,7 @@ def footprint(machine, components: dict[str, Component], trace: Trace, model: Mo
                 where = at("weights", op)
                 key = (where.memory, op.layer, name, op.expert)
                 weights[key] = (where, max(size, weights.get(key, (where, 0.0))[1]))
-        if op.act_in_bytes or op.act_out_bytes:
+        if (op.act_in_bytes or op.act_out_bytes) and components[machine.placement(op)].memory_for("activations", op):
             where = at("activations", op)
             where.activations = max(where.activations, op.act_in_bytes + op.act_out_bytes)
         if model is not None and op.kind == "attn_score":
