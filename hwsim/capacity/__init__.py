@@ -5,7 +5,7 @@ with what would fit) unless the run allows overcommit; ``kv_capacity_tokens`` is
 KV budget from the same accounting.
 """
 from hwsim.capacity.fit import CapacityError, check_fit, overflow_message, table
-from hwsim.capacity.footprint import Footprint, Usage, footprint
+from hwsim.capacity.accounting import Footprint, Usage, footprint
 from hwsim.capacity.kv import kv_capacity_tokens
 
 __all__ = ["CapacityError", "Footprint", "Usage", "check_fit", "footprint", "kv_capacity_tokens",

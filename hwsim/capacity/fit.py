@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from hwsim.capacity.footprint import Footprint, Usage
+from hwsim.capacity.accounting import Footprint, Usage
 from hwsim.workload.precision import BITS
 
 LOWER_FORMATS = ("int8", "int4")

@@ -1,7 +1,7 @@
 """The KV budget of a machine: how many cached tokens fit beside the resident weights.
 
 The serving layer sizes its KV cache with this, from the same accounting as every run
-(``hwsim.capacity.footprint``): the footprint of one decode token per data-parallel unit with one
+(``hwsim.capacity.accounting``): the footprint of one decode token per data-parallel unit with one
 cached token measures, per memory holding KV, the weights, reservations and activations that stay,
 and the KV bytes one token adds; the sequences of a batch spread evenly, so the machine holds
 ``units x`` the smallest ``free / per-token bytes`` over those memories. Activations are taken at
@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Optional
 
-from hwsim.capacity.footprint import footprint
+from hwsim.capacity.accounting import footprint
 from hwsim.engine import Simulator
 from hwsim.mapping.parallel import device_trace
 from hwsim.workload.precision import Precision
