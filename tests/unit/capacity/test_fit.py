@@ -77,3 +77,21 @@ def test_kv_capacity_tokens_of_a_data_parallel_machine_counts_every_replica():
     # weights (the dense part and its 8 of the 64 experts per layer), the rest of its 80 GiB is KV
     per_token = (512 + 64) * 27 * 2
     assert 8 * 73 * GiB // per_token < tokens < 8 * 80 * GiB // per_token
+
+
+def test_a_replayed_trace_is_checked_from_what_it_reads(tmp_path):
+    from hwsim.step import run_trace
+    from hwsim.workload.tracefile import Trace
+    from hwsim.workload.trace import generate_trace
+
+    path = tmp_path / "step.json"
+    generate_trace(load_model("llama2-70b"), "decode", 1, 128).save(path)
+    with pytest.raises(CapacityError, match="llama2-70b does not fit nvidia-t4: gpu.memory needs"):
+        run_trace(load_machine("nvidia_t4"), Trace.load(path))
+    report = run_trace(load_machine("nvidia_h100_sxm"), Trace.load(path), allow_overcommit=True)
+    (gpu,) = report.footprint.usages
+    # no model: the weights the operators read (the embedding's one gathered row, not its table)
+    counts_without_table = 68_976_648_192 - 32000 * 8192 + 8192
+    assert gpu.weights == counts_without_table * 2 and report.overcommitted
+    assert gpu.kv == 2 * 80 * 8 * 128 * 2 * 129
+    assert "replayed trace: weights as read, a lower bound" in report.summary()
