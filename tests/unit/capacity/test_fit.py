@@ -95,3 +95,11 @@ def test_a_replayed_trace_is_checked_from_what_it_reads(tmp_path):
     assert gpu.weights == counts_without_table * 2 and report.overcommitted
     assert gpu.kv == 2 * 80 * 8 * 128 * 2 * 129
     assert "replayed trace: weights as read, a lower bound" in report.summary()
+
+
+def test_several_decode_steps_are_checked_at_their_last_step():
+    report = simulate("edge_moe_flash", "olmoe-1b-7b", steps=3, context=64)
+    soc = next(u for u in report.footprint.usages if u.memory == "soc.memory")
+    # 16 layers x 16 kv heads x 128 x K and V x 2 B, for the last step's 64 + 2 cached + 1 new tokens
+    assert soc.kv == 2 * 16 * 16 * 128 * 2 * 67
+    assert report.steps == 3 and report.to_dict()["memory"]["kv_tokens_per_sequence"] == 67
