@@ -37,8 +37,6 @@ from hwsim.workload.params import ffn
 from hwsim.workload.precision import nbytes
 from hwsim.workload.trace import Trace
 
-KINDS = ("weights", "experts", "kv", "activations")
-
 
 @dataclass
 class Usage:

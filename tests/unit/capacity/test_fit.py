@@ -1,7 +1,6 @@
 """Runs that do not fit fail with one line naming the memory, its needs, what it has and what would
 fit; --allow-overcommit runs them and flags the report; the KV budget the serving layer sizes with."""
 import json
-import math
 from pathlib import Path
 
 import pytest
