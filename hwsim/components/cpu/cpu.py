@@ -46,6 +46,7 @@ class CpuParams(Strict):
     memory_efficiency: float = Field(1.0, gt=0, le=1)   # sustained fraction of the DRAM bandwidth
     weight_format: Optional[str] = None         # matmul weights stored in this format instead of the trace's
     power: Optional[Power] = None               # W at load; energy = power x busy time
+    memory_of: Optional[str] = None             # component whose memory it shares (an SoC's DRAM), if not its own
 
     @field_validator("weight_format")
     @classmethod
@@ -90,6 +91,9 @@ class Cpu(SerialComponent):
 
     def memories(self):
         return dram_memories(self.name, self.params.memory)
+
+    def memory_owner(self):
+        return self.params.memory_of
 
     def capacity(self, resource):
         if resource == "compute":
