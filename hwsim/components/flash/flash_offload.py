@@ -18,6 +18,7 @@ I/O + memory + compute latency split. Operators run one at a time in arrival ord
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import numpy as np
 from pydantic import NonNegativeInt, PositiveInt, confloat, model_validator
@@ -76,6 +77,7 @@ class FlashOffloadParams(Strict):
     dram_bandwidth: Bandwidth
     compute: ComputeRate              # matmul rate of the host backend
     policy: OffloadPolicy = OffloadPolicy()
+    memory_of: Optional[str] = None   # component whose DRAM holds the weights kept resident (the host)
 
 
 def is_ffn(op) -> bool:
@@ -101,15 +103,16 @@ class FlashOffload(SerialComponent):
         return op.weight_bytes / op.count / neurons * (2 if self.params.policy.bundling else 1)
 
     def memories(self):
-        """FFN weights live in the SSD; the others stay in the host's DRAM budget, which the host
-        component accounts for its own operators; neither capacity is a parameter here, so these
-        bytes are listed, not checked."""
-        return [Memory(f"{self.name}.flash", None, frozenset({"weights"})),
-                Memory(f"{self.name}.dram", None, frozenset({"weights", "kv", "activations"}))]
+        """FFN weights live in the SSD (its size is no parameter: listed, not checked); the other
+        bytes stay in the DRAM of ``memory_of`` (the host's budget). The FFN neurons the window keeps
+        in DRAM are not counted there."""
+        return [Memory(f"{self.name}.flash", None, frozenset({"weights"}))]
 
     def memory_for(self, kind, op):
-        flash, dram = self.memories()
-        return flash if kind == "weights" and is_ffn(op) else dram
+        return self.memories()[0] if kind == "weights" and is_ffn(op) else None
+
+    def memory_owner(self):
+        return self.params.memory_of
 
     def time(self, op):
         p = self.params

@@ -117,3 +117,12 @@ def test_memory_of_a_missing_component_is_a_clear_error():
     data["components"]["cpu"]["memory_of"] = "gpu"
     with pytest.raises(ValueError, match="component 'cpu' keeps its bytes in 'gpu' \\(memory_of\\), which the machine"):
         bytes_of(machine_from_dict(data), "llama2-7b", context=16)
+
+
+def test_llm_in_a_flash_keeps_the_ffn_in_flash_and_the_rest_in_the_dram_budget():
+    usage, fp = bytes_of(load_machine("llm_in_a_flash"), "opt-6.7b", context=1000)
+    counts = count_params(load_model("opt-6.7b"))
+    assert usage["weights.flash"].weights == counts.ffn_dense * 2 and usage["weights.flash"].capacity is None
+    host = usage["host.memory"]
+    assert host.weights == (counts.total - counts.ffn_dense) * 2 and host.capacity == 6.5 * GiB
+    assert host.kv == 2 * 32 * 4096 * 2 * 1001 and fp.fits       # 32 layers, MHA 32 x 128, fp16
