@@ -12,9 +12,10 @@ from hwsim.config.errors import ConfigError
 
 EXAMPLES = """examples:
   hwsim run                                    # Llama-2-7B decode on an A100, batch 1, context 2048
-  hwsim run architectures/nvidia_h100_sxm.yaml workloads/models/llama2-70b.yaml --phase prefill --context 2048
+  hwsim run tellme_kv260                       # the machine's defaults: (BitNet b1.58 0.7B, context 64)
+  hwsim run architectures/nvidia_h100_sxm.yaml workloads/models/llama2-70b.yaml --weights fp8 --phase prefill --context 2048
   hwsim run nvidia_t4 gpt2-xl --weights fp16 --activations fp16 --kv fp16
-  hwsim run nvidia_h100_sxm mixtral-8x7b --batch 16 --routing zipf --zipf-s 1.2 --seed 3
+  hwsim run nvidia_h100_sxm mixtral-8x7b --weights fp8 --batch 16 --routing zipf --zipf-s 1.2 --seed 3
   hwsim run edge_moe_flash mixtral-8x7b --weights int4 --steps 16 --routing affinity
   hwsim list
   hwsim validate
@@ -45,7 +46,7 @@ def _simulate(args):
 
     machine = load_machine(args.machine)
     if args.trace:
-        return run_trace(machine, Trace.load(args.trace))
+        return run_trace(machine, Trace.load(args.trace), allow_overcommit=args.allow_overcommit)
     model = load_model(args.model)
     precision = machine.precision_for(model, weights=args.weights, activations=args.activations, kv_cache=args.kv)
     routing = _routing(args) if model.moe is not None else None
@@ -53,7 +54,8 @@ def _simulate(args):
         generate_trace(model, args.phase, args.batch, args.context, precision, routing, args.seed).save(args.save_trace)
         print(f"  saved the {args.phase} trace to {args.save_trace} (replay: hwsim run MACHINE --trace FILE)")
     return simulate(machine, model, phase=args.phase, batch=args.batch, context=args.context,
-                    precision=precision, routing=routing, seed=args.seed, steps=args.steps)
+                    precision=precision, routing=routing, seed=args.seed, steps=args.steps,
+                    allow_overcommit=args.allow_overcommit)
 
 
 def _file_digest(path) -> str:
@@ -81,10 +83,19 @@ def _inputs(args) -> dict:
     return inputs
 
 
+def fill_workload(args) -> argparse.Namespace:
+    """Fill the model, --phase, --batch and --context the user left out (None) from the machine's
+    defaults:, else hwsim.defaults: the rule of ``Machine.workload``, which hwsim.simulate uses too."""
+    from hwsim.machine import load_machine
+
+    vars(args).update(load_machine(args.machine).workload(args.model, args.phase, args.batch, args.context)._asdict())
+    return args
+
+
 def _run(args) -> int:
     from hwsim.report.export import run_folder, write_all
 
-    report = _simulate(args)
+    report = _simulate(fill_workload(args))
     print(report.summary())
     out = Path(args.out) if args.out else run_folder(report, Path(str(args.machine)).stem, _inputs(args))
     paths = write_all(report, out, plots=not args.no_plots)
@@ -123,6 +134,11 @@ def _validate(args) -> int:
     return 0 if run_validation(args.targets, only=args.only) else 1
 
 
+def _machine_else(fallback) -> str:
+    """The help text of a default that a machine's defaults: block can set (see fill_workload)."""
+    return f"the machine's defaults:, else {fallback}"
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="hwsim", description="Cycle-level simulator of LLM and MoE inference hardware.",
@@ -136,16 +152,17 @@ def parser() -> argparse.ArgumentParser:
                     "and PNG plots.", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("machine", nargs="?", default=defaults.MACHINE,
                      help=f"architecture file or shipped name (default: {defaults.MACHINE})")
-    run.add_argument("model", nargs="?", default=defaults.MODEL,
-                     help=f"model file or shipped name (default: {defaults.MODEL})")
-    run.add_argument("--phase", choices=["prefill", "decode"], default=defaults.PHASE,
+    # model, phase, batch, context: None when not given, filled by fill_workload
+    run.add_argument("model", nargs="?",
+                     help=f"model file or shipped name (default: {_machine_else(defaults.MODEL)})")
+    run.add_argument("--phase", choices=["prefill", "decode"],
                      help="prefill: process the prompt (time to first token); decode: one new token "
-                          f"per sequence (default: {defaults.PHASE})")
-    run.add_argument("--batch", type=int, default=defaults.BATCH,
-                     help=f"sequences in the batch (default: {defaults.BATCH})")
-    run.add_argument("--context", type=int, default=defaults.CONTEXT,
-                     help=f"prompt tokens (prefill) or tokens already in the KV cache (decode); "
-                          f"default {defaults.CONTEXT}")
+                          f"per sequence (default: {_machine_else(defaults.PHASE)})")
+    run.add_argument("--batch", type=int,
+                     help=f"sequences in the batch (default: {_machine_else(defaults.BATCH)})")
+    run.add_argument("--context", type=int,
+                     help=f"prompt tokens (prefill) or tokens already in the KV cache (decode) "
+                          f"(default: {_machine_else(defaults.CONTEXT)})")
     run.add_argument("--steps", type=int, default=defaults.STEPS,
                      help=f"decode steps to run back to back (expert caches warm up across them); "
                           f"default {defaults.STEPS}")
@@ -163,6 +180,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--save-trace", metavar="FILE", help="also write the step's operator trace (JSON, versioned)")
     run.add_argument("--trace", metavar="FILE",
                      help="replay a saved or hand-written trace file instead of generating one (MODEL is ignored)")
+    run.add_argument("--allow-overcommit", action="store_true",
+                     help="run even if the model, KV cache and activations do not fit the machine's memories "
+                          "(what-if): the summary says OVERCOMMITTED and report.json flags memory.overcommitted")
     run.add_argument("--out", help="output folder (default: results/<machine>-<model>-<phase>-b<batch>-c<context>-<hash>, "
                                    "the hash covering every other input that changes the result)")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")

@@ -14,18 +14,19 @@ import sys
 from tqdm import tqdm
 
 from hwsim import defaults
+from hwsim.capacity import check_fit, footprint
 from hwsim.components.base import Execution
 from hwsim.engine import Simulator
 from hwsim.machine import Machine, load_machine
 from hwsim.mapping.host_offload import spill
 from hwsim.mapping.kv_prefetch import prefetch_kv
-from hwsim.mapping.parallel import parallelize
+from hwsim.mapping.parallel import device_trace
 from hwsim.mapping.placement import imbalance
 from hwsim.report.report import OpRecord, Report
 from hwsim.workload.model import ModelSpec, load_model
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
-from hwsim.workload.trace import Trace, generate_trace
+from hwsim.workload.trace import Trace
 
 
 # A run that lasts longer than this shows a progress bar of the operators done (long command-level
@@ -50,18 +51,26 @@ def check_roofline(report: Report) -> None:
                 f"({resource.used:.4g} at {resource.capacity:.4g} {resource.unit})")
 
 
-def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None) -> Report:
+def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None, *, model: ModelSpec | None = None,
+              placement=None, allow_overcommit: bool = False, capacity_trace: Trace | None = None) -> Report:
     """Simulate `trace` on `machine`; returns the checked Report. ``traffic``: routed all-to-all
     byte matrices by op id (``DeviceTrace.traffic``). A machine with ``mapping.kv_prefetch`` runs
     the trace with its cached K/V loads moved ahead (``hwsim.mapping.kv_prefetch``); one with
-    ``mapping.offload`` copies each layer's spilled bytes in first (``hwsim.mapping.host_offload``)."""
+    ``mapping.offload`` copies each layer's spilled bytes in first (``hwsim.mapping.host_offload``).
+
+    Before simulating, the step's bytes are placed in the machine's memories (``hwsim.capacity``:
+    from ``model`` and the expert ``placement`` when given, else from the trace alone; from
+    ``capacity_trace`` instead of ``trace`` when the caller's trace repeats steps): a run that does not
+    fit raises CapacityError, unless ``allow_overcommit``, which flags the report instead."""
+    sim = Simulator()
+    components = machine.build(sim)
+    fp = footprint(machine, components, capacity_trace or trace, model, placement)
+    fits = check_fit(fp, allow_overcommit)
     if machine.spec.mapping.kv_prefetch:
         trace, new_id = prefetch_kv(trace)
         traffic = {new_id[op_id]: matrix for op_id, matrix in (traffic or {}).items()}
     if machine.spec.mapping.offload is not None:
         trace = spill(trace, machine.spec.mapping.offload)
-    sim = Simulator()
-    components = machine.build(sim)
     for component in components.values():
         component.prepare(traffic or {})
     ops: list[Op] = trace.ops
@@ -106,23 +115,28 @@ def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None) -> Re
         latency_s=latency_s, tokens=tokens, energy_j=energy,
         resources=[r for c in components.values() for r in c.resources()],
         components={name: c.statistics() for name, c in components.items()},
-        ops=sorted(records, key=lambda r: (r.start_ps, r.id)),
+        ops=sorted(records, key=lambda r: (r.start_ps, r.id)), footprint=fp, overcommitted=not fits,
     )
     check_roofline(report)
     return report
 
 
-def simulate(machine=defaults.MACHINE, model=defaults.MODEL, *, phase: str = defaults.PHASE,
-             batch: int = defaults.BATCH, context: int = defaults.CONTEXT, precision: Precision | None = None,
-             routing=None, seed: int = defaults.SEED, steps: int = defaults.STEPS) -> Report:
+def simulate(machine=defaults.MACHINE, model=None, *, phase: str | None = None, batch: int | None = None,
+             context: int | None = None, precision: Precision | None = None,
+             routing=None, seed: int = defaults.SEED, steps: int = defaults.STEPS,
+             allow_overcommit: bool = False) -> Report:
     """Simulate one step. `machine` and `model` are objects, file paths or shipped names.
 
     phase 'decode' produces one token per sequence with `context` tokens cached;
     phase 'prefill' processes `context` prompt tokens per sequence (time to first token).
+    model, phase, batch or context left None: the machine's `defaults:`, else hwsim.defaults.
     steps > 1 (decode only) runs that many decode steps back to back, so state that carries
     across tokens (expert caches, routing reuse) shows; the report is per step on average.
+    A run whose bytes do not fit the machine's memories raises CapacityError (``hwsim.capacity``);
+    ``allow_overcommit`` runs it anyway and flags the report (what-if studies).
     """
     machine = machine if isinstance(machine, Machine) else load_machine(machine)
+    model, phase, batch, context = machine.workload(model, phase, batch, context)
     model = model if isinstance(model, ModelSpec) else load_model(model)
     precision = precision or machine.precision_for(model)
     if steps != 1:
@@ -130,13 +144,13 @@ def simulate(machine=defaults.MACHINE, model=defaults.MODEL, *, phase: str = def
             raise ValueError(f"steps={steps}: several steps are decode steps (phase decode, steps >= 1)")
         from hwsim.mapping.offload import simulate_steps
         return simulate_steps(machine, model, steps=steps, batch=batch, context=context,
-                              precision=precision, routing=routing, seed=seed)
+                              precision=precision, routing=routing, seed=seed, allow_overcommit=allow_overcommit)
     plan = machine.spec.parallelism
+    placed = device_trace(plan, model, phase, batch, context, precision, routing, seed)
+    report = run_trace(machine, placed.trace, placed.traffic, model=model, placement=placed.placement,
+                       allow_overcommit=allow_overcommit)
     if plan is None:
-        trace = generate_trace(model, phase, batch, context, precision=precision, routing=routing, seed=seed)
-        return run_trace(machine, trace)
-    placed = parallelize(plan, model, phase, batch, context, precision, routing, seed)
-    report = run_trace(machine, placed.trace, placed.traffic)
+        return report
     report.parallel = plan.model_dump()
     if placed.expert_load is not None:
         report.parallel["expert_load"] = {"per_device_pairs": placed.expert_load.sum(axis=0).tolist(),

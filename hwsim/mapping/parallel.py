@@ -85,6 +85,14 @@ class DeviceTrace:
     expert_load: Optional[np.ndarray] = None
 
 
+def device_trace(plan: ParallelPlan | None, model: ModelSpec, phase: str, batch: int, context: int,
+                 precision: Precision | None = None, routing=None, seed: int = 0) -> DeviceTrace:
+    """The step's trace under ``plan``, or the one-device trace when there is none."""
+    if plan is None:
+        return DeviceTrace(generate_trace(model, phase, batch, context, precision, routing, seed), {})
+    return parallelize(plan, model, phase, batch, context, precision, routing, seed)
+
+
 def parallelize(plan: ParallelPlan, model: ModelSpec, phase: str, batch: int, context: int,
                 precision: Precision | None = None, routing=None, seed: int = 0) -> DeviceTrace:
     """The per-device operator DAG of one step under ``plan``."""

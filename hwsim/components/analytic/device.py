@@ -25,7 +25,8 @@ from typing import Optional
 
 from pydantic import PositiveInt, field_validator
 
-from hwsim.components.base import OpTiming, SerialComponent, register
+from hwsim.components.base import ALL_BYTES, OpTiming, SerialComponent, register
+from hwsim.components.base import Memory as Resident
 from hwsim.config.schema import Strict
 from hwsim.config.units import Bandwidth, ByteSize, ComputeRate, Duration, Power
 from hwsim.workload import precision
@@ -139,3 +140,7 @@ class AnalyticDevice(SerialComponent):
 
     def capacity(self, resource):
         return max(self.params.peak.values()) if resource == "compute" else self.params.memory.bandwidth
+
+    def memories(self):
+        """One memory (`memory.capacity`) for every byte of the operators it runs."""
+        return [Resident(f"{self.name}.memory", self.params.memory.capacity, ALL_BYTES)]

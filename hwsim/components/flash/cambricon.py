@@ -1,14 +1,15 @@
 """Cambricon-LLM's NAND flash with a compute core per die, plus the NPU's read path.
 
 Weight GEMVs (op class gemm) run here: each is split between read-compute in the dies and page
-reads the NPU multiplies (in_flash_compute.gemv_time), timed page by page from an idle device.
+reads the NPU multiplies (in_flash_compute.gemv_time), timed page by page from an idle device, its
+pages on the dies where the request tiling puts them (padded edge tiles included).
 GEMVs run one after another in arrival order; no weights are prefetched across operators.
 """
 from __future__ import annotations
 
 from functools import lru_cache
 
-from hwsim.components.base import OpTiming, Resource, SerialComponent, register
+from hwsim.components.base import Memory, OpTiming, Resource, SerialComponent, register
 from hwsim.components.flash.geometry import FlashGeometry
 from hwsim.components.flash.in_flash_compute import NPU, ComputeCore, GemvTiming, Policy, gemv_time
 from hwsim.config.schema import Strict
@@ -37,6 +38,11 @@ class CambriconFlash(SerialComponent):
     def __init__(self, name, params, sim):
         super().__init__(name, params, sim)
         self._time = lru_cache(maxsize=None)(self._gemv)
+
+    def memories(self):
+        """The NAND dies hold the weights; the paper's Table II gives no die capacity (pages per block,
+        blocks per plane), so the weights are listed, not checked."""
+        return [Memory(f"{self.name}.flash", None, frozenset({"weights", "experts"}))]
 
     def _gemv(self, n: int, k: int, batch: int, weight_bytes: float) -> GemvTiming:
         p = self.params

@@ -22,11 +22,12 @@ I/O + memory + compute latency split. Operators run one at a time in arrival ord
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import numpy as np
 from pydantic import PositiveInt, confloat, model_validator
 
-from hwsim.components.base import OpTiming, SerialComponent, ps, register
+from hwsim.components.base import Memory, OpTiming, SerialComponent, ps, register
 from hwsim.config.schema import Strict
 from hwsim.config.units import Bandwidth, ByteSize, ComputeRate
 
@@ -128,6 +129,7 @@ class FlashOffloadParams(Strict):
     dram_bandwidth: Bandwidth
     compute: ComputeRate              # matmul rate of the host backend
     policy: OffloadPolicy = OffloadPolicy()
+    memory_of: Optional[str] = None   # component whose DRAM holds the weights kept resident (the host)
 
 
 def is_ffn(op) -> bool:
@@ -157,6 +159,18 @@ class FlashOffload(SerialComponent):
         if policy.predictor is None:
             return flash, p.read_curve.sequential
         return flash, p.read_curve.bandwidth(self.chunk_bytes(op), p.queue_depth)
+
+    def memories(self):
+        """FFN weights live in the SSD (its size is no parameter: listed, not checked); the other
+        bytes stay in the DRAM of ``memory_of`` (the host's budget). The FFN neurons the window keeps
+        in DRAM are not counted there."""
+        return [Memory(f"{self.name}.flash", None, frozenset({"weights"}))]
+
+    def memory_for(self, kind, op):
+        return self.memories()[0] if kind == "weights" and is_ffn(op) else None
+
+    def memory_owner(self):
+        return self.params.memory_of
 
     def time(self, op):
         p = self.params

@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from pydantic import PositiveInt, confloat, model_validator
 
-from hwsim.components.base import OpTiming, SerialComponent, ps, register
+from hwsim.components.base import Memory, OpTiming, SerialComponent, ps, register
 from hwsim.components.flash.geometry import FlashGeometry
 from hwsim.components.flash.page_reads import read_pages, striped
 from hwsim.config.schema import Strict
@@ -84,6 +84,11 @@ class FlashKVAttention(SerialComponent):
         round_pages = h.queue_depth * math.ceil(h.request / g.page_size)
         round_ps = self._read_ps(round_pages) + ps(round_pages * g.page_size / self.params.pcie)
         return rounds * round_pages, rounds * round_ps
+
+    def memories(self):
+        """The SSD's NAND holds the KV cache; its geometry has no blocks per plane, so the cache is
+        listed, not checked."""
+        return [Memory(f"{self.name}.flash", None, frozenset({"kv"}))]
 
     def time(self, op):
         p = self.params
