@@ -18,7 +18,7 @@ from hwsim.capacity import check_fit, footprint
 from hwsim.components.base import Execution
 from hwsim.engine import Simulator
 from hwsim.machine import Machine, load_machine
-from hwsim.mapping.host_offload import spill
+from hwsim.mapping.host_offload import spill, spilled_footprint
 from hwsim.mapping.kv_prefetch import prefetch_kv
 from hwsim.mapping.parallel import device_trace
 from hwsim.mapping.placement import imbalance
@@ -65,6 +65,8 @@ def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None, *, mo
     sim = Simulator()
     components = machine.build(sim)
     fp = footprint(machine, components, capacity_trace or trace, model, placement)
+    if machine.spec.mapping.offload is not None:
+        fp = spilled_footprint(fp, machine.spec.mapping.offload, components, capacity_trace or trace)
     fits = check_fit(fp, allow_overcommit)
     if machine.spec.mapping.kv_prefetch:
         trace, new_id = prefetch_kv(trace)

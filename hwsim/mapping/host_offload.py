@@ -25,6 +25,7 @@ from dataclasses import replace
 
 from pydantic import NonNegativeInt, confloat
 
+from hwsim.capacity.accounting import Footprint, Usage
 from hwsim.config.schema import Strict
 from hwsim.workload.ops import Op
 from hwsim.workload.tracefile import Trace
@@ -65,6 +66,29 @@ def spill(trace: Trace, offload: Offload) -> Trace:
             new_id.append(len(ops))
             ops.append(replace(op, id=len(ops), deps=deps))
     return replace(trace, ops=tuple(ops))
+
+
+def spilled_footprint(fp: Footprint, offload: Offload, components: dict, trace: Trace) -> Footprint:
+    """``fp`` (the step's bytes, all in the processor's memories) with the spilled shares moved to the
+    offload memory: it holds the ``weights`` share of every memory's weights and routed experts and the
+    ``kv_cache`` share of its KV cache; the processor's memory keeps the rest plus the copy buffers of
+    ``prefetch + 1`` layers. The embedding and LM head count at the weights share too (the copies leave
+    them resident; they are a few percent of a model's weights)."""
+    layers = len({op.layer for op in trace.ops if op.layer >= 0}) or 1
+    kept = min(1.0, (offload.prefetch + 1) / layers)        # share of the spilled bytes buffered on the processor
+    home = components[offload.memory].memories()[0]
+    spilled = Usage(home.name, home.capacity)
+    usages = []
+    for usage in fp.usages:
+        if usage.memory == home.name:
+            continue
+        moved = {"weights": usage.weights * offload.weights, "experts": usage.experts * offload.weights,
+                 "kv": usage.kv * offload.kv_cache}
+        for kind, nbytes in moved.items():
+            setattr(spilled, kind, getattr(spilled, kind) + nbytes)
+        usages.append(replace(usage, **{kind: getattr(usage, kind) - nbytes * (1 - kept)
+                                        for kind, nbytes in moved.items()}))
+    return replace(fp, usages=sorted(usages + [spilled], key=lambda u: u.memory))
 
 
 def _layer_runs(ops) -> list[list[Op]]:

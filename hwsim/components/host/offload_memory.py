@@ -18,7 +18,7 @@ from typing import Optional, Union
 
 from pydantic import field_validator
 
-from hwsim.components.base import OpTiming, SerialComponent, ps, register
+from hwsim.components.base import Memory, OpTiming, SerialComponent, ps, register
 from hwsim.components.interconnect.link import LinkSpec
 from hwsim.components.interconnect.presets import link_preset
 from hwsim.config.schema import Strict
@@ -69,3 +69,7 @@ class OffloadMemory(SerialComponent):
 
     def capacity(self, resource):
         return self.params.link_spec.bandwidth if resource == "link" else self.params.bandwidth
+
+    def memories(self):
+        """The spilled weights, routed experts and KV cache (``hwsim.mapping.host_offload``)."""
+        return [Memory(f"{self.name}.memory", self.params.capacity, frozenset({"weights", "experts", "kv"}))]

@@ -103,3 +103,12 @@ def test_offload_needs_an_offload_memory_and_a_single_device():
     cluster["mapping"]["offload"] = {"memory": "gpu", "weights": 0.5}
     with pytest.raises(ConfigError, match="parallelism plan"):
         machine_from_dict(cluster)
+
+
+def test_the_spilled_share_lives_in_the_offload_memory_less_the_copy_buffers():
+    def kv(report, memory):
+        return next(u.kv for u in report.footprint.usages if u.memory == memory)
+    resident, spilled = (simulate(m, "llama2-7b", batch=4, context=1024) for m in ("gh200", "gh200_c2c_offload"))
+    total = kv(resident, "gpu.memory")
+    assert kv(spilled, "grace.memory") == pytest.approx(0.4 * total, rel=1e-12)
+    assert kv(spilled, "gpu.memory") == pytest.approx(total * (1 - 0.4 * (1 - 2 / 32)), rel=1e-12)   # prefetch 1

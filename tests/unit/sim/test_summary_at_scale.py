@@ -20,9 +20,9 @@ BF16 = Precision("bf16", "bf16", "bf16")
 def test_identical_devices_print_one_line_per_resource(tmp_path, machine, model, batch, devices, kind):
     report = simulate(machine, model, batch=batch, context=256, precision=BF16)
     text = report.summary()
+    table = text.split("  resources:\n")[1].split("  operator time")[0].splitlines()
     for resource in ("compute", "memory"):
-        lines = [line for line in text.splitlines() if line.strip().startswith(f"{kind}[") and
-                 line.split()[0].endswith(f".{resource}")]
+        lines = [line for line in table if line.split()[0].endswith(f".{resource}")]
         assert len(lines) == 1 and lines[0].split()[0] == f"{kind}[0..{devices - 1}].{resource}"
         group = [r for r in report.resources if re.fullmatch(rf"{kind}\[\d+\]\.{resource}", r.name)]
         shares = [report.utilisation(r) for r in group]
