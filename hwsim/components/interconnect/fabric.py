@@ -62,12 +62,11 @@ class Protocols(Strict):
     source: str
     choices: dict[str, Protocol]           # name -> protocol; the fastest is taken per operator
 
-    def pick(self, steps: int, busiest_bytes: int, link_rate: float) -> tuple[str, float]:
-        """(protocol, its time in s) with the least base + steps x step + bytes / rate."""
+    def pick(self, steps: int, busiest_bytes: int, link_rate: float) -> str:
+        """The protocol with the least base + steps x step + bytes / rate (NCCL's tuner's choice)."""
         times = {name: p.base + steps * p.step + busiest_bytes / p.rate(link_rate)
                  for name, p in self.choices.items() if p.rate(link_rate) > 0}
-        name = min(times, key=times.get)
-        return name, times[name]
+        return min(times, key=times.get)
 
 
 class LinkFabricParams(Strict):
@@ -87,6 +86,9 @@ class LinkFabricParams(Strict):
         hierarchical = self.topology == "hierarchical"
         if hierarchical and (self.nodes is None or self.ranks_per_node is None or self.inter_link is None):
             raise ValueError("a hierarchical fabric needs nodes, ranks_per_node and inter_link")
+        if hierarchical and self.protocols is not None:
+            raise ValueError("protocols are NCCL's within one node (NVLink latencies); a hierarchical fabric "
+                             "does not take them")
         if not hierarchical and (self.ranks is None or self.nodes or self.ranks_per_node or self.inter_link):
             raise ValueError(f"a {self.topology} fabric takes ranks (and no nodes/ranks_per_node/inter_link)")
         for link in (self.link, self.inter_link):
@@ -185,7 +187,7 @@ class LinkFabric(Component):
         sent: dict[int, int] = {}
         for m in messages:
             sent[m.src] = sent.get(m.src, 0) + m.nbytes
-        name, _ = self.params.protocols.pick(self.steps(op), max(sent.values(), default=0), self.link_rate)
+        name = self.params.protocols.pick(self.steps(op), max(sent.values(), default=0), self.link_rate)
         protocol = self.params.protocols.choices[name]
         inflate = self.link_rate / protocol.rate(self.link_rate)
         delay_ps = round((protocol.base + self.steps(op) * protocol.step) * 1e12)

@@ -38,3 +38,11 @@ def test_without_protocols_messages_pay_the_link_latency_per_hop():
     plain = {key: value for key, value in FABRIC.items() if key != "protocols"}
     # rank 0 -> switch -> rank 1: two hops of 5 us, cut-through
     assert _seconds("send", 2, 4096, plain) == pytest.approx(2 * 5e-6 + 4096 / RATE, rel=1e-6)
+
+
+def test_a_hierarchical_fabric_does_not_take_protocols():
+    from hwsim.components.interconnect.fabric import LinkFabricParams
+    hierarchical = {key: value for key, value in FABRIC.items() if key not in ("type", "ranks")}
+    with pytest.raises(ValueError, match="hierarchical"):
+        LinkFabricParams(**{**hierarchical, "topology": "hierarchical", "nodes": 2, "ranks_per_node": 2,
+                            "inter_link": FABRIC["link"]})
