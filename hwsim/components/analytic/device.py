@@ -17,13 +17,18 @@ without them keeps the plain roofline:
   shape pays for its padded tiles (tile quantisation) and its last partial wave (wave
   quantisation). With fewer tiles than SMs, the k loop may be split over 2, 4, ... SMs
   (split-K); the fp32 partial sums are written and read back once.
+- `rows:` vector operators as one-thread-block-per-row kernels (vLLM / Sarathi-Serve's rms_norm,
+  silu_and_mul and rotary_embedding kernels): a block of min(row work, `block`) threads walks its
+  row in loop iterations, each a dependent global-memory round trip of `latency`; as many blocks
+  as fit in an SM's threads run at once, the rest in waves. Few rows leave the GPU waiting on that
+  chain, not on bandwidth: the operator takes max(waves x round trips x latency, bytes / bandwidth).
 """
 from __future__ import annotations
 
 import math
 from typing import Optional
 
-from pydantic import PositiveInt, field_validator
+from pydantic import NonNegativeInt, PositiveInt, field_validator
 
 from hwsim.components.base import ALL_BYTES, OpTiming, SerialComponent, register
 from hwsim.components.base import Memory as Resident
@@ -39,6 +44,13 @@ def _known_formats(rates: dict) -> dict:
     for name in rates:
         precision.check(name)
     return rates
+
+
+def _known_kinds(by_kind: dict) -> dict:
+    unknown = sorted(set(by_kind) - set(KINDS))
+    if unknown:
+        raise ValueError(f"unknown operator kind(s) {', '.join(unknown)}; known: {', '.join(KINDS)}")
+    return by_kind
 
 
 class Memory(Strict):
@@ -76,6 +88,38 @@ class Gemm(Strict):
         return best
 
 
+class RowKernel(Strict):
+    """One operator kind's kernel: a thread block per row; each loop iteration one round trip."""
+
+    block: PositiveInt                     # threads per block at most (the kernel's min(work, block))
+    passes: PositiveInt = 1                # loops over the row (rms_norm: sum of squares, then scale)
+    elements_per_thread: PositiveInt = 1   # row elements one thread handles per iteration (rope: a pair)
+    extra_round_trips: NonNegativeInt = 0  # dependent loads before the loops (rope: the position)
+
+
+class Rows(Strict):
+    """Vector operators as one-block-per-row kernels (see the module docstring)."""
+
+    source: str                            # where the latency, SM figures and kernel shapes come from
+    sms: PositiveInt                       # streaming multiprocessors
+    threads_per_sm: PositiveInt            # resident threads per SM at most
+    latency: Duration                      # one dependent global-memory round trip (s)
+    kernels: dict[str, RowKernel]          # operator kind -> its kernel
+
+    _kinds = field_validator("kernels")(classmethod(lambda cls, kernels: _known_kinds(kernels)))
+
+    def seconds(self, op) -> float:
+        """Waves of resident blocks x the round trips of one block x latency."""
+        kernel = self.kernels[op.kind]
+        rows = op.m * op.count
+        width = op.act_out_bytes * 8 / precision.BITS[op.compute_dtype] / rows     # outputs per row
+        work = math.ceil(width / kernel.elements_per_thread)
+        threads = min(work, kernel.block)
+        waves = math.ceil(rows / (self.sms * max(self.threads_per_sm // threads, 1)))
+        trips = kernel.extra_round_trips + kernel.passes * math.ceil(work / threads)
+        return waves * trips * self.latency
+
+
 class AnalyticDeviceParams(Strict):
     source: str                          # where the peaks come from (datasheet, paper table)
     peak: dict[str, ComputeRate]         # number format -> peak operations/s (dense, no sparsity)
@@ -83,6 +127,7 @@ class AnalyticDeviceParams(Strict):
     launch_overhead: Duration = "0s"     # fixed time added per kernel launch (framework dispatch + launch)
     kernels_per_op: dict[str, PositiveInt] = {}   # operator kind -> kernels one operator launches (absent: 1)
     gemm: Optional[Gemm] = None          # matmuls as tiles in waves over SMs; None: FLOPs / peak
+    rows: Optional[Rows] = None          # vector kernels as blocks per row; None: bytes / bandwidth
     power: Optional[Power] = None        # board power at load (TDP); energy = power x busy time
 
     @field_validator("peak")
@@ -92,13 +137,7 @@ class AnalyticDeviceParams(Strict):
             raise ValueError("needs at least one number format, e.g. {bf16: 312TFLOPS}")
         return _known_formats(peak)
 
-    @field_validator("kernels_per_op")
-    @classmethod
-    def _known_kinds(cls, kernels):
-        unknown = sorted(set(kernels) - set(KINDS))
-        if unknown:
-            raise ValueError(f"unknown operator kind(s) {', '.join(unknown)}; known: {', '.join(KINDS)}")
-        return kernels
+    _kinds = field_validator("kernels_per_op")(classmethod(lambda cls, kernels: _known_kinds(kernels)))
 
 
 @register
@@ -122,6 +161,11 @@ class AnalyticDevice(SerialComponent):
         return (gemm is not None and op.kind == "matmul" and op.m > 0 and op.n > 0 and op.k > 0
                 and op.compute_dtype in gemm.achievable)
 
+    def _rows_s(self, op) -> float:
+        rows = self.params.rows
+        applies = rows is not None and op.kind in rows.kernels and op.m > 0 and op.act_out_bytes > 0
+        return rows.seconds(op) if applies else 0.0
+
     def time(self, op):
         memory = self.params.memory
         compute_s = op.flops / self._peak(op.compute_dtype) if op.flops else 0.0
@@ -131,7 +175,7 @@ class AnalyticDevice(SerialComponent):
             busy_s = self.params.gemm.seconds(op, streamed_s, memory.sustained or memory.bandwidth)
             bound = "memory" if busy_s <= streamed_s else "compute"
         else:
-            busy_s = max(compute_s, streamed_s)
+            busy_s = max(compute_s, streamed_s, self._rows_s(op))
             bound = "compute" if compute_s > streamed_s else "memory"
         launches = self.params.kernels_per_op.get(op.kind, 1)
         return OpTiming(busy_s + launches * self.params.launch_overhead, bound,

@@ -78,3 +78,35 @@ def test_memory_bound_matmul_streams_at_the_sustained_bandwidth():
     fast = {**GEMM, "achievable": {"fp16": "4000TFLOPS"}}
     seconds, _ = _seconds(_gpu(gemm=fast, memory={"sustained": "0.8TB/s"}), op)
     assert seconds == pytest.approx(op.total_bytes / SUSTAINED, rel=1e-9)
+
+
+ROWS = {"source": "test", "sms": 4, "threads_per_sm": 2048, "latency": "1us",
+        "kernels": {"norm": {"block": 1024, "passes": 2},
+                    "rope": {"block": 512, "elements_per_thread": 2, "extra_round_trips": 1}}}
+
+
+def _rows_op(kind, rows, width):
+    return Op(0, kind, kind, 0, rows * width, "fp16", act_in_bytes=2.0 * rows * width,
+              act_out_bytes=2.0 * rows * width, m=rows)
+
+
+@pytest.mark.parametrize("kind, rows, width, seconds", [
+    # norm: 1024 threads, 4096 / 1024 = 4 iterations x 2 passes = 8 round trips; 2 blocks per SM x 4 SMs
+    ("norm", 1, 4096, 8e-6), ("norm", 8, 4096, 8e-6), ("norm", 9, 4096, 16e-6),
+    # a narrow row: 256 threads, one iteration per pass; 8 blocks per SM
+    ("norm", 32, 256, 2e-6), ("norm", 33, 256, 4e-6),
+    # rope: 4096 outputs = 2048 pairs over 512 threads = 4 iterations + the position load
+    ("rope", 1, 4096, 5e-6),
+])
+def test_row_kernels_wait_on_round_trips_in_waves(kind, rows, width, seconds):
+    simulated, _ = _seconds(_gpu(rows=ROWS), _rows_op(kind, rows, width))
+    assert simulated == pytest.approx(seconds, rel=1e-9)
+
+
+def test_many_rows_are_bound_by_bandwidth_and_other_kinds_keep_it():
+    op = _rows_op("norm", 1 << 12, 4096)          # 64 MB at 1 TB/s: 64 us > 512 waves x 8 x 1 ns
+    simulated, _ = _seconds(_gpu(rows={**ROWS, "latency": "1ns"}), op)
+    assert simulated == pytest.approx(op.total_bytes / BW, rel=1e-9)
+    add = _rows_op("elementwise", 1, 4096)
+    simulated, _ = _seconds(_gpu(rows=ROWS), add)
+    assert simulated == pytest.approx(add.total_bytes / BW, rel=1e-9)
