@@ -2,7 +2,7 @@
 
 `python -m hwsim.validate.gpu_report docs/validation` writes, into that folder:
 - gpu_kernels.md: per GPU machine and Vidur operator, median and p90 |error| with the machines'
-  datasheet rooflines (their `gemm` and `sustained` keys removed) and as shipped; per message size,
+  datasheet rooflines (their `gemm`, `rows` and memory `efficiency` keys removed) and as shipped; per message size,
   the signed error of the NVLink collectives with datasheet links and as shipped;
 - vidur_parity.png and vidur_parity_datasheet.png: measured against simulated operator times.
 

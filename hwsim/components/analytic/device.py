@@ -9,11 +9,14 @@ from tiles replace it where detail matters.
 
 Two optional mechanisms bring a GPU from its datasheet to what its kernels reach; a machine
 without them keeps the plain roofline:
-- `memory.sustained`: the bandwidth a streaming kernel measures (a microbenchmark figure); every
-  operator's bytes move at it. The roofline floor still uses the datasheet peak.
+- `memory.efficiency`: the share of the peak bandwidth a streaming kernel measures (a
+  microbenchmark figure); every operator's bytes move at it. The roofline floor still uses the
+  datasheet peak. A share, not a rate, so a machine that `extends:` this one with faster memory
+  gets faster kernels too.
 - `gemm:` matmuls as cuBLAS-style kernels: the (m x n) output is cut into thread-block tiles
   (one of `tiles`, the fastest for the shape, as cuBLAS's heuristics pick), tiles run in waves of
-  `sms` at a time, each at `achievable` / sms (the best measured matmul rate, not the peak), so a
+  `sms` at a time, each at peak x `efficiency` / sms (the best measured matmul rate as a share of
+  the format's peak), so a
   shape pays for its padded tiles (tile quantisation) and its last partial wave (wave
   quantisation). With fewer tiles than SMs, the k loop may be split over 2, 4, ... SMs
   (split-K); the fp32 partial sums are written and read back once.
@@ -28,7 +31,7 @@ from __future__ import annotations
 import math
 from typing import Optional
 
-from pydantic import NonNegativeInt, PositiveInt, field_validator
+from pydantic import Field, NonNegativeInt, PositiveInt, field_validator
 
 from hwsim.components.base import ALL_BYTES, OpTiming, SerialComponent, register
 from hwsim.components.base import Memory as Resident
@@ -56,23 +59,34 @@ def _known_kinds(by_kind: dict) -> dict:
 class Memory(Strict):
     capacity: ByteSize          # bytes
     bandwidth: Bandwidth        # bytes/s, peak
-    sustained: Optional[Bandwidth] = None   # bytes/s a streaming kernel measures; None: the peak
+    efficiency: float = Field(1.0, gt=0, le=1)   # share of `bandwidth` a streaming kernel measures
+
+    @property
+    def streaming(self) -> float:
+        """Bytes/s operators move their bytes at: bandwidth x efficiency."""
+        return self.bandwidth * self.efficiency
 
 
 class Gemm(Strict):
     """Matmul kernels as tiles over SMs in waves (see the module docstring)."""
 
-    source: str                                       # where sms, tiles and achievable come from
+    source: str                                       # where sms, tiles and efficiency come from
     sms: PositiveInt                                  # streaming multiprocessors (one tile each at a time)
     tiles: list[tuple[PositiveInt, PositiveInt]]      # thread-block output tiles (rows x columns) to pick from
-    achievable: dict[str, ComputeRate]                # format -> best measured matmul rate of the whole GPU
+    efficiency: dict[str, float]                      # format -> best measured matmul rate / the format's peak
     split_k: bool = True                              # split the k loop when tiles < SMs
 
-    _formats = field_validator("achievable")(classmethod(lambda cls, rates: _known_formats(rates)))
+    @field_validator("efficiency")
+    @classmethod
+    def _shares(cls, shares):
+        for fmt, share in _known_formats(shares).items():
+            if not 0 < share <= 1:
+                raise ValueError(f"{fmt}: a share of the peak in (0, 1], got {share}")
+        return shares
 
-    def seconds(self, op, memory_s: float, bandwidth: float) -> float:
+    def seconds(self, op, peak: float, memory_s: float, bandwidth: float) -> float:
         """Fastest tile (and split-K) for `op`: max(waves x one tile's time, memory time)."""
-        per_sm = self.achievable[op.compute_dtype] / self.sms
+        per_sm = peak * self.efficiency[op.compute_dtype] / self.sms
         best = math.inf
         for rows, cols in self.tiles:
             tiles = math.ceil(op.m / rows) * math.ceil(op.n / cols) * op.count
@@ -159,7 +173,7 @@ class AnalyticDevice(SerialComponent):
     def _gemm_applies(self, op) -> bool:
         gemm = self.params.gemm
         return (gemm is not None and op.kind == "matmul" and op.m > 0 and op.n > 0 and op.k > 0
-                and op.compute_dtype in gemm.achievable)
+                and op.compute_dtype in gemm.efficiency)
 
     def _rows_s(self, op) -> float:
         rows = self.params.rows
@@ -170,9 +184,9 @@ class AnalyticDevice(SerialComponent):
         memory = self.params.memory
         compute_s = op.flops / self._peak(op.compute_dtype) if op.flops else 0.0
         memory_s = op.total_bytes / memory.bandwidth
-        streamed_s = op.total_bytes / (memory.sustained or memory.bandwidth)
+        streamed_s = op.total_bytes / memory.streaming
         if self._gemm_applies(op):
-            busy_s = self.params.gemm.seconds(op, streamed_s, memory.sustained or memory.bandwidth)
+            busy_s = self.params.gemm.seconds(op, self._peak(op.compute_dtype), streamed_s, memory.streaming)
             bound = "memory" if busy_s <= streamed_s else "compute"
         else:
             busy_s = max(compute_s, streamed_s, self._rows_s(op))

@@ -8,8 +8,8 @@ from hwsim.components.base import run_alone
 from hwsim.workload.ops import Op
 
 PEAK, BW, SUSTAINED = 100e12, 1e12, 0.8e12
-PER_SM = 1e12          # GEMM achievable 4 TFLOPS over 4 SMs
-GEMM = {"source": "test", "sms": 4, "tiles": [[64, 64]], "achievable": {"fp16": "4TFLOPS"}}
+PER_SM = 1e12          # GEMM at 4% of the 100 TFLOPS peak: 4 TFLOPS over 4 SMs
+GEMM = {"source": "test", "sms": 4, "tiles": [[64, 64]], "efficiency": {"fp16": 0.04}}
 
 
 def _gpu(**extra):
@@ -35,7 +35,7 @@ def test_without_mechanisms_the_roofline_is_unchanged():
 
 def test_sustained_bandwidth_times_bytes_and_the_floor_keeps_the_peak():
     op = Op(0, "add", "elementwise", 0, 1e6, "fp16", act_in_bytes=2e6, act_out_bytes=1e6)
-    seconds, component = _seconds(_gpu(memory={"sustained": "0.8TB/s"}), op)
+    seconds, component = _seconds(_gpu(memory={"efficiency": 0.8}), op)
     assert seconds == pytest.approx(3e6 / SUSTAINED, rel=1e-9)
     memory = next(r for r in component.resources() if r.name.endswith("memory"))
     assert memory.floor_s == pytest.approx(3e6 / BW, rel=1e-9)
@@ -75,8 +75,8 @@ def test_split_k_spreads_one_tile_over_idle_sms_and_pays_for_the_partial_sums():
 
 def test_memory_bound_matmul_streams_at_the_sustained_bandwidth():
     op = _matmul(1, 8192, 8192)          # a GEMV: bytes dominate
-    fast = {**GEMM, "achievable": {"fp16": "4000TFLOPS"}}
-    seconds, _ = _seconds(_gpu(gemm=fast, memory={"sustained": "0.8TB/s"}), op)
+    fast = {**GEMM, "efficiency": {"fp16": 1.0}}
+    seconds, _ = _seconds(_gpu(gemm=fast, memory={"efficiency": 0.8}), op)
     assert seconds == pytest.approx(op.total_bytes / SUSTAINED, rel=1e-9)
 
 
