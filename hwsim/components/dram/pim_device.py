@@ -90,6 +90,7 @@ class PimParams(Strict):
     mac_registers: PositiveInt = 1             # matmul readouts accumulated before RD_MAC (CENT reuse-GB: 32)
     separate_matrices: dict[str, PositiveInt] = {}   # op name -> equal matrices mapped one by one (CENT: qkv 3)
     keys_over_banks: bool = False              # K cache one token per bank over all devices (CENT)
+    values_by_kv_head: bool = False            # V of a KV head whole in one channel, one pass per query head (CENT)
     softmax: Optional[SoftmaxStaging] = None   # run softmax ops staged through the banks (CENT)
     refresh: bool = True
     reduction: Reduction
@@ -158,6 +159,9 @@ class PimDram(Component):
             if GEMV_KINDS[op.kind] == "n":
                 units, n_ch, share = split_work(op.count, math.ceil(op.n / parts), C)
                 k_ch = op.k
+            elif op.kind == "attn_context" and self.params.values_by_kv_head:
+                units, C = self._values_by_kv_head(op, C)
+                k_ch, share, n_ch = op.k, 1, op.n
             else:
                 units, k_ch, share = split_work(op.count, op.k, C)
                 n_ch = op.n
@@ -194,6 +198,21 @@ class PimDram(Component):
         keys_per_bank = math.ceil(op.n / banks)
         stream = gemv_stream(layout, op.count * op.k, keys_per_bank, segment=op.k)
         return stream, max(op.m, 1), min(self.n_channels, math.ceil(op.n / self.banks)), 0
+
+    def _values_by_kv_head(self, op, channels: int) -> tuple[int, int]:
+        """(GEMV passes per channel over all keys, channels holding V) of CENT's score x V
+        GEMV (Llama.py trace_only with intra_device_attention; TransformerBlock
+        Vector_Matrix_Mul_output_pim_only_trace): each KV head's V lies whole in one channel,
+        ceil(kv heads / channels) per channel, and each of the heads / kv_heads query heads of its group
+        streams it once with its own scores in the global buffer (n_repeat passes). Under GQA with
+        fewer KV heads than channels the other channels hold no V. The op's KV heads (x batch) follow
+        from its V bytes: keys x head_dim elements per KV head."""
+        elements = op.kv_read_bytes * 8 / BITS[op.compute_dtype]
+        kv_heads = round(elements / (op.k * op.n))
+        if kv_heads < 1 or op.count % kv_heads or kv_heads * op.k * op.n != elements:
+            raise ValueError(f"{self.name}: {op.name} reads {op.kv_read_bytes:g} B of V, not whole KV heads "
+                             f"of {op.k} keys x {op.n}")
+        return math.ceil(kv_heads / channels) * (op.count // kv_heads), min(channels, kv_heads)
 
     def _layout_for_bytes(self) -> Layout:
         org = self.spec.org

@@ -125,3 +125,33 @@ def test_sampling_follows_only_the_lm_head():
             sim.run()
     assert ends[("lm_head", "150us")] - ends[("lm_head", None)] == 150_000_000
     assert ends[("o_proj", "150us")] == ends[("o_proj", None)]
+
+
+def context_op(heads, kv_heads, keys=2048, head_dim=128):
+    return Op(0, "attn_context", "attn_context", 0, 2.0 * heads * keys * head_dim, "bf16",
+              kv_read_bytes=2.0 * kv_heads * keys * head_dim, m=1, k=keys, n=head_dim, count=heads)
+
+
+@pytest.mark.parametrize("heads, kv_heads, passes, channels", [(64, 8, 8, 8), (40, 40, 2, 32), (32, 32, 1, 32)])
+def test_values_by_kv_head_pass_once_per_query_head(heads, kv_heads, passes, channels):
+    """CENT: a KV head's V whole in one of the attention device's 32 channels; each query head of its
+    group streams it again: passes = ceil(kv_heads / 32) x heads / kv_heads (Llama2-70B: 1 x 8)."""
+    sim = Simulator()
+    pim = build_component("pim", {**CENT, "values_by_kv_head": True}, SourceMap("<test>"), ("pim",), sim)
+    stream, times, active, _ = pim._plan(context_op(heads, kv_heads))
+    assert (times, active) == (passes, channels)
+    assert int((stream.cmd == COMMANDS.index("MAC_ABK")).sum()) == 2048 // 16 * 128 // 16   # all keys x 8 dims per bank
+
+
+def test_without_values_by_kv_head_gqa_heads_share_the_channels():
+    pim, _ = device()
+    _, times, active, _ = pim._plan(context_op(64, 8))
+    assert (times, active) == (2, 32)                 # 64 query heads over 32 channels, keys not re-streamed
+
+
+def test_values_by_kv_head_rejects_partial_heads():
+    pim = build_component("pim", {**CENT, "values_by_kv_head": True}, SourceMap("<test>"), ("pim",), Simulator())
+    op = context_op(64, 8)
+    with pytest.raises(ValueError, match="not whole KV heads"):
+        pim._plan(Op(0, "attn_context", "attn_context", 0, op.flops, "bf16", kv_read_bytes=op.kv_read_bytes + 2,
+                     m=1, k=op.k, n=op.n, count=64))
