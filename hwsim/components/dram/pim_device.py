@@ -47,11 +47,19 @@ REFRESH = frozenset({"REF", "REFpb"})   # energy counted as static (every channe
 
 
 class HostLink(Strict):
-    """Link between the host and the devices (one broadcast and one gather per matmul under TP)."""
+    """Link between the host and the devices (one broadcast and one gather per matmul under TP).
+    With `lanes`, the host's lanes are split evenly over the devices (CENT run_sim.py:
+    PCIe_lanes_per_device = PCIE_lanes // num_devices) and `bandwidth` is one lane's, so a device's
+    link narrows as a bigger model takes more devices."""
 
     latency: Duration
-    bandwidth: Bandwidth
+    bandwidth: Bandwidth                       # per device, or per lane with `lanes`
+    lanes: Optional[PositiveInt] = None        # host lanes shared by all devices
     energy_per_bit: Energy = "0J"
+
+    def device_bandwidth(self, devices: int) -> float:
+        """Bytes/s of one device's link."""
+        return self.bandwidth if self.lanes is None else self.bandwidth * (self.lanes // devices)
 
 
 class Reduction(Strict):
@@ -119,6 +127,9 @@ class PimDram(Component):
             raise ValueError(f"{name}: preset {params.preset} has no PIM commands")
         if params.devices > 1 and params.link is None:
             raise ValueError(f"{name}: {params.devices} devices need a `link`")
+        if params.link and (params.link.lanes or params.devices) < params.devices:
+            raise ValueError(f"{name}: link.lanes {params.link.lanes} < devices {params.devices}: a device needs a lane")
+        self.link_bandwidth = params.link.device_bandwidth(params.devices) if params.link else 0.0
         if (params.attention_devices or 1) > params.devices:
             raise ValueError(f"{name}: attention_devices {params.attention_devices} > devices {params.devices}")
         org = self.spec.org
@@ -225,8 +236,8 @@ class PimDram(Component):
         start = max(self.sim.now, self._free_ps)
         link = self.params.link
         transfer = op.kind == "matmul" and self.params.devices > 1
-        bcast_ps = math.ceil((link.latency + op.act_in_bytes / link.bandwidth) * 1e12) if transfer else 0
-        gather_ps = math.ceil((link.latency + op.act_out_bytes / link.bandwidth) * 1e12) if transfer else 0
+        bcast_ps = math.ceil((link.latency + op.act_in_bytes / self.link_bandwidth) * 1e12) if transfer else 0
+        gather_ps = math.ceil((link.latency + op.act_out_bytes / self.link_bandwidth) * 1e12) if transfer else 0
         first = math.ceil((start + bcast_ps) / tck)
         result, issued = self._run(stream, times, first)
         self._refresh_due = result.next_refresh_due

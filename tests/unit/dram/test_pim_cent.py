@@ -155,3 +155,17 @@ def test_values_by_kv_head_rejects_partial_heads():
     with pytest.raises(ValueError, match="not whole KV heads"):
         pim._plan(Op(0, "attn_context", "attn_context", 0, op.flops, "bf16", kv_read_bytes=op.kv_read_bytes + 2,
                      m=1, k=op.k, n=op.n, count=64))
+
+
+@pytest.mark.parametrize("devices, lanes_each", [(8, 18), (20, 7), (32, 4)])
+def test_host_lanes_are_split_over_the_devices(devices, lanes_each):
+    """CENT run_sim.py: PCIe_lanes_per_device = 144 // num_devices, 4 GiB/s x 192/256 payload a lane."""
+    raw = {**CENT, "devices": devices, "link": {"latency": "240ns", "lanes": 144, "bandwidth": "3.2212GB/s"}}
+    pim = build_component("pim", raw, SourceMap("<test>"), ("pim",), Simulator())
+    assert pim.link_bandwidth == pytest.approx(lanes_each * 3.2212e9)
+
+
+def test_more_devices_than_lanes_is_an_error():
+    raw = {**CENT, "devices": 200, "link": {"latency": "240ns", "lanes": 144, "bandwidth": "3.2212GB/s"}}
+    with pytest.raises(ValueError, match="link.lanes 144 < devices 200"):
+        build_component("pim", raw, SourceMap("<test>"), ("pim",), Simulator())
