@@ -26,7 +26,7 @@ import math
 from typing import Optional
 
 import numpy as np
-from pydantic import PositiveInt
+from pydantic import NonNegativeInt, PositiveInt
 
 from hwsim.components.base import Component, Execution, Resource, register
 from hwsim.components.dram.pim_mapping import (Layout, Stream, bank_access_stream, ewmul_stream, gemv_stream,
@@ -43,6 +43,7 @@ from hwsim.workload.precision import BITS
 GEMV_KINDS = {"matmul": "n", "attn_score": "n", "attn_context": "k"}   # kind -> dimension split over channels
 ATTENTION_KINDS = frozenset({"attn_score", "attn_context", "kv_write"})     # ops on the KV cache
 REPEAT_DIRECTLY_BELOW = 4          # repetitions of a stream issued as one long stream
+STAGED_KINDS = frozenset({"softmax", "norm", "rope", "activation"})   # vector ops CENT stages through the banks
 REFRESH = frozenset({"REF", "REFpb"})   # energy counted as static (every channel, once per tREFI)
 
 
@@ -69,17 +70,22 @@ class Reduction(Strict):
     lanes: PositiveInt
 
 
-class SoftmaxStaging(Strict):
-    """CENT's softmax around in-PIM EWMUL scaling (Llama.py trace_only, trace_softmax): the host writes
-    the scores into the banks `writes` times and reads them back `reads` times, one burst per request,
-    issued by the device's ISR DMA at one request per DRAM cycle (aim_simulator AiMDRAMSystem::tick
-    decodes one host request per tick); the banks scale them in `ewmul_passes` EWMUL passes; exp and
-    sums run on the device's `accelerator` (CENT's shared-buffer units) if given, else on the
-    reduction lanes."""
+class VectorStaging(Strict):
+    """A vector op CENT runs around the banks (Llama.py trace_only): the host writes a vector of the
+    op's output size into the banks `writes` times and reads it back `reads` times, one burst per
+    request, issued by the device's ISR DMA at one request per DRAM cycle (aim_simulator
+    AiMDRAMSystem::tick decodes one host request per tick); the banks run `ewmul_passes` EWMUL passes
+    over it; the arithmetic left (exp and sums, the norm's reduction and rsqrt, the rotation) runs on
+    the device's `accelerator` (CENT's shared-buffer units and RISC-V cores) if given, else on the
+    reduction lanes. CENT's programs, in passes over the op's vector: softmax scores 4 writes, 2 reads,
+    2 EWMUL (trace_softmax); RMSNorm 4 writes (the input to both neighbour-bank halves, the scaled copy
+    to two EWMUL bank groups), 1 read, 2 EWMUL (trace_norm); rotary 2 writes, 2 reads (xq and xk
+    re-mapped at twice their size), 1 EWMUL (trace_fc_kqvo); SiLU x gate 3 writes, 1 read, 2 EWMUL
+    (trace_activation, one iteration)."""
 
-    writes: PositiveInt = 4
-    reads: PositiveInt = 2
-    ewmul_passes: PositiveInt = 2
+    writes: NonNegativeInt
+    reads: NonNegativeInt
+    ewmul_passes: PositiveInt
     accelerator: Optional[SharedBufferTiming] = None
 
 
@@ -99,7 +105,7 @@ class PimParams(Strict):
     separate_matrices: dict[str, PositiveInt] = {}   # op name -> equal matrices mapped one by one (CENT: qkv 3)
     keys_over_banks: bool = False              # K cache one token per bank over all devices (CENT)
     values_by_kv_head: bool = False            # V of a KV head whole in one channel, one pass per query head (CENT)
-    softmax: Optional[SoftmaxStaging] = None   # run softmax ops staged through the banks (CENT)
+    staging: dict[str, VectorStaging] = {}     # vector op kind -> staged through the banks (CENT)
     refresh: bool = True
     reduction: Reduction
     link: Optional[HostLink] = None            # required when devices > 1
@@ -125,6 +131,8 @@ class PimDram(Component):
         self.spec = with_overrides(spec, **params.timing_overrides) if params.timing_overrides else spec
         if "nCCDAB" not in self.spec.timings:
             raise ValueError(f"{name}: preset {params.preset} has no PIM commands")
+        if set(params.staging) - STAGED_KINDS:
+            raise ValueError(f"{name}: staging runs {sorted(STAGED_KINDS)} ops, not {sorted(set(params.staging) - STAGED_KINDS)}")
         if params.devices > 1 and params.link is None:
             raise ValueError(f"{name}: {params.devices} devices need a `link`")
         if params.link and (params.link.lanes or params.devices) < params.devices:
@@ -181,12 +189,12 @@ class PimDram(Component):
             splits = share if GEMV_KINDS[op.kind] == "k" else 1
             outputs = op.count * op.n * max(op.m, 1)
             return stream, units * max(op.m, 1) * parts, min(C, op.count * share), outputs * (chunks * splits - 1)
-        if op.kind == "softmax" and self.params.softmax:
+        if op.kind in self.params.staging:
             layout = self._layout(op.compute_dtype)
             slots = self.params.channels * (self.params.attention_devices or self.params.devices) \
                 * self.spec.org.bankgroups
-            per_slot = math.ceil(op.act_in_bytes * 8 / BITS[op.compute_dtype] / slots)
-            passes = self.params.softmax.ewmul_passes
+            per_slot = math.ceil(op.act_out_bytes * 8 / BITS[op.compute_dtype] / slots)
+            passes = self.params.staging[op.kind].ewmul_passes
             return ewmul_stream(layout, per_slot), passes, slots // self.spec.org.bankgroups, 0
         if op.kind in ("kv_write", "embedding"):
             layout = self._layout_for_bytes()
@@ -245,10 +253,10 @@ class PimDram(Component):
         reduce_ps = math.ceil(math.ceil(partials / red.lanes) / red.clock * 1e12) if partials else 0
         counts = np.array([result.command_counts[c] for c in COMMANDS]) * active
         staging_ps = 0
-        if op.kind == "softmax":
-            staging_ps, staged = self._softmax_staging(op)
+        if op.kind in self.params.staging:
+            staging_ps, staged = self._staging(op)
             counts += staged
-            accelerator = self.params.softmax.accelerator
+            accelerator = self.params.staging[op.kind].accelerator
             reduce_ps = accelerator.op_ps(op) if accelerator else \
                 math.ceil(math.ceil(op.flops / red.lanes) / red.clock * 1e12)
         end = result.done_cycle * tck + staging_ps + reduce_ps + gather_ps + self._sampling_ps(op)
@@ -281,11 +289,12 @@ class PimDram(Component):
                                    refresh=refresh, start_cycle=first_cycle, refresh_due=due)
         return result, len(stream)
 
-    def _softmax_staging(self, op) -> tuple[int, np.ndarray]:
-        """(ps, command counts) of the host's single-burst score writes and reads, one per DMA cycle."""
-        staging = self.params.softmax
+    def _staging(self, op) -> tuple[int, np.ndarray]:
+        """(ps, command counts) of the host's single-burst writes and reads of a staged op's vector,
+        one per DMA cycle."""
+        staging = self.params.staging[op.kind]
         lanes = self.spec.org.burst_bytes * 8 // BITS[op.compute_dtype]
-        bursts = math.ceil(op.act_in_bytes * 8 / BITS[op.compute_dtype] / lanes)
+        bursts = math.ceil(op.act_out_bytes * 8 / BITS[op.compute_dtype] / lanes)
         counts = np.zeros(len(COMMANDS), np.int64)
         counts[COMMANDS.index("WR")] = staging.writes * bursts
         counts[COMMANDS.index("RD")] = staging.reads * bursts
