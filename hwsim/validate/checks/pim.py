@@ -8,6 +8,20 @@ shown beside it as INFO, to show how much of the published speedup is framework 
 Assumptions (the sources do not state them): PIM-GPT decodes with CONTEXT tokens cached, in bf16
 on PIM and fp16 on the T4.
 
+PIM-GPT's failing rows, looked at again for issue 14: on PIM-GPT only the weights grow with model size
+(non-VMM work is 1.9% of GPT3-XL here, about 1% published), so its latency tracks the weight bytes
+(GPT3-XL 1.60 ms, GPT3-large 0.81 ms for 1.71x the bytes at equal layer counts), while the eager T4's
+launch-bound time tracks the layer count: the speedup falls with size, and GPT3-XL (24.6x) and GPT2-XL
+(39.1x) land under 41x. GPT3-XL reaches 41x only at <= 0.96 ms; its MAC columns alone take 0.74 ms
+(3.03 GB of bf16 weights with the LM head, 128 banks x 32 B per 1 ns MAC), and each 64-column row adds an
+all-bank ACT and PRE (28 + 16 ns beside 64 ns of MACs; 98.3% row hits, as published) before the
+global-buffer writes and readouts. What would decide these rows is not in the retrievable sources
+(reference/pim_dram.md 1.3, 1.6, 6): PIM-GPT's DRAM timing table (MAC row-to-column and precharge
+times, row size, MACs per bank, data rate), its per-model speedup figure (which model is 41x and
+which 137x) and how its T4 baseline ran. The ASIC 100 MHz row (1.22x against "at most about 20%", a
+secondary source) rests on two unsourced inputs, the ASIC's 128 lanes and the partial-sum adders being
+those lanes; nothing is changed for it.
+
 CENT's decoding row is what its artifact computes (run_sim.py process_throughputs, phase decoding): the
 arithmetic mean of per-sequence-length tokens/s and mJ/token over the lengths it simulates, every
 seqlen_gap = 128 tokens from prefill + 128 to prefill + decoding = 640..4096 (28 lengths; a length L
