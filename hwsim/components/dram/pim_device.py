@@ -79,9 +79,10 @@ class VectorStaging(Strict):
     the device's `accelerator` (CENT's shared-buffer units and RISC-V cores) if given, else on the
     reduction lanes. CENT's programs, in passes over the op's vector: softmax scores 4 writes, 2 reads,
     2 EWMUL (trace_softmax); RMSNorm 4 writes (the input to both neighbour-bank halves, the scaled copy
-    to two EWMUL bank groups), 1 read, 2 EWMUL (trace_norm); rotary 2 writes, 2 reads (xq and xk
-    re-mapped at twice their size), 1 EWMUL (trace_fc_kqvo); SiLU x gate 3 writes, 1 read, 2 EWMUL
-    (trace_activation, one iteration)."""
+    to two EWMUL bank groups), 1 read, 2 EWMUL (trace_norm); rotary 4 writes (xq and xk re-mapped at
+    twice their size, and again for the results: the trace stores where its comment says load), 0
+    reads, 1 EWMUL (trace_fc_kqvo); SiLU x gate 3 writes, 1 read, 2 EWMUL (trace_activation, one
+    iteration)."""
 
     writes: NonNegativeInt
     reads: NonNegativeInt
@@ -131,12 +132,12 @@ class PimDram(Component):
         self.spec = with_overrides(spec, **params.timing_overrides) if params.timing_overrides else spec
         if "nCCDAB" not in self.spec.timings:
             raise ValueError(f"{name}: preset {params.preset} has no PIM commands")
-        if set(params.staging) - STAGED_KINDS:
-            raise ValueError(f"{name}: staging runs {sorted(STAGED_KINDS)} ops, not {sorted(set(params.staging) - STAGED_KINDS)}")
+        if unstaged := sorted(set(params.staging) - STAGED_KINDS):
+            raise ValueError(f"{name}: staging runs {sorted(STAGED_KINDS)} ops, not {unstaged}")
         if params.devices > 1 and params.link is None:
             raise ValueError(f"{name}: {params.devices} devices need a `link`")
         if params.link and (params.link.lanes or params.devices) < params.devices:
-            raise ValueError(f"{name}: link.lanes {params.link.lanes} < devices {params.devices}: a device needs a lane")
+            raise ValueError(f"{name}: link.lanes {params.link.lanes} < devices {params.devices} (a lane each)")
         self.link_bandwidth = params.link.device_bandwidth(params.devices) if params.link else 0.0
         if (params.attention_devices or 1) > params.devices:
             raise ValueError(f"{name}: attention_devices {params.attention_devices} > devices {params.devices}")
