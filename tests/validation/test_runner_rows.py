@@ -5,7 +5,7 @@ import pytest
 
 from hwsim.machine import load_machine
 from hwsim.validate import runner
-from hwsim.validate.checks.pim import CENT_CONTEXTS, _run, cent_accounting_j, cent_machine, context_mean
+from hwsim.validate.checks.pim import CENT_CONTEXTS, _run, cent_accounting_j, cent_aim, cent_machine, context_mean
 from hwsim.validate.runner import Row
 
 
@@ -57,7 +57,10 @@ def test_context_mean_is_the_mean_of_per_context_steps():
     assert runs[1].latency_s > runs[0].latency_s          # attention grows with the context
 
 
-def test_cent_cases_set_the_device_count_and_refuse_pipeline_splits():
+def test_cent_cases_set_the_device_count_and_fail_pipeline_splits_without_stopping():
     assert cent_machine({"devices": 32, "tp": 32, "pp": 1}).spec.components["pim"]["devices"] == 32
-    with pytest.raises(ValueError, match="PP 80 x TP 1 is not modelled"):
-        cent_machine({"devices": 32, "tp": 1, "pp": 80})
+    case = {"model": "llama2-70b", "devices": 32, "tp": 1, "pp": 80, "tokens_per_s": 1.0, "mJ_per_token": 1.0}
+    rows = cent_aim({"tolerance": {"rel": 0.1}, "cases": [case]})
+    assert [(r.target, r.result, r.tolerance) for r in rows] == [
+        ("cent llama2-70b 32 dev PP80 TP1 tok/s", "FAIL", "PP not modelled"),
+        ("cent llama2-70b 32 dev PP80 TP1 mJ/token (as CENT)", "FAIL", "PP not modelled")]
