@@ -64,10 +64,12 @@ class HostLink(Strict):
 
 
 class Reduction(Strict):
-    """Host adder lanes that sum partial results read out with RD_MAC."""
+    """Adder lanes that sum partial results read out with RD_MAC: the host's, or with `per_device` each
+    device's own (CENT: 16 per device), so that more devices add more lanes."""
 
     clock: Frequency
     lanes: PositiveInt
+    per_device: bool = False
 
 
 class VectorStaging(Strict):
@@ -139,6 +141,7 @@ class PimDram(Component):
         if params.link and (params.link.lanes or params.devices) < params.devices:
             raise ValueError(f"{name}: link.lanes {params.link.lanes} < devices {params.devices} (a lane each)")
         self.link_bandwidth = params.link.device_bandwidth(params.devices) if params.link else 0.0
+        self.reduction_lanes = params.reduction.lanes * (params.devices if params.reduction.per_device else 1)
         if (params.attention_devices or 1) > params.devices:
             raise ValueError(f"{name}: attention_devices {params.attention_devices} > devices {params.devices}")
         org = self.spec.org
@@ -251,7 +254,7 @@ class PimDram(Component):
         result, issued = self._run(stream, times, first)
         self._refresh_due = result.next_refresh_due
         red = self.params.reduction
-        reduce_ps = math.ceil(math.ceil(partials / red.lanes) / red.clock * 1e12) if partials else 0
+        reduce_ps = math.ceil(math.ceil(partials / self.reduction_lanes) / red.clock * 1e12) if partials else 0
         counts = np.array([result.command_counts[c] for c in COMMANDS]) * active
         staging_ps = 0
         if op.kind in self.params.staging:
@@ -259,7 +262,7 @@ class PimDram(Component):
             counts += staged
             accelerator = self.params.staging[op.kind].accelerator
             reduce_ps = accelerator.op_ps(op) if accelerator else \
-                math.ceil(math.ceil(op.flops / red.lanes) / red.clock * 1e12)
+                math.ceil(math.ceil(op.flops / self.reduction_lanes) / red.clock * 1e12)
         end = result.done_cycle * tck + staging_ps + reduce_ps + gather_ps + self._sampling_ps(op)
         parts = self._op_energy_parts(counts, result.open_cycles * tck * active,
                                       (op.act_in_bytes * self.params.devices + op.act_out_bytes) * 8 if transfer else 0)

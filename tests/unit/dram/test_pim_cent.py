@@ -199,3 +199,11 @@ def test_staging_only_runs_vector_kinds_cent_stages():
     raw = {**CENT, "staging": {"topk": {"writes": 1, "reads": 1, "ewmul_passes": 1}}}
     with pytest.raises(ValueError, match="not \\['topk'\\]"):
         build_component("pim", raw, SourceMap("<test>"), ("pim",), Simulator())
+
+
+@pytest.mark.parametrize("devices", [8, 20, 32])
+def test_per_device_reduction_lanes_grow_with_the_devices(devices):
+    """CENT sums FC partial sums on 16 lanes in each device: 320 lanes at 20 devices, 512 at 32."""
+    raw = {**CENT, "devices": devices, "reduction": {"clock": "2GHz", "lanes": 16, "per_device": True}}
+    pim = build_component("pim", raw, SourceMap("<test>"), ("pim",), Simulator())
+    assert pim.reduction_lanes == 16 * devices
