@@ -1,4 +1,4 @@
-"""pim_gpt and cent_aim: PIM-GPT against the T4 machines, CENT's Llama2-13B artifact row.
+"""pim_gpt and cent_aim: PIM-GPT against the T4 machines, CENT's artifact rows.
 
 PIM-GPT measured a real T4, whose batch-1 decode in eager PyTorch is host-bound: the target row uses
 nvidia_t4_eager (the roofline plus eager PyTorch's measured cost per kernel launch times HF GPT-2's
@@ -27,7 +27,9 @@ arithmetic mean of per-sequence-length tokens/s and mJ/token over the lengths it
 seqlen_gap = 128 tokens from prefill + 128 to prefill + decoding = 640..4096 (28 lengths; a length L
 decodes with L - 1 tokens cached). Attention, softmax and the KV appends grow with the length, the
 matmuls do not. Each case runs on `devices` CENT devices, all tensor parallel (PP 1), with the host's
-PCIe lanes split over them as CENT splits them.
+PCIe lanes split over them as CENT splits them and 16 partial-sum lanes in each. CENT's pipeline splits
+(PP > 1: several blocks per device on channel groups sharing its accelerator and DMA, one hidden-vector
+hop per block, throughput = PP / token latency) are not modelled: such a case fails with no figure.
 """
 from __future__ import annotations
 
