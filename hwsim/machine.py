@@ -184,7 +184,12 @@ def _check(spec: MachineSpec, source: SourceMap) -> None:
     targets = {("mapping", c): getattr(spec.mapping, c) for c in ("default", *CLASSES)}
     targets.update({("mapping", "ops", name): target for name, target in spec.mapping.ops.items()})
     if spec.mapping.offload is not None:
-        targets[("mapping", "offload", "memory")] = spec.mapping.offload.memory
+        memory = spec.mapping.offload.memory
+        targets[("mapping", "offload", "memory")] = memory
+        if memory in spec.components and spec.components[memory].get("type") != "offload_memory":
+            problems.append(source.problem(("mapping", "offload", "memory"),
+                                           f"'{memory}' is of type {spec.components[memory].get('type')}; spilled bytes "
+                                           f"live in an offload_memory component"))
         if spec.parallelism is not None:
             problems.append(source.problem(("mapping", "offload"), "spills a single device's layers; "
                                            "a machine with a parallelism plan cannot use it yet"))

@@ -99,6 +99,9 @@ def test_offload_needs_an_offload_memory_and_a_single_device():
     data["mapping"]["offload"]["memory"] = "grice"
     with pytest.raises(ConfigError, match="no component named 'grice'"):
         machine_from_dict(data)
+    data["mapping"]["offload"]["memory"] = "gpu"
+    with pytest.raises(ConfigError, match="'gpu' is of type analytic_device; spilled bytes live in an offload_memory"):
+        machine_from_dict(data)
     cluster = load_machine("h100_8gpu_nvlink").spec.model_dump(mode="json")
     cluster["mapping"]["offload"] = {"memory": "gpu", "weights": 0.5}
     with pytest.raises(ConfigError, match="parallelism plan"):
