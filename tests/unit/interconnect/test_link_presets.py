@@ -12,7 +12,7 @@ LINK = LinkSpec(source="test", bandwidth="100GB/s", latency="1us", overhead="0.5
 
 def test_presets_load_with_sources_and_the_notes_figures():
     expected_bandwidth = {"pcie4_x16": 32e9, "pcie5_x16": 64e9, "nvlink4_h100": 450e9, "nvlink3_a100": 25e9,
-                          "nvlink3_a100_port": 300e9,
+                          "nvlink3_a100_port": 300e9, "nvlink_c2c_gh200": 450e9,
                           "cxl_x16": 64e9, "ucie_d2d_x16": 64e9, "roce_400g": 50e9, "ub_cloudmatrix384": 392e9}
     assert set(link_preset_names()) == set(expected_bandwidth)
     for name, bandwidth in expected_bandwidth.items():
