@@ -13,13 +13,14 @@ from hwsim.components.base import Execution
 from hwsim.engine import Simulator
 from hwsim.machine import Machine, load_machine
 from hwsim.mapping.kv_prefetch import prefetch_kv
-from hwsim.mapping.parallel import parallelize
+from hwsim.mapping.parallel import parallelize_iteration
 from hwsim.mapping.placement import imbalance
 from hwsim.report.report import OpRecord, Report
 from hwsim.workload.model import ModelSpec, load_model
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
-from hwsim.workload.trace import Trace, generate_trace
+from hwsim.workload.iteration import Iteration
+from hwsim.workload.trace import Trace, iteration_trace
 
 
 class RooflineViolation(AssertionError):
@@ -76,11 +77,10 @@ def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None) -> Re
         raise ValueError(f"trace has a dependency cycle or a missing input; stuck at {stuck}")
     latency_s = sim.now * 1e-12
     energy = sum(r.energy_j for r in records) + sum(c.static_energy_j(latency_s) for c in components.values())
-    tokens = trace.batch if trace.phase == "decode" else trace.batch * trace.context
     report = Report(
         machine=machine.name, model=trace.model, phase=trace.phase, batch=trace.batch,
         context=trace.context, precision=str(trace.precision), seed=trace.seed,
-        latency_s=latency_s, tokens=tokens, energy_j=energy,
+        latency_s=latency_s, tokens=trace.tokens, energy_j=energy,
         resources=[r for c in components.values() for r in c.resources()],
         components={name: c.statistics() for name, c in components.items()},
         ops=sorted(records, key=lambda r: (r.start_ps, r.id)),
@@ -108,11 +108,19 @@ def simulate(machine=defaults.MACHINE, model=defaults.MODEL, *, phase: str = def
         from hwsim.mapping.offload import simulate_steps
         return simulate_steps(machine, model, steps=steps, batch=batch, context=context,
                               precision=precision, routing=routing, seed=seed)
+    report = simulate_iteration(machine, model, Iteration.of(phase, batch, context), precision, routing, seed)
+    report.phase, report.context = phase, context
+    return report
+
+
+def simulate_iteration(machine: Machine, model: ModelSpec, iteration: Iteration, precision: Precision,
+                       routing=None, seed: int = defaults.SEED) -> Report:
+    """Simulate one scheduler iteration (a mixed batch, ``hwsim.workload.iteration``) on
+    ``machine``, through its parallelism plan if it has one."""
     plan = machine.spec.parallelism
     if plan is None:
-        trace = generate_trace(model, phase, batch, context, precision=precision, routing=routing, seed=seed)
-        return run_trace(machine, trace)
-    placed = parallelize(plan, model, phase, batch, context, precision, routing, seed)
+        return run_trace(machine, iteration_trace(model, iteration, precision, routing, seed))
+    placed = parallelize_iteration(plan, model, iteration, precision, routing, seed)
     report = run_trace(machine, placed.trace, placed.traffic)
     report.parallel = plan.model_dump()
     if placed.expert_load is not None:
