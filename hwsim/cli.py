@@ -10,9 +10,9 @@ from hwsim.config.errors import ConfigError
 
 EXAMPLES = """examples:
   hwsim run                                    # Llama-2-7B decode on an A100, batch 1, context 2048
-  hwsim run architectures/nvidia_h100_sxm.yaml workloads/models/llama2-70b.yaml --phase prefill --context 2048
+  hwsim run architectures/nvidia_h100_sxm.yaml workloads/models/llama2-70b.yaml --weights fp8 --phase prefill --context 2048
   hwsim run nvidia_t4 gpt2-xl --weights fp16 --activations fp16 --kv fp16
-  hwsim run nvidia_h100_sxm mixtral-8x7b --batch 16 --routing zipf --zipf-s 1.2 --seed 3
+  hwsim run nvidia_h100_sxm mixtral-8x7b --weights fp8 --batch 16 --routing zipf --zipf-s 1.2 --seed 3
   hwsim run edge_moe_flash mixtral-8x7b --weights int4 --steps 16 --routing affinity
   hwsim list
   hwsim validate
@@ -43,7 +43,7 @@ def _simulate(args):
 
     machine = load_machine(args.machine)
     if args.trace:
-        return run_trace(machine, Trace.load(args.trace))
+        return run_trace(machine, Trace.load(args.trace), allow_overcommit=args.allow_overcommit)
     model = load_model(args.model)
     precision = machine.precision_for(model, weights=args.weights, activations=args.activations, kv_cache=args.kv)
     routing = _routing(args) if model.moe is not None else None
@@ -51,7 +51,8 @@ def _simulate(args):
         generate_trace(model, args.phase, args.batch, args.context, precision, routing, args.seed).save(args.save_trace)
         print(f"  saved the {args.phase} trace to {args.save_trace} (replay: hwsim run MACHINE --trace FILE)")
     return simulate(machine, model, phase=args.phase, batch=args.batch, context=args.context,
-                    precision=precision, routing=routing, seed=args.seed, steps=args.steps)
+                    precision=precision, routing=routing, seed=args.seed, steps=args.steps,
+                    allow_overcommit=args.allow_overcommit)
 
 
 def _run(args) -> int:
@@ -136,6 +137,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--save-trace", metavar="FILE", help="also write the step's operator trace (JSON, versioned)")
     run.add_argument("--trace", metavar="FILE",
                      help="replay a saved or hand-written trace file instead of generating one (MODEL is ignored)")
+    run.add_argument("--allow-overcommit", action="store_true",
+                     help="run even if the model, KV cache and activations do not fit the machine's memories "
+                          "(what-if): the summary says OVERCOMMITTED and report.json flags memory.overcommitted")
     run.add_argument("--out", help="output folder (default: results/<machine>-<model>-<phase>-b<batch>-c<context>)")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.set_defaults(handler=_run)

@@ -9,18 +9,19 @@ each operator on its device's instance, communication on the fabric with the rou
 from __future__ import annotations
 
 from hwsim import defaults
+from hwsim.capacity import check_fit, footprint
 from hwsim.components.base import Execution
 from hwsim.engine import Simulator
 from hwsim.machine import Machine, load_machine
 from hwsim.mapping.kv_prefetch import prefetch_kv
-from hwsim.mapping.parallel import parallelize_iteration
+from hwsim.mapping.parallel import DeviceTrace, device_iteration, device_trace
 from hwsim.mapping.placement import imbalance
 from hwsim.report.report import OpRecord, Report
 from hwsim.workload.model import ModelSpec, load_model
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
 from hwsim.workload.iteration import Iteration
-from hwsim.workload.trace import Trace, iteration_trace
+from hwsim.workload.trace import Trace
 
 
 class RooflineViolation(AssertionError):
@@ -38,15 +39,23 @@ def check_roofline(report: Report) -> None:
                 f"({resource.used:.4g} at {resource.capacity:.4g} {resource.unit})")
 
 
-def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None) -> Report:
+def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None, *, model: ModelSpec | None = None,
+              placement=None, allow_overcommit: bool = False, capacity_trace: Trace | None = None) -> Report:
     """Simulate `trace` on `machine`; returns the checked Report. ``traffic``: routed all-to-all
     byte matrices by op id (``DeviceTrace.traffic``). A machine with ``mapping.kv_prefetch`` runs
-    the trace with its cached K/V loads moved ahead (``hwsim.mapping.kv_prefetch``)."""
+    the trace with its cached K/V loads moved ahead (``hwsim.mapping.kv_prefetch``).
+
+    Before simulating, the step's bytes are placed in the machine's memories (``hwsim.capacity``:
+    from ``model`` and the expert ``placement`` when given, else from the trace alone; from
+    ``capacity_trace`` instead of ``trace`` when the caller's trace repeats steps): a run that does not
+    fit raises CapacityError, unless ``allow_overcommit``, which flags the report instead."""
+    sim = Simulator()
+    components = machine.build(sim)
+    fp = footprint(machine, components, capacity_trace or trace, model, placement)
+    fits = check_fit(fp, allow_overcommit)
     if machine.spec.mapping.kv_prefetch:
         trace, new_id = prefetch_kv(trace)
         traffic = {new_id[op_id]: matrix for op_id, matrix in (traffic or {}).items()}
-    sim = Simulator()
-    components = machine.build(sim)
     for component in components.values():
         component.prepare(traffic or {})
     ops: list[Op] = trace.ops
@@ -83,7 +92,7 @@ def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None) -> Re
         latency_s=latency_s, tokens=trace.tokens, energy_j=energy,
         resources=[r for c in components.values() for r in c.resources()],
         components={name: c.statistics() for name, c in components.items()},
-        ops=sorted(records, key=lambda r: (r.start_ps, r.id)),
+        ops=sorted(records, key=lambda r: (r.start_ps, r.id)), footprint=fp, overcommitted=not fits,
     )
     check_roofline(report)
     return report
@@ -91,13 +100,16 @@ def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None) -> Re
 
 def simulate(machine=defaults.MACHINE, model=defaults.MODEL, *, phase: str = defaults.PHASE,
              batch: int = defaults.BATCH, context: int = defaults.CONTEXT, precision: Precision | None = None,
-             routing=None, seed: int = defaults.SEED, steps: int = defaults.STEPS) -> Report:
+             routing=None, seed: int = defaults.SEED, steps: int = defaults.STEPS,
+             allow_overcommit: bool = False) -> Report:
     """Simulate one step. `machine` and `model` are objects, file paths or shipped names.
 
     phase 'decode' produces one token per sequence with `context` tokens cached;
     phase 'prefill' processes `context` prompt tokens per sequence (time to first token).
     steps > 1 (decode only) runs that many decode steps back to back, so state that carries
     across tokens (expert caches, routing reuse) shows; the report is per step on average.
+    A run whose bytes do not fit the machine's memories raises CapacityError (``hwsim.capacity``);
+    ``allow_overcommit`` runs it anyway and flags the report (what-if studies).
     """
     machine = machine if isinstance(machine, Machine) else load_machine(machine)
     model = model if isinstance(model, ModelSpec) else load_model(model)
@@ -107,21 +119,26 @@ def simulate(machine=defaults.MACHINE, model=defaults.MODEL, *, phase: str = def
             raise ValueError(f"steps={steps}: several steps are decode steps (phase decode, steps >= 1)")
         from hwsim.mapping.offload import simulate_steps
         return simulate_steps(machine, model, steps=steps, batch=batch, context=context,
-                              precision=precision, routing=routing, seed=seed)
-    report = simulate_iteration(machine, model, Iteration.of(phase, batch, context), precision, routing, seed)
-    report.phase, report.context = phase, context
-    return report
+                              precision=precision, routing=routing, seed=seed, allow_overcommit=allow_overcommit)
+    placed = device_trace(machine.spec.parallelism, model, phase, batch, context, precision, routing, seed)
+    return _run_placed(machine, model, placed, allow_overcommit)
 
 
 def simulate_iteration(machine: Machine, model: ModelSpec, iteration: Iteration, precision: Precision,
-                       routing=None, seed: int = defaults.SEED) -> Report:
+                       routing=None, seed: int = defaults.SEED, allow_overcommit: bool = False) -> Report:
     """Simulate one scheduler iteration (a mixed batch, ``hwsim.workload.iteration``) on
     ``machine``, through its parallelism plan if it has one."""
+    placed = device_iteration(machine.spec.parallelism, model, iteration, precision, routing, seed)
+    return _run_placed(machine, model, placed, allow_overcommit)
+
+
+def _run_placed(machine: Machine, model: ModelSpec, placed: DeviceTrace, allow_overcommit: bool) -> Report:
+    """Run a (device) trace; a plan's report also carries the plan and its expert load."""
     plan = machine.spec.parallelism
+    report = run_trace(machine, placed.trace, placed.traffic, model=model, placement=placed.placement,
+                       allow_overcommit=allow_overcommit)
     if plan is None:
-        return run_trace(machine, iteration_trace(model, iteration, precision, routing, seed))
-    placed = parallelize_iteration(plan, model, iteration, precision, routing, seed)
-    report = run_trace(machine, placed.trace, placed.traffic)
+        return report
     report.parallel = plan.model_dump()
     if placed.expert_load is not None:
         report.parallel["expert_load"] = {"per_device_pairs": placed.expert_load.sum(axis=0).tolist(),

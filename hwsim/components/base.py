@@ -52,6 +52,26 @@ class Resource:
 
 
 @dataclass(frozen=True)
+class Memory:
+    """A memory a component offers for bytes that must stay resident (``hwsim.capacity``).
+
+    ``holds``: the kinds of bytes it keeps: 'weights', 'experts' (routed MoE experts), 'kv' (the KV
+    cache), 'activations'. ``capacity`` in bytes, None when no source gives it (the bytes are then
+    listed, not checked). ``reserved``: bytes set aside for something other than the run's bytes (an
+    expert cache's share of device memory).
+    """
+
+    name: str                   # 'gpu.memory', 'soc.backing'
+    capacity: Optional[float]   # bytes
+    holds: frozenset
+    reserved: float = 0.0
+    reserved_for: str = ""      # what the reserved bytes hold ('expert cache')
+
+
+ALL_BYTES = frozenset({"weights", "experts", "kv", "activations"})
+
+
+@dataclass(frozen=True)
 class Execution:
     """What a component reports for one operator it ran."""
 
@@ -76,6 +96,15 @@ class Component:
     def prepare(self, traffic: dict) -> None:
         """Called once before a run with the trace's routed all-to-all byte matrices by op id
         (``hwsim.mapping.parallel``); components that time communication keep them."""
+
+    def memories(self) -> list[Memory]:
+        """The memories this component keeps bytes in (none by default: its bytes are listed, unchecked)."""
+        return []
+
+    def memory_for(self, kind: str, op: Op) -> Optional[Memory]:
+        """The memory holding the ``kind`` bytes of ``op`` when ``op`` runs here (its first memory that
+        holds that kind; None: not modeled). Components that stream some weights override this."""
+        return next((m for m in self.memories() if kind in m.holds), None)
 
     def submit(self, op: Op, done: Callable[[Op, Execution], None]) -> None:
         """Accept an operator now (sim.now); call `done(op, execution)` at its completion time."""

@@ -54,10 +54,15 @@ def decode_steps(model, batch: int, context: int, steps: int, precision: Precisi
 
 
 def simulate_steps(machine, model, *, steps: int, batch: int = 1, context: int = 1024,
-                   precision: Precision | None = None, routing=None, seed: int = 0) -> Report:
-    """Simulate ``steps`` decode steps back to back on a single-device machine."""
+                   precision: Precision | None = None, routing=None, seed: int = 0,
+                   allow_overcommit: bool = False) -> Report:
+    """Simulate ``steps`` decode steps back to back on a single-device machine. Its memory footprint
+    is the last step's (the KV cache at its largest, context + steps tokens per sequence)."""
     machine = machine if isinstance(machine, Machine) else load_machine(machine)
+    model = model if isinstance(model, ModelSpec) else load_model(model)
     if machine.spec.parallelism is not None:
         raise ValueError(f"{machine.name}: several decode steps run on single-device machines only")
-    report = run_trace(machine, decode_steps(model, batch, context, steps, precision, routing, seed))
+    last = generate_trace(model, "decode", batch, context + steps - 1, precision, seed=seed)
+    report = run_trace(machine, decode_steps(model, batch, context, steps, precision, routing, seed), model=model,
+                       allow_overcommit=allow_overcommit, capacity_trace=last)
     return replace(report, tokens=batch * steps, steps=steps)

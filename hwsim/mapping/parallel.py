@@ -86,10 +86,30 @@ class DeviceTrace:
     expert_load: Optional[np.ndarray] = None
 
 
+def device_trace(plan: ParallelPlan | None, model: ModelSpec, phase: str, batch: int, context: int,
+                 precision: Precision | None = None, routing=None, seed: int = 0) -> DeviceTrace:
+    """The step's trace under ``plan``, or the one-device trace when there is none."""
+    return _as_phase(device_iteration(plan, model, Iteration.of(phase, batch, context), precision, routing, seed),
+                     phase, context)
+
+
+def device_iteration(plan: ParallelPlan | None, model: ModelSpec, iteration: Iteration,
+                     precision: Precision | None = None, routing=None, seed: int = 0) -> DeviceTrace:
+    """The iteration's trace under ``plan``, or the one-device trace when there is none."""
+    if plan is None:
+        return DeviceTrace(iteration_trace(model, iteration, precision, routing, seed), {})
+    return parallelize_iteration(plan, model, iteration, precision, routing, seed)
+
+
 def parallelize(plan: ParallelPlan, model: ModelSpec, phase: str, batch: int, context: int,
                 precision: Precision | None = None, routing=None, seed: int = 0) -> DeviceTrace:
     """The per-device operator DAG of one step under ``plan``."""
-    placed = parallelize_iteration(plan, model, Iteration.of(phase, batch, context), precision, routing, seed)
+    return _as_phase(parallelize_iteration(plan, model, Iteration.of(phase, batch, context), precision, routing, seed),
+                     phase, context)
+
+
+def _as_phase(placed: DeviceTrace, phase: str, context: int) -> DeviceTrace:
+    """A phase's iteration labelled as that phase's step (``generate_trace``'s header)."""
     return replace(placed, trace=replace(placed.trace, phase=phase, context=context, sequences=None))
 
 

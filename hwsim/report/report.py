@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
+from hwsim.capacity import Footprint, overflow_message, table
 from hwsim.components.base import Resource
 from hwsim.config.units import format_quantity
 
@@ -51,6 +52,8 @@ class Report:
     ops: list[OpRecord] = field(repr=False, default_factory=list)
     parallel: Optional[dict] = None   # the parallelism plan and expert load, on multi-device machines
     steps: int = 1                    # decode steps the latency covers (hwsim.mapping.offload.simulate_steps)
+    footprint: Optional[Footprint] = None   # bytes per memory (hwsim.capacity)
+    overcommitted: bool = False       # ran although its bytes do not fit (--allow-overcommit)
 
     @property
     def tokens_per_s(self) -> float:
@@ -128,6 +131,7 @@ class Report:
             "time_by_kind_s": self.time_by("kind"),
             "time_by_bound_s": self.time_by("bound"),
             "ops": len(self.ops),
+            **({"memory": {**self.footprint.to_dict(), "overcommitted": self.overcommitted}} if self.footprint else {}),
             **({"devices": {"busy_s": self.device_busy_s(), "imbalance": self.device_imbalance},
                 "layers": self.layer_breakdown(), "parallel": self.parallel} if self.parallel else {}),
         }
@@ -148,6 +152,7 @@ class Report:
             f"  bound          {self.bound}",
             f"  roofline floor {format_quantity(self.floor_s, 's')} "
             f"({self.floor_s / self.latency_s:.1%} of latency)" if self.latency_s else "",
+            f"  OVERCOMMITTED  {overflow_message(self.footprint)}" if self.overcommitted else "",
             "  resources:",
         ]
         for r in self.resources:
@@ -161,6 +166,7 @@ class Report:
         if self.parallel:
             lines += self._parallel_lines()
         lines += self._offload_lines()
+        lines += table(self.footprint) if self.footprint else []
         return "\n".join(line for line in lines if line)
 
     def _offload_lines(self) -> list[str]:

@@ -13,7 +13,8 @@ from typing import Optional
 
 from pydantic import PositiveInt, field_validator
 
-from hwsim.components.base import OpTiming, SerialComponent, register
+from hwsim.components.base import ALL_BYTES, OpTiming, SerialComponent, register
+from hwsim.components.base import Memory as Resident
 from hwsim.config.schema import Strict
 from hwsim.config.units import Bandwidth, ByteSize, ComputeRate, Duration, Power
 from hwsim.workload import precision
@@ -78,3 +79,7 @@ class AnalyticDevice(SerialComponent):
 
     def capacity(self, resource):
         return max(self.params.peak.values()) if resource == "compute" else self.params.memory.bandwidth
+
+    def memories(self):
+        """One memory (`memory.capacity`) for every byte of the operators it runs."""
+        return [Resident(f"{self.name}.memory", self.params.memory.capacity, ALL_BYTES)]

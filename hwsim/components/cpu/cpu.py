@@ -25,7 +25,7 @@ from pydantic import Field, PositiveInt, field_validator, model_validator
 from hwsim.components.base import OpTiming, SerialComponent, ps, register
 from hwsim.components.cpu.memory import CoreMemory, sustained_bandwidth
 from hwsim.components.cpu.simd import SimdParams, matmul_cycles, vector_cycles
-from hwsim.components.npu.dma import DmaParams, dma_figures
+from hwsim.components.npu.dma import DmaParams, dma_figures, dram_memories
 from hwsim.components.npu.mapper import GemmWork
 from hwsim.components.npu.npu import gemm_work
 from hwsim.components.npu.scratchpad import block_gemm
@@ -105,6 +105,9 @@ class Cpu(SerialComponent):
     def vector_rate(self) -> float:
         """Element operations per second of the active cores' 32-bit lanes."""
         return 1 / vector_cycles(self.params.simd, self.params.active_cores, 1.0) * self.params.clock
+
+    def memories(self):
+        return dram_memories(self.name, self.params.memory)
 
     def capacity(self, resource):
         if resource == "compute":

@@ -28,7 +28,7 @@ from typing import Optional
 import numpy as np
 from pydantic import PositiveInt
 
-from hwsim.components.base import Component, Execution, Resource, register
+from hwsim.components.base import ALL_BYTES, Component, Execution, Memory, Resource, register
 from hwsim.components.dram.pim_mapping import (Layout, Stream, bank_access_stream, ewmul_stream, gemv_stream,
                                                split_work)
 from hwsim.components.dram.pim_stream import RepeatPlans, simulate_commands, simulate_repeated
@@ -290,6 +290,11 @@ class PimDram(Component):
         """2 FLOPs x bf16 lanes x MAC banks x channels per nCCDAB (all-bank MAC issue rate)."""
         lanes = self.spec.org.burst_bytes // 2
         return 2 * lanes * self.banks * self.n_channels / (self.spec["nCCDAB"] * self.spec.tCK_ps * 1e-12)
+
+    def memories(self):
+        """The banks of every channel of every device hold weights, KV cache and activations:
+        devices x channels x the preset's channel geometry (``Organization.channel_bytes``)."""
+        return [Memory(f"{self.name}.dram", self.n_channels * self.spec.org.channel_bytes, ALL_BYTES)]
 
     def resources(self):
         bandwidth = self.spec.org.burst_bytes * self.banks * self.n_channels / (self.spec["nCCDAB"] * self.spec.tCK_ps * 1e-12)

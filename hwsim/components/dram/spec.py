@@ -43,6 +43,12 @@ class Organization:
         return self.columns // self.burst_length
 
     @property
+    def channel_bytes(self) -> int:
+        """Storage of one channel: ranks x banks x rows x columns x the bus width (a column is one bus
+        beat of ``channel_width_bits``; GDDR6 x16: 16 banks x 16K rows x 1K columns x 2 B = 512 MiB)."""
+        return self.ranks * self.banks_per_rank * self.rows * self.columns * self.channel_width_bits // 8
+
+    @property
     def burst_bytes(self) -> int:
         return self.channel_width_bits * self.burst_length // 8
 

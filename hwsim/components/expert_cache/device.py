@@ -33,7 +33,7 @@ from typing import Literal
 from pydantic import PositiveInt, confloat
 
 from hwsim.components.analytic.device import AnalyticDevice, AnalyticDeviceParams
-from hwsim.components.base import ps, register
+from hwsim.components.base import Memory, ps, register
 from hwsim.components.expert_cache.backing import Backing
 from hwsim.components.expert_cache.cache import ExpertCache
 from hwsim.components.expert_cache.transfers import TransferQueue
@@ -200,6 +200,15 @@ class ExpertOffloadDevice(AnalyticDevice):
 
     def capacity(self, resource):
         return self.params.backing.peak_bandwidth if resource == "backing" else super().capacity(resource)
+
+    def memories(self):
+        """Device memory for dense weights, KV cache and activations, less the expert cache it sets
+        aside; the routed experts live in the backing store (host DRAM or flash, whose capacity the
+        machine does not give: listed, not checked)."""
+        p = self.params
+        return [Memory(f"{self.name}.memory", p.memory.capacity, frozenset({"weights", "kv", "activations"}),
+                       reserved=p.cache.capacity, reserved_for="expert cache"),
+                Memory(f"{self.name}.backing", None, frozenset({"experts"}))]
 
     def statistics(self):
         c = self._tally

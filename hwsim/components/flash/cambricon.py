@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from hwsim.components.base import OpTiming, Resource, SerialComponent, register
+from hwsim.components.base import Memory, OpTiming, Resource, SerialComponent, register
 from hwsim.components.flash.geometry import FlashGeometry
 from hwsim.components.flash.in_flash_compute import NPU, ComputeCore, GemvTiming, Policy, gemv_time
 from hwsim.config.schema import Strict
@@ -37,6 +37,11 @@ class CambriconFlash(SerialComponent):
     def __init__(self, name, params, sim):
         super().__init__(name, params, sim)
         self._time = lru_cache(maxsize=None)(self._gemv)
+
+    def memories(self):
+        """The NAND dies hold the weights; the paper's Table II gives no die capacity (pages per block,
+        blocks per plane), so the weights are listed, not checked."""
+        return [Memory(f"{self.name}.flash", None, frozenset({"weights", "experts"}))]
 
     def _gemv(self, n: int, k: int, batch: int, weight_bytes: float) -> GemvTiming:
         p = self.params

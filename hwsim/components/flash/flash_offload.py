@@ -22,7 +22,7 @@ import math
 import numpy as np
 from pydantic import NonNegativeInt, PositiveInt, confloat, model_validator
 
-from hwsim.components.base import OpTiming, SerialComponent, ps, register
+from hwsim.components.base import Memory, OpTiming, SerialComponent, ps, register
 from hwsim.config.schema import Strict
 from hwsim.config.units import Bandwidth, ByteSize, ComputeRate
 
@@ -99,6 +99,17 @@ class FlashOffload(SerialComponent):
         """One read: a neuron's vector of this matrix, or its bundle with the other matrix."""
         neurons = op.n if op.name == "ffn.up" else op.k
         return op.weight_bytes / op.count / neurons * (2 if self.params.policy.bundling else 1)
+
+    def memories(self):
+        """FFN weights live in the SSD; the others stay in the host's DRAM budget, which the host
+        component accounts for its own operators; neither capacity is a parameter here, so these
+        bytes are listed, not checked."""
+        return [Memory(f"{self.name}.flash", None, frozenset({"weights"})),
+                Memory(f"{self.name}.dram", None, frozenset({"weights", "kv", "activations"}))]
+
+    def memory_for(self, kind, op):
+        flash, dram = self.memories()
+        return flash if kind == "weights" and is_ffn(op) else dram
 
     def time(self, op):
         p = self.params

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from pydantic import confloat
 
-from hwsim.components.base import OpTiming, SerialComponent, ps, register
+from hwsim.components.base import Memory, OpTiming, SerialComponent, ps, register
 from hwsim.components.flash.geometry import FlashGeometry
 from hwsim.components.flash.page_reads import read_pages, striped
 from hwsim.config.schema import Strict
@@ -55,6 +55,11 @@ class FlashKVAttention(SerialComponent):
     def _pages_ps(self, pages: int) -> int:
         g = self.params.flash
         return read_pages(g, striped(g, pages)).makespan_ps if pages else 0
+
+    def memories(self):
+        """The SSD's NAND holds the KV cache; its geometry has no blocks per plane, so the cache is
+        listed, not checked."""
+        return [Memory(f"{self.name}.flash", None, frozenset({"kv"}))]
 
     def time(self, op):
         p = self.params

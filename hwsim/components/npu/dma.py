@@ -12,6 +12,7 @@ from typing import Optional
 
 from pydantic import Field, model_validator
 
+from hwsim.components.base import ALL_BYTES, Memory
 from hwsim.config.schema import Strict
 from hwsim.config.units import Bandwidth, ByteSize, Duration
 
@@ -22,6 +23,7 @@ class DmaParams(Strict):
     dram: Optional[str] = None              # DRAM preset name (hwsim/components/dram/presets)
     channels: int = Field(default=1, gt=0)  # channels of that preset
     chunk: ByteSize = "64KB"                # smallest block one DMA step moves (bytes)
+    capacity: Optional[ByteSize] = None     # bytes the memory holds (None: not given, not checked)
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -52,3 +54,10 @@ def dma_figures(params: DmaParams) -> tuple[float, float]:
         return params.bandwidth, params.latency
     per_channel, latency = _measured(params.dram)
     return per_channel * params.channels, latency
+
+
+def dram_memories(name: str, params: DmaParams) -> list[Memory]:
+    """The off-chip memory behind the DMA path (``hwsim.capacity``), when the machine gives its
+    ``capacity``. A DRAM preset gives one channel's timing and organisation, not how many devices
+    populate the system, so it does not imply a capacity."""
+    return [] if params.capacity is None else [Memory(f"{name}.memory", params.capacity, ALL_BYTES)]

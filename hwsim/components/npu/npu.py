@@ -24,7 +24,7 @@ from typing import Literal, Optional
 from pydantic import Field, field_validator, model_validator
 
 from hwsim.components.base import OpTiming, SerialComponent, register
-from hwsim.components.npu.dma import DmaParams, dma_figures
+from hwsim.components.npu.dma import DmaParams, dma_figures, dram_memories
 from hwsim.components.npu.mapper import GemmWork, plan_gemm
 from hwsim.components.npu.noc import NocParams, network_cycles
 from hwsim.components.npu.noc_traffic import gemm_traffic, stream_traffic
@@ -135,6 +135,9 @@ class Npu(SerialComponent):
                              f"add array.macs_per_pe_cycle.{fmt} (has: {', '.join(macs)})")
         a = self.params.array
         return self.params.tiles * a.rows * a.cols * macs[fmt] * 2 * self.params.clock
+
+    def memories(self):
+        return dram_memories(self.name, self.params.memory)
 
     def capacity(self, resource):
         if resource == "compute":

@@ -67,7 +67,7 @@ def test_run_several_decode_steps_reports_the_expert_cache(tmp_path, capsys):
 
 def test_a_saved_trace_replays_to_the_same_report(tmp_path, capsys):
     trace = tmp_path / "step.json"
-    assert main(["run", "nvidia_h100_sxm", "mixtral-8x7b", "--context", "128", "--batch", "2",
+    assert main(["run", "nvidia_h100_sxm", "mixtral-8x7b", "--weights", "fp8", "--context", "128", "--batch", "2",
                  "--save-trace", str(trace), "--no-plots", "--out", str(tmp_path / "a")]) == 0
     assert main(["run", "nvidia_h100_sxm", "--trace", str(trace), "--no-plots", "--out", str(tmp_path / "b")]) == 0
     first, replay = (json.loads((tmp_path / d / "report.json").read_text()) for d in ("a", "b"))
