@@ -30,6 +30,10 @@ from pathlib import Path
 import numpy as np
 
 ARRIVALS = ("poisson", "gamma", "constant")
+# Default lengths: lognormal fits of the Azure 2023 conversation trace (serving.md section 2.2:
+# prompt median 1020, mean 1155; output median 129, mean 211), sigma = sqrt(2 ln(mean / median)).
+PROMPT = "lognormal:1020:0.498"
+OUTPUT = "lognormal:129:0.992"
 LAYOUTS = {   # name -> (time column, prompt column, output column, time parser)
     "hwsim": ("arrival_s", "prompt_tokens", "output_tokens", float),
     "azure": ("TIMESTAMP", "ContextTokens", "GeneratedTokens", lambda text: datetime.fromisoformat(text).timestamp()),
@@ -95,7 +99,7 @@ def arrival_times(n: int, rate: float, arrival: str = "poisson", cv: float = 1.0
     return np.cumsum(gaps)
 
 
-def generate(n: int, rate: float, prompt="fixed:512", output="fixed:128", arrival: str = "poisson",
+def generate(n: int, rate: float, prompt=PROMPT, output=OUTPUT, arrival: str = "poisson",
              cv: float = 1.0, seed: int = 0, lengths_from=None) -> list[Request]:
     """`n` requests; lengths from the `prompt` / `output` distributions, or (prompt, output) pairs
     drawn from the trace file `lengths_from`."""

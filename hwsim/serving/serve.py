@@ -12,14 +12,9 @@ from hwsim.serving.cost import CostModel
 from hwsim.serving.kv import BlockManager
 from hwsim.serving.loop import serve_requests
 from hwsim.serving.metrics import ServingReport
-from hwsim.serving.requests import Request, generate, load_trace
+from hwsim.serving.requests import OUTPUT, PROMPT, Request, generate, load_trace
 from hwsim.serving.schedulers import MAX_SEQS, make_scheduler
 from hwsim.serving.state import Live
-
-# Default lengths: lognormal fits of the Azure 2023 conversation trace (serving.md section 2.2:
-# prompt median 1020, mean 1155; output median 129, mean 211), sigma = sqrt(2 ln(mean / median)).
-PROMPT = "lognormal:1020:0.498"
-OUTPUT = "lognormal:129:0.992"
 
 
 def serve(machine=defaults.MACHINE, model=defaults.MODEL, *, requests=None, rate: float = 4.0, n: int = 100,
