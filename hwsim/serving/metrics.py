@@ -9,7 +9,8 @@ completion (vLLM's benchmark): requests/s, output tokens/s, total tokens/s. SLO 
 share of all requests (rejected ones fail) whose TTFT and TPOT both meet their targets (DistServe's
 joint attainment); goodput here is the rate of such requests at the offered load (vLLM's benchmark
 form; DistServe's goodput, the highest rate keeping attainment above a goal, needs a rate search).
-Energy per request and per output token from the simulated iterations' energy.
+Energy per request and per output token from the simulated iterations' energy (a request gets
+its token share of each iteration it ran in; idle time between iterations is not counted).
 """
 from __future__ import annotations
 

@@ -8,7 +8,10 @@ Limits: at most `max_seqs` sequences and `max_tokens` new tokens per iteration.
 - ``static`` (FasterTransformer, request-level): a batch forms only when the previous one has
   finished; each request reserves the blocks of its whole output on admission, so it is never
   preempted; the batch prefills together, then decodes until its last request finishes.
-- ``continuous`` (Orca's iteration-level batching in vLLM V0's prefill-first form): admit waiting
+- ``orca`` (Orca as Vidur models it): iteration-level; every running request decodes and waiting
+  whole prompts join the same iteration FCFS while limits allow and the blocks of their whole
+  output can be reserved, so nothing is ever preempted.
+- ``continuous`` (iteration-level batching in vLLM V0's prefill-first form): admit waiting
   prompts FCFS while limits and blocks allow (leaving the watermark free); if any was admitted
   the iteration is those whole prompts only, else every running request decodes one token,
   preempting the newest running request by recompute when blocks run out.
@@ -120,6 +123,19 @@ class Static(Scheduler):
             self.admit(waiting, running, kv, batch, self.max_tokens)
             return batch
         return {live: 1 for live in running}
+
+
+@register
+class Orca(Scheduler):
+    name = "orca"
+
+    def reservation(self, live: Live, tokens: int) -> int:
+        return live.peak_tokens
+
+    def schedule(self, waiting, running, kv):
+        batch = {live: 1 for live in running}
+        self.admit(waiting, running, kv, batch, self.max_tokens - len(batch))
+        return batch
 
 
 @register

@@ -31,7 +31,7 @@ def test_blocks_are_counted_per_request_and_never_overdrawn():
 def test_an_unknown_scheduler_gets_a_did_you_mean():
     with pytest.raises(ValueError, match="unknown scheduler 'chunkd' \\(did you mean 'chunked'\\?\\)"):
         make_scheduler("chunkd")
-    assert set(SCHEDULERS) == {"static", "continuous", "chunked"}
+    assert set(SCHEDULERS) == {"static", "orca", "continuous", "chunked"}
 
 
 def test_continuous_batching_is_prefill_first_then_decodes_everyone():
@@ -58,6 +58,17 @@ def test_static_batching_waits_for_the_whole_batch_and_reserves_its_outputs():
     running.remove(b)
     kv.release(b.id)
     assert policy.schedule(waiting, running, kv) == {a: 1}    # c waits for a to finish
+
+
+def test_orca_mixes_whole_prompts_into_the_decodes_and_reserves_outputs():
+    policy, kv = make_scheduler("orca", max_seqs=8, max_tokens=100), BlockManager(10_000, 16, watermark=0.0)
+    a, b, c = lives((30, 5), (50, 5), (40, 5))
+    waiting, running = deque([a, b, c]), []
+    assert policy.schedule(waiting, running, kv) == {a: 30, b: 50}
+    assert kv.used == kv.blocks(34) + kv.blocks(54)
+    a.advance(30, 1.0)
+    b.advance(50, 1.0)
+    assert policy.schedule(waiting, running, kv) == {a: 1, b: 1, c: 40}
 
 
 def test_chunked_prefill_fills_a_token_budget_decodes_first():
