@@ -55,6 +55,7 @@ class Scheduler:
 
     name = ""
     chunks = False          # prompts may be split over iterations
+    reserves_output = False  # a request holds the blocks of its whole output from admission on
 
     def __init__(self, max_seqs: int, max_tokens: int):
         if max_seqs < 1 or max_tokens < 1:
@@ -107,15 +108,13 @@ class Scheduler:
 
     def reservation(self, live: Live, tokens: int) -> int:
         """Tokens of cache a request holds when admitted with `tokens` new tokens."""
-        return live.cached + tokens
+        return live.peak_tokens if self.reserves_output else live.cached + tokens
 
 
 @register
 class Static(Scheduler):
     name = "static"
-
-    def reservation(self, live: Live, tokens: int) -> int:
-        return live.peak_tokens
+    reserves_output = True
 
     def schedule(self, waiting, running, kv):
         batch: dict[Live, int] = {}
@@ -128,9 +127,7 @@ class Static(Scheduler):
 @register
 class Orca(Scheduler):
     name = "orca"
-
-    def reservation(self, live: Live, tokens: int) -> int:
-        return live.peak_tokens
+    reserves_output = True
 
     def schedule(self, waiting, running, kv):
         batch = {live: 1 for live in running}
