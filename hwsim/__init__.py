@@ -12,8 +12,9 @@ from hwsim import defaults
 __version__ = "0.1.0"
 
 
-def simulate(machine=defaults.MACHINE, model=defaults.MODEL, **options):
-    """Simulate one inference step; see ``hwsim.step.simulate`` for the options."""
+def simulate(machine=defaults.MACHINE, model=None, **options):
+    """Simulate one inference step; see ``hwsim.step.simulate`` for the options. Without a model
+    (or phase, batch, context) it runs the machine's ``defaults:``, else ``hwsim.defaults``."""
     from hwsim.step import simulate as run
 
     return run(machine, model, **options)

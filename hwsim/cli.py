@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from hwsim.config.errors import ConfigError
 
 EXAMPLES = """examples:
   hwsim run                                    # Llama-2-7B decode on an A100, batch 1, context 2048
+  hwsim run tellme_kv260                       # the machine's defaults: (BitNet b1.58 0.7B, context 64)
   hwsim run architectures/nvidia_h100_sxm.yaml workloads/models/llama2-70b.yaml --weights fp8 --phase prefill --context 2048
   hwsim run nvidia_t4 gpt2-xl --weights fp16 --activations fp16 --kv fp16
   hwsim run nvidia_h100_sxm mixtral-8x7b --weights fp8 --batch 16 --routing zipf --zipf-s 1.2 --seed 3
@@ -55,13 +58,46 @@ def _simulate(args):
                     allow_overcommit=args.allow_overcommit)
 
 
-def _run(args) -> int:
-    from hwsim.report.export import write_all
+def _file_digest(path) -> str:
+    """SHA-256 of a file's bytes: an input file counts by its contents, not its name."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
-    report = _simulate(args)
+
+def _inputs(args) -> dict:
+    """What a run read that changes its result beyond the report's own fields, for the run folder's
+    hash: the machine as loaded (extends: applied, so two files with one stem differ), the model or
+    the replayed trace file's contents, and the MoE routing (with a recorded routing file's contents)."""
+    from hwsim.machine import load_machine
+    from hwsim.workload.model import load_model
+
+    inputs = {"machine": load_machine(args.machine).spec.model_dump(mode="json")}
+    if args.trace:
+        return {**inputs, "trace": _file_digest(args.trace)}
+    model = load_model(args.model)
+    inputs["model"] = model.model_dump(mode="json")
+    if model.moe is not None:
+        routing = _routing(args)
+        inputs["routing"] = routing.model_dump(mode="json")
+        if routing.path:
+            inputs["routing_file"] = _file_digest(routing.path)
+    return inputs
+
+
+def fill_workload(args) -> argparse.Namespace:
+    """Fill the model, --phase, --batch and --context the user left out (None) from the machine's
+    defaults:, else hwsim.defaults: the rule of ``Machine.workload``, which hwsim.simulate uses too."""
+    from hwsim.machine import load_machine
+
+    vars(args).update(load_machine(args.machine).workload(args.model, args.phase, args.batch, args.context)._asdict())
+    return args
+
+
+def _run(args) -> int:
+    from hwsim.report.export import run_folder, write_all
+
+    report = _simulate(fill_workload(args))
     print(report.summary())
-    out = Path(args.out) if args.out else Path("results") / (
-        f"{Path(str(args.machine)).stem}-{report.model}-{report.phase}-b{report.batch}-c{report.context}")
+    out = Path(args.out) if args.out else run_folder(report, Path(str(args.machine)).stem, _inputs(args))
     paths = write_all(report, out, plots=not args.no_plots)
     print(f"  wrote {', '.join(str(p) for p in paths)}")
     print("  open trace.json in https://ui.perfetto.dev to see the timeline")
@@ -98,6 +134,11 @@ def _validate(args) -> int:
     return 0 if run_validation(args.targets, only=args.only) else 1
 
 
+def _machine_else(fallback) -> str:
+    """The help text of a default that a machine's defaults: block can set (see fill_workload)."""
+    return f"the machine's defaults:, else {fallback}"
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="hwsim", description="Cycle-level simulator of LLM and MoE inference hardware.",
@@ -111,23 +152,25 @@ def parser() -> argparse.ArgumentParser:
                     "and PNG plots.", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("machine", nargs="?", default=defaults.MACHINE,
                      help=f"architecture file or shipped name (default: {defaults.MACHINE})")
-    run.add_argument("model", nargs="?", default=defaults.MODEL,
-                     help=f"model file or shipped name (default: {defaults.MODEL})")
-    run.add_argument("--phase", choices=["prefill", "decode"], default=defaults.PHASE,
+    # model, phase, batch, context: None when not given, filled by fill_workload
+    run.add_argument("model", nargs="?",
+                     help=f"model file or shipped name (default: {_machine_else(defaults.MODEL)})")
+    run.add_argument("--phase", choices=["prefill", "decode"],
                      help="prefill: process the prompt (time to first token); decode: one new token "
-                          f"per sequence (default: {defaults.PHASE})")
-    run.add_argument("--batch", type=int, default=defaults.BATCH,
-                     help=f"sequences in the batch (default: {defaults.BATCH})")
-    run.add_argument("--context", type=int, default=defaults.CONTEXT,
-                     help=f"prompt tokens (prefill) or tokens already in the KV cache (decode); "
-                          f"default {defaults.CONTEXT}")
+                          f"per sequence (default: {_machine_else(defaults.PHASE)})")
+    run.add_argument("--batch", type=int,
+                     help=f"sequences in the batch (default: {_machine_else(defaults.BATCH)})")
+    run.add_argument("--context", type=int,
+                     help=f"prompt tokens (prefill) or tokens already in the KV cache (decode) "
+                          f"(default: {_machine_else(defaults.CONTEXT)})")
     run.add_argument("--steps", type=int, default=defaults.STEPS,
                      help=f"decode steps to run back to back (expert caches warm up across them); "
                           f"default {defaults.STEPS}")
     run.add_argument("--weights", help="weight format, e.g. bf16, fp16, int8, int4, ternary "
                                        "(default: the machine's precision:, else the model's)")
     run.add_argument("--activations", help="activation format (default: the machine's, else the model's)")
-    run.add_argument("--kv", help="KV-cache format (default: the machine's, else the activation format)")
+    run.add_argument("--kv", help="KV-cache format (default: the machine's precision: kv_cache, else the model's "
+                                  "activation format; --activations does not change it)")
     run.add_argument("--routing", default="uniform",
                      help="MoE routing: uniform, zipf, affinity, or a recorded routing .npz file (default: uniform)")
     run.add_argument("--zipf-s", type=float, default=1.0,
@@ -140,7 +183,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--allow-overcommit", action="store_true",
                      help="run even if the model, KV cache and activations do not fit the machine's memories "
                           "(what-if): the summary says OVERCOMMITTED and report.json flags memory.overcommitted")
-    run.add_argument("--out", help="output folder (default: results/<machine>-<model>-<phase>-b<batch>-c<context>)")
+    run.add_argument("--out", help="output folder (default: results/<machine>-<model>-<phase>-b<batch>-c<context>-<hash>, "
+                                   "the hash covering every other input that changes the result)")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.set_defaults(handler=_run)
 
@@ -164,20 +208,44 @@ def parser() -> argparse.ArgumentParser:
 
 
 def run_handler(args, prog: str = "hwsim") -> int:
-    """Run a subcommand; bad input (config, missing file, bad value) prints one line and exits 2."""
+    """Run a subcommand; bad input (config, missing file, bad value) or an unreachable resource (a
+    refused connection, a disk error) prints one line and exits 2. A closed output pipe is not an
+    error of the run: it goes up to `main`, which ends quietly."""
     try:
         return args.handler(args)
-    except (ConfigError, FileNotFoundError, ValueError) as exc:
+    except BrokenPipeError:
+        raise
+    except (ConfigError, OSError, ValueError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
 
 
-def main(argv=None) -> int:
+def _command(argv) -> int:
+    """Parse `argv` and run its subcommand; `hwsim` alone prints the help."""
     args = parser().parse_args(argv)
     if args.command is None:
         parser().print_help()
         return 0
     return run_handler(args)
+
+
+def main(argv=None) -> int:
+    """The `hwsim` command; returns its exit status.
+
+    Output cut short by its reader (`hwsim list | head -1`) ends quietly with status 141 (128 +
+    SIGPIPE, what a shell reports for a command killed by a closed pipe) instead of a BrokenPipeError
+    traceback: stdout is flushed here, also when argparse exits after --help, so the error surfaces
+    inside the try, then pointed at devnull so the interpreter's own flush at exit does not raise
+    again (the recipe of Python's signal module docs).
+    """
+    try:
+        try:
+            return _command(argv)
+        finally:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Optional
+from typing import Literal, NamedTuple, Optional
 
-from pydantic import field_validator
+from pydantic import PositiveInt, field_validator
 
+from hwsim import defaults
 from hwsim.components.base import Component, build_component
 from hwsim.config.errors import ConfigError, did_you_mean
 from hwsim.config.loader import SourceMap, find_file, load_document
@@ -26,6 +27,7 @@ from hwsim.config.schema import Strict, parse
 from hwsim.engine import Simulator
 from hwsim.mapping.parallel import ParallelPlan
 from hwsim.workload import precision
+from hwsim.workload.model import shipped_models
 from hwsim.workload.ops import CLASSES, Op
 from hwsim.workload.precision import Precision
 from hwsim.workload.trace import default_precision
@@ -65,6 +67,33 @@ class Formats(Strict):
         return value if value is None else precision.check(value)
 
 
+class RunDefaults(Strict):
+    """The workload the machine is for, run when the user leaves a key out: a shipped model name,
+    the phase, the batch and the context (hwsim.defaults for the keys not given here). Its
+    formats are the machine's `precision:`."""
+
+    model: Optional[str] = None
+    phase: Optional[Literal["prefill", "decode"]] = None
+    batch: Optional[PositiveInt] = None
+    context: Optional[PositiveInt] = None
+
+    @field_validator("model")
+    @classmethod
+    def _shipped(cls, value):
+        if value is not None and value not in shipped_models():
+            raise ValueError(f"no shipped model '{value}'{did_you_mean(value, shipped_models())}")
+        return value
+
+
+class Workload(NamedTuple):
+    """What one run simulates; ``model`` is a name, a path or a ModelSpec."""
+
+    model: object
+    phase: str
+    batch: int
+    context: int
+
+
 class MachineSpec(Strict):
     name: str
     description: str
@@ -73,6 +102,7 @@ class MachineSpec(Strict):
     mapping: Mapping
     parallelism: Optional[ParallelPlan] = None
     precision: Formats = Formats()
+    defaults: RunDefaults = RunDefaults()
 
     def copies(self, name: str) -> int:
         """How many instances of component ``name`` the machine has (its ``count:``, default 1)."""
@@ -97,6 +127,14 @@ class Machine:
             for instance in _instances(name, self.spec.copies(name)):
                 built[instance] = build_component(instance, _without_count(raw), self.source, ("components", name), sim)
         return built
+
+    def workload(self, model=None, phase=None, batch=None, context=None) -> Workload:
+        """The run's model, phase, batch and context: each as the user gives it (None: not given),
+        else the machine's `defaults:`, else hwsim.defaults. `hwsim run` and hwsim.simulate both
+        resolve here, so the precedence lives in one place."""
+        given = Workload(model, phase, batch, context)
+        return Workload(*(next(v for v in (value, getattr(self.spec.defaults, key), getattr(defaults, key.upper()))
+                               if v is not None) for key, value in given._asdict().items()))
 
     def precision_for(self, model, **overrides) -> Precision:
         """The formats of a run: the model's own, then the machine's `precision:`, then `overrides`

@@ -8,6 +8,11 @@ each operator on its device's instance, communication on the fabric with the rou
 """
 from __future__ import annotations
 
+import multiprocessing
+import sys
+
+from tqdm import tqdm
+
 from hwsim import defaults
 from hwsim.capacity import check_fit, footprint
 from hwsim.components.base import Execution
@@ -22,6 +27,13 @@ from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
 from hwsim.workload.iteration import Iteration
 from hwsim.workload.trace import Trace
+
+
+# A run that lasts longer than this shows a progress bar of the operators done (long command-level
+# PIM runs spread their time over the operators). The bar goes to stderr and only to a terminal
+# (tqdm's disable=None), so piped output and tests stay clean, and never from a worker process
+# (hwsim sweep -j N), whose terminal shows the sweep's own bar.
+PROGRESS_DELAY_S = 2.0
 
 
 class RooflineViolation(AssertionError):
@@ -65,6 +77,10 @@ def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None, *, mo
         for dep in op.deps:
             successors[dep].append(op.id)
     records: list[OpRecord] = []
+    progress = tqdm(total=len(ops), unit="op", desc=machine.name, delay=PROGRESS_DELAY_S, leave=False,
+                    disable=True if multiprocessing.parent_process() else None, file=sys.stderr,
+                    dynamic_ncols=True)
+    stride = max(1, len(ops) // 200)   # the bar moves every 0.5% of the operators: one tqdm call each
 
     def submit(op: Op) -> None:
         components[machine.placement(op)].submit(op, finish)
@@ -76,11 +92,14 @@ def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None, *, mo
             waiting[successor] -= 1
             if waiting[successor] == 0:
                 submit(ops[successor])
+        if len(records) % stride == 0:
+            progress.update(stride)
 
-    for op in ops:
-        if not op.deps:
-            submit(op)
-    sim.run()
+    with progress:
+        for op in ops:
+            if not op.deps:
+                submit(op)
+        sim.run()
     if len(records) != len(ops):
         stuck = [op.name for op in ops if waiting[op.id] > 0][:5]
         raise ValueError(f"trace has a dependency cycle or a missing input; stuck at {stuck}")
@@ -98,20 +117,22 @@ def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None, *, mo
     return report
 
 
-def simulate(machine=defaults.MACHINE, model=defaults.MODEL, *, phase: str = defaults.PHASE,
-             batch: int = defaults.BATCH, context: int = defaults.CONTEXT, precision: Precision | None = None,
+def simulate(machine=defaults.MACHINE, model=None, *, phase: str | None = None, batch: int | None = None,
+             context: int | None = None, precision: Precision | None = None,
              routing=None, seed: int = defaults.SEED, steps: int = defaults.STEPS,
              allow_overcommit: bool = False) -> Report:
     """Simulate one step. `machine` and `model` are objects, file paths or shipped names.
 
     phase 'decode' produces one token per sequence with `context` tokens cached;
     phase 'prefill' processes `context` prompt tokens per sequence (time to first token).
+    model, phase, batch or context left None: the machine's `defaults:`, else hwsim.defaults.
     steps > 1 (decode only) runs that many decode steps back to back, so state that carries
     across tokens (expert caches, routing reuse) shows; the report is per step on average.
     A run whose bytes do not fit the machine's memories raises CapacityError (``hwsim.capacity``);
     ``allow_overcommit`` runs it anyway and flags the report (what-if studies).
     """
     machine = machine if isinstance(machine, Machine) else load_machine(machine)
+    model, phase, batch, context = machine.workload(model, phase, batch, context)
     model = model if isinstance(model, ModelSpec) else load_model(model)
     precision = precision or machine.precision_for(model)
     if steps != 1:

@@ -18,7 +18,8 @@ kind of bytes in (``Component.memory_for``), so a component that streams weights
   live set, which holds at least one operator's operands). A component without a memory for them
   (a fabric, flash dies computing in place) keeps them in its own buffers: not listed.
 
-Weights and KV cache on a component that declares no memory for them are listed under
+A component whose ``memory_owner()`` names another (``memory_of:``) keeps the bytes its own memories
+do not hold in that one's. Weights and KV cache on a component that declares no memory for them are listed under
 ``<component> (no memory modeled)``, unchecked.
 
 A replayed trace has no model: weights are what its operators read (routed experts only, the
@@ -105,10 +106,20 @@ def footprint(machine, components: dict[str, Component], trace: Trace, model: Mo
     kv_read: dict[tuple, float] = defaultdict(float)
     kv_written: dict[tuple, float] = defaultdict(float)
 
-    def at(kind: str, op) -> Usage:
+    def memory_of(kind: str, op) -> Optional[Memory]:
+        """The memory keeping ``op``'s ``kind`` bytes: its component's, else its memory owner's."""
         component = machine.placement(op)
-        memory = components[component].memory_for(kind, op) or Memory(f"{component} (no memory modeled)", None,
-                                                                        frozenset())
+        memory, owner = components[component].memory_for(kind, op), components[component].memory_owner()
+        if memory is not None or owner is None:
+            return memory
+        instance = owner if owner in components else f"{owner}[{max(op.device, 0)}]"
+        if instance not in components:
+            raise ValueError(f"{machine.name}: component '{component}' keeps its bytes in '{owner}' (memory_of), "
+                             f"which the machine does not have")
+        return components[instance].memory_for(kind, op)
+
+    def at(kind: str, op) -> Usage:
+        memory = memory_of(kind, op) or Memory(f"{machine.placement(op)} (no memory modeled)", None, frozenset())
         if memory.name not in usage:
             usage[memory.name] = Usage(memory.name, memory.capacity, reserved=memory.reserved,
                                        reserved_for=memory.reserved_for)
@@ -125,7 +136,7 @@ def footprint(machine, components: dict[str, Component], trace: Trace, model: Mo
                 where = at("weights", op)
                 key = (where.memory, op.layer, name, op.expert)
                 weights[key] = (where, max(size, weights.get(key, (where, 0.0))[1]))
-        if (op.act_in_bytes or op.act_out_bytes) and components[machine.placement(op)].memory_for("activations", op):
+        if (op.act_in_bytes or op.act_out_bytes) and memory_of("activations", op):
             where = at("activations", op)
             where.activations = max(where.activations, op.act_in_bytes + op.act_out_bytes)
         if model is not None and op.kind == "attn_score":

@@ -101,6 +101,11 @@ class Component:
         """The memories this component keeps bytes in (none by default: its bytes are listed, unchecked)."""
         return []
 
+    def memory_owner(self) -> Optional[str]:
+        """The component whose memories hold this one's bytes (LUT units beside a GPU read its HBM);
+        None: its own ``memories()``."""
+        return None
+
     def memory_for(self, kind: str, op: Op) -> Optional[Memory]:
         """The memory holding the ``kind`` bytes of ``op`` when ``op`` runs here (its first memory that
         holds that kind; None: not modeled). Components that stream some weights override this."""

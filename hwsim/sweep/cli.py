@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -16,6 +17,17 @@ PLOT_EXAMPLES = """examples:
   hwsim plot breakdown sweeps/h100_batch_context.yaml
   hwsim plot roofline sweeps/h100_batch_context.yaml --point 3
 """
+
+REUSE_STALE_HELP = ("use stored results of another simulator build (its code or shipped YAML differed) "
+                    "instead of recomputing them")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that a terminated sweep stops its workers and keeps its store."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
 
 
 def output_folder(sweep, out) -> Path:
@@ -38,17 +50,20 @@ def _sweep(args) -> int:
         print(f"sweep {sweep.spec.name}: valid, {len(points)} points"
               + (f" ({removed} removed by constraints)" if removed else "") + f"; store {folder / 'points.jsonl'}")
         return 0
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         result = run_sweep(sweep, folder / "points.jsonl", jobs=args.jobs, cluster=args.cluster,
                            evaluator=args.evaluator, retry_failed=args.retry_failed,
-                           progress=not args.quiet, limit=args.limit)
-    except KeyboardInterrupt:
+                           reuse_stale=args.reuse_stale, progress=not args.quiet, limit=args.limit)
+    except KeyboardInterrupt as exc:
         print(f"interrupted: finished points are kept in {folder / 'points.jsonl'}; run the same command "
               f"again to resume", file=sys.stderr)
-        return 130
+        return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
     except RuntimeError as exc:          # e.g. --cluster without Dask installed
         print(f"hwsim sweep: error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print(summary(result))
     written = [write_csv(result, folder / "results.csv")]
     if args.parquet:
@@ -70,9 +85,10 @@ def _plot(args) -> int:
     if args.kind == "roofline":
         paths = plots.plot_point_roofline(sweep, args.point, args.output or folder / f"roofline-{args.point}.png")
     else:
-        result = read_results(sweep, folder / "points.jsonl", args.evaluator)
+        result = read_results(sweep, folder / "points.jsonl", args.evaluator, args.reuse_stale)
         if not result.records:
-            raise ValueError(f"no results in {folder / 'points.jsonl'}: run 'hwsim sweep {args.file}' first")
+            raise ValueError(f"no results of this simulator build in {folder / 'points.jsonl'}: run "
+                             f"'hwsim sweep {args.file}' first (or plot older results with --reuse-stale)")
         fixed = dict(item.split("=", 1) for item in args.fix or [])
         default = {"pareto": f"pareto-{args.x}-{args.y}.png", "param": f"{args.metric}-vs-{args.param}.png",
                    "breakdown": "breakdown.png"}[args.kind]
@@ -94,8 +110,10 @@ def add_sweep_commands(subparsers) -> None:
     sweep = subparsers.add_parser(
         "sweep", help="run a design-space sweep (local processes or a Dask cluster)",
         description="Evaluate every point of a sweep file. Finished points are stored in OUT/points.jsonl "
-                    "and never recomputed, so an interrupted sweep resumes where it stopped. Prints the "
-                    "best points per objective and the failures; writes OUT/results.csv.",
+                    "and never recomputed by the same simulator build, so an interrupted sweep resumes where "
+                    "it stopped; results of another build (its code or shipped YAML differed) are recomputed "
+                    "unless --reuse-stale. Prints the best points per objective and the failures; writes "
+                    "OUT/results.csv.",
         epilog=SWEEP_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     sweep.add_argument("file", help="sweep file (see sweeps/)")
     sweep.add_argument("-j", "--jobs", type=int, default=1, help="local worker processes (default: 1)")
@@ -103,6 +121,7 @@ def add_sweep_commands(subparsers) -> None:
                        help="run on a Dask distributed scheduler, e.g. tcp://host:8786 (needs hwsim[cluster])")
     sweep.add_argument("--out", help="output folder (default: results/sweeps/<sweep name>)")
     sweep.add_argument("--retry-failed", action="store_true", help="evaluate stored failed points again")
+    sweep.add_argument("--reuse-stale", action="store_true", help=REUSE_STALE_HELP)
     sweep.add_argument("--limit", type=int, help="evaluate at most this many new points")
     sweep.add_argument("--parquet", action="store_true", help="also write results.parquet (needs pyarrow)")
     sweep.add_argument("--dry-run", action="store_true", help="validate and count the points, run nothing")
@@ -129,4 +148,5 @@ def add_sweep_commands(subparsers) -> None:
     plot.add_argument("--out-dir", help="the sweep's output folder (default: results/sweeps/<sweep name>)")
     plot.add_argument("-o", "--output", help="image path (.png; an .svg is written beside it)")
     plot.add_argument("--evaluator", metavar="MODULE:FUNCTION", help="the --evaluator the sweep ran with, if any")
+    plot.add_argument("--reuse-stale", action="store_true", help=REUSE_STALE_HELP)
     plot.set_defaults(handler=_plot)

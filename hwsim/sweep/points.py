@@ -1,7 +1,10 @@
 """A sweep's points: parameter sets from the axes, resolved into plain machine/model/options data.
 
-Each point's `key` is the SHA-256 of the canonical JSON of its resolved inputs and the hwsim
+Each point's `inputs` is the SHA-256 of the canonical JSON of its resolved inputs and the hwsim
 version, so the result store recognises a point whatever sweep file or axis names produced it.
+Its `key` adds the fingerprint of the simulator's code: a stored result is found again only by
+the build that computed it, and results of another build are recomputed (or reused on request,
+found by `inputs`).
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from hwsim.config.schema import parse
 from hwsim.machine import ARCHITECTURES_DIR, machine_from_dict, shipped_machines
 from hwsim.sweep.expr import Expression
 from hwsim.sweep.spec import Axis, Sweep, Workload
-from hwsim.workload.model import ModelSpec, load_model
+from hwsim.workload.model import MODELS_DIR, ModelSpec, load_model
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,8 @@ class Point:
     workload: str              # 'llama2-7b decode'
     params: dict[str, Any]     # axis name -> value (numbers before their unit)
     task: dict                 # {'machine': ..., 'model': ..., 'options': ...}: what a worker evaluates
-    key: str
+    key: str                   # inputs + code fingerprint: the result of exactly this simulator build
+    inputs: str                # the point under any build (before code fingerprints: the whole key)
 
 
 @lru_cache(maxsize=1)
@@ -44,10 +48,36 @@ def hwsim_version() -> str:
         return "unknown"
 
 
-def point_key(task: dict) -> str:
+def files_fingerprint(root: Path, files) -> str:
+    """SHA-256 of the files' paths (relative to `root`, in sorted order) and contents."""
+    digest = hashlib.sha256()
+    for name, path in sorted((path.relative_to(root).as_posix(), path) for path in set(files)):
+        digest.update(f"{name}\0{path.stat().st_size}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """Fingerprint of the simulator: hwsim's Python source and YAML (presets), the shipped
+    architectures and models. Any edit changes it, also one that cannot change a result (a
+    comment, a summary line): the price of never reusing a result the code would no longer give.
+    About 200 files: computed once per process, only in the process that keys the points."""
+    package = Path(__file__).resolve().parents[1]
+    files = [*package.rglob("*.py"), *package.rglob("*.yaml"), *ARCHITECTURES_DIR.rglob("*.yaml"),
+             *MODELS_DIR.rglob("*.yaml")]
+    return files_fingerprint(package.parent, files)
+
+
+def inputs_key(task: dict) -> str:
     """Content hash of the resolved inputs plus the hwsim version."""
     text = json.dumps({**task, "hwsim": hwsim_version()}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def point_key(inputs: str) -> str:
+    """The store key of a point's result under this simulator build."""
+    return hashlib.sha256(f"{inputs}:{code_fingerprint()}".encode()).hexdigest()[:32]
 
 
 def _tidy(value: float) -> float:
@@ -231,5 +261,6 @@ def expand(sweep: Sweep, evaluator: Optional[str] = None, check: bool = True) ->
         label = workload_label(sweep, workload)
         for params in kept:
             task = resolver.task(workload, params)
-            points.append(Point(len(points), label, params, task, point_key(task)))
+            inputs = inputs_key(task)
+            points.append(Point(len(points), label, params, task, point_key(inputs), inputs))
     return points, (len(candidates) - len(kept)) * len(sweep.spec.workloads)

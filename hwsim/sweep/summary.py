@@ -33,7 +33,11 @@ def summary(result: SweepResult) -> str:
     lines = [f"sweep {spec.name}: {len(result.points)} points, {result.computed} evaluated now, "
              f"{len(result.points) - missing - result.computed} from the store, {ok} ok, {len(failures)} failed"
              + (f", {missing} not evaluated yet" if missing else "")
-             + (f"; constraints removed {result.removed}" if result.removed else "")]
+             + (f"; constraints removed {result.removed}" if result.removed else "")
+             + (f"; {result.stale_recomputed} stored results of another simulator build recomputed"
+                if result.stale_recomputed else "")
+             + (f"; {result.stale_reused} results of another simulator build reused (--reuse-stale)"
+                if result.stale_reused else "")]
     params = list(spec.axes)
     shown = [m for m in spec.metrics if m != "time_by_kind_s"]
     for metric, goal in spec.objectives.items():

@@ -64,11 +64,13 @@ class Trace:
         return {group: _sum(ops) for group, ops in groups.items()}
 
     def save(self, path) -> None:
+        """Write the trace as versioned JSON to `path`, creating its folder if needed."""
         header = {"format": FORMAT, "version": VERSION, "model": self.model, "phase": self.phase,
                   "batch": self.batch, "context": self.context, "seed": self.seed,
                   "precision": asdict(self.precision), "routing": self.routing,
                   "sequences": self.sequences, "fields": OP_FIELDS}
         rows = [[getattr(op, name) for name in OP_FIELDS] for op in self.ops]
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps({**header, "ops": rows}, separators=(",", ":")))
 
     @classmethod

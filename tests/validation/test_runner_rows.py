@@ -13,6 +13,7 @@ def _run_with(rows, monkeypatch, tmp_path):
     targets = tmp_path / "targets.yaml"
     targets.write_text("fake_group: {}\n")
     monkeypatch.setitem(runner.CHECKS, "fake_group", lambda data: rows)
+    monkeypatch.setattr(runner, "SHIPPED_GROUPS", [])        # only the fake group
     lines = []
     return runner.run_validation(targets, out=lines.append), lines
 

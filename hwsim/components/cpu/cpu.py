@@ -1,4 +1,4 @@
-"""`type: cpu`: a multicore CPU: SIMD cores (simd.py), a cache hierarchy, DRAM behind it.
+"""A multicore CPU: SIMD cores (simd.py), a cache hierarchy and DRAM behind it.
 
 One operator at a time (the threads of one kernel share the cores), each timed in closed form:
 - GEMM and attention: the caches hold the blocks an operator works on; the output-stationary
@@ -52,6 +52,7 @@ class CpuParams(Strict):
     per_core: Optional[CoreMemory] = None       # one core's misses in flight (memory.py)
     weight_format: Optional[str] = None         # matmul weights stored in this format instead of the trace's
     power: Optional[Power] = None               # W at load; energy = power x busy time
+    memory_of: Optional[str] = None             # component whose memory it shares (an SoC's DRAM), if not its own
 
     @field_validator("weight_format")
     @classmethod
@@ -108,6 +109,9 @@ class Cpu(SerialComponent):
 
     def memories(self):
         return dram_memories(self.name, self.params.memory)
+
+    def memory_owner(self):
+        return self.params.memory_of
 
     def capacity(self, resource):
         if resource == "compute":

@@ -1,4 +1,4 @@
-"""`pim_dram`: PIM DRAM devices (AiM-like MAC units in every bank) that run GEMV and attention ops.
+"""PIM DRAM devices (AiM-like MAC units in every bank) that run GEMV and attention operators.
 
 An op is mapped onto the channels of all devices (pim_mapping.py), turned into each channel's
 command stream and timed cycle by cycle by the in-order stream kernel (pim_kernel.py). Channels that

@@ -1,7 +1,8 @@
-"""`type: cambricon_llm_flash`: NAND flash with per-die compute cores plus the NPU's read path.
+"""Cambricon-LLM's NAND flash with a compute core per die, plus the NPU's read path.
 
 Weight GEMVs (op class gemm) run here: each is split between read-compute in the dies and page
-reads the NPU multiplies (in_flash_compute.gemv_time), timed page by page from an idle device.
+reads the NPU multiplies (in_flash_compute.gemv_time), timed page by page from an idle device, its
+pages on the dies where the request tiling puts them (padded edge tiles included).
 GEMVs run one after another in arrival order; no weights are prefetched across operators.
 """
 from __future__ import annotations

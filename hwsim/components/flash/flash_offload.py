@@ -1,16 +1,20 @@
-"""`type: flash_offload`: "LLM in a flash" (arXiv 2312.11514) FFN weights streamed from an SSD into DRAM.
+"""FFN weights streamed from an SSD into DRAM, as in "LLM in a flash" (arXiv 2312.11514).
 
-Selective persistence: attention, embedding and LM-head weights stay in DRAM; the FFN's neurons
-(up-projection column i, down-projection row i) live in flash and only the ones the predictor
-marks active are read, in chunks of one neuron's vector. The SSD's random-read throughput depends
-on the chunk size and on how many reads are outstanding (`ReadCurve`). Policies:
+The paper's Table 2 builds its method up column by column; `policy` names the same columns:
 
-- windowing (`window` = k > 0): neurons active in the last k tokens stay in DRAM, so a token
-  loads only the active neurons none of those k tokens used (`window_loads` on an activation
-  trace; the component uses its expectation for independent activations, s (1 - s)^k per neuron,
-  a lower bound on the benefit: real activations are correlated in time);
-- row-column bundling (`bundling`): a neuron's up column and down row are stored together, so one
-  read of twice the chunk serves both matmuls.
+- `hybrid` (selective persistence): attention, embedding and LM-head weights stay in DRAM; without
+  a predictor a further `ffn_resident` share of each FFN matrix stays too (the "half the model in
+  DRAM" row). `hybrid: false` is the naive row: every weight is read from flash every token.
+- Weights read whole (no predictor) are one linear read per matrix, at the SSD's sequential
+  throughput (the read curve's largest chunk: the paper measures a 1 GiB linear read).
+- `predictor`: only the FFN neurons it marks active (`active_fraction`) are read, one neuron's
+  vector (d_model elements) per read, at the SSD's throughput for that chunk size (`ReadCurve`).
+- `window` (k tokens): neurons used by the last k tokens stay in DRAM, so a token loads only the
+  active neurons none of those tokens used. Activations are correlated in time; each neuron is a
+  two-state Markov chain whose stationary active share is the predictor's and whose persistence
+  follows from the measured share of FFN neurons the window holds (`share`), see `window_load_share`.
+- `bundling`: a neuron's up column and down row are stored together, so one read of twice the
+  chunk serves both matmuls.
 
 Per matmul the time is flash I/O plus max(compute, DRAM reads), not overlapped, like the paper's
 I/O + memory + compute latency split. Operators run one at a time in arrival order.
@@ -18,9 +22,10 @@ I/O + memory + compute latency split. Operators run one at a time in arrival ord
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import numpy as np
-from pydantic import NonNegativeInt, PositiveInt, confloat, model_validator
+from pydantic import PositiveInt, confloat, model_validator
 
 from hwsim.components.base import Memory, OpTiming, SerialComponent, ps, register
 from hwsim.config.schema import Strict
@@ -41,13 +46,18 @@ class ReadCurve(Strict):
             raise ValueError("chunks (ascending) and throughput need one entry each")
         return self
 
+    @property
+    def sequential(self) -> float:
+        """B/s of a linear read: the largest measured chunk's throughput."""
+        return max(self.throughput)
+
     def bandwidth(self, chunk: float, depth: int) -> float:
         """B/s reading `chunk`-byte pieces with `depth` outstanding: the measured curve, interpolated in
         log(chunk) and clamped at its ends, scaled by Little's law (per-read latency = measured depth x
         chunk / throughput stays fixed) and capped by the largest-chunk throughput."""
         measured = float(np.interp(math.log2(chunk), np.log2(self.chunks), self.throughput))
         latency = self.queue_depth * chunk / measured
-        return min(max(self.throughput), depth * chunk / latency)
+        return min(self.sequential, depth * chunk / latency)
 
 
 def window_loads(active: np.ndarray, window: int) -> np.ndarray:
@@ -62,10 +72,53 @@ def window_loads(active: np.ndarray, window: int) -> np.ndarray:
     return (active & ~in_window).sum(1)
 
 
+def window_load_share(active: float, tokens: int, held: float) -> float:
+    """Expected share of FFN neurons a token loads under windowing, each neuron a stationary two-state
+    Markov chain with active share `active` whose window (the current token and the `tokens` before
+    it) holds a share `held` of the neurons. With q = P(inactive -> inactive):
+    held = 1 - (1 - active) q^tokens, and a token loads a neuron inactive for the previous `tokens`
+    tokens and active now: (1 - active) q^(tokens - 1) (1 - q). Independent tokens are q = 1 - active
+    (load active (1 - active)^tokens)."""
+    q = ((1 - held) / (1 - active)) ** (1 / tokens)
+    return (1 - active) * q ** (tokens - 1) * (1 - q)
+
+
+class Predictor(Strict):
+    active_fraction: confloat(gt=0, lt=1)         # FFN neurons it marks active per token (read from flash)
+
+
+class Window(Strict):
+    tokens: PositiveInt                          # previous tokens whose neurons stay in DRAM
+    share: confloat(gt=0, lt=1)                  # measured share of FFN neurons the window holds
+
+
+
 class OffloadPolicy(Strict):
-    active_fraction: confloat(gt=0, le=1) = 1.0    # FFN neurons the predictor loads per token
-    window: NonNegativeInt = 0                     # tokens whose neurons stay in DRAM
-    bundling: bool = False                         # up column + down row in one read
+    hybrid: bool = True                          # non-FFN weights stay in DRAM (false: the naive row)
+    ffn_resident: confloat(ge=0, lt=1) = 0.0     # share of each FFN matrix kept in DRAM (no predictor)
+    predictor: Predictor | None = None
+    window: Window | None = None
+    bundling: bool = False                       # up column + down row in one read
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.predictor is None and (self.window or self.bundling):
+            raise ValueError("window and bundling read predicted neurons: they need a predictor")
+        if self.predictor is not None and self.ffn_resident:
+            raise ValueError("ffn_resident applies without a predictor (with one, the window holds FFN neurons)")
+        if self.ffn_resident and not self.hybrid:
+            raise ValueError("ffn_resident needs hybrid: true (the naive row keeps nothing in DRAM)")
+        if self.window and not self.predictor.active_fraction < self.window.share:
+            raise ValueError(f"window.share {self.window.share} must exceed predictor.active_fraction "
+                             f"{self.predictor.active_fraction} (the window holds at least one token's neurons)")
+        return self
+
+    def ffn_load_share(self) -> float:
+        """Share of an FFN matrix read from flash per token."""
+        if self.predictor is None:
+            return 1 - self.ffn_resident
+        active = self.predictor.active_fraction
+        return window_load_share(active, self.window.tokens, self.window.share) if self.window else active
 
 
 class FlashOffloadParams(Strict):
@@ -76,6 +129,7 @@ class FlashOffloadParams(Strict):
     dram_bandwidth: Bandwidth
     compute: ComputeRate              # matmul rate of the host backend
     policy: OffloadPolicy = OffloadPolicy()
+    memory_of: Optional[str] = None   # component whose DRAM holds the weights kept resident (the host)
 
 
 def is_ffn(op) -> bool:
@@ -88,39 +142,43 @@ class FlashOffload(SerialComponent):
     Params = FlashOffloadParams
     resource_units = {"flash": "B/s", "dram": "B/s", "compute": "FLOP/s"}
     stats = {"busy_s": "time running matmuls (s)", "io_s": "flash read time (s)",
-             "flash_bytes": "FFN bytes read from flash (B)", "dram_bytes": "weight bytes read from DRAM (B)"}
-
-    def load_fraction(self) -> float:
-        """Expected share of an FFN matrix read from flash per token (independent activations)."""
-        s, k = self.params.policy.active_fraction, self.params.policy.window
-        return s * (1 - s) ** k
+             "flash_bytes": "weight bytes read from flash (B)", "dram_bytes": "weight bytes read from DRAM (B)"}
 
     def chunk_bytes(self, op) -> float:
-        """One read: a neuron's vector of this matrix, or its bundle with the other matrix."""
+        """One predicted read: a neuron's vector of this matrix, or its bundle with the other matrix."""
         neurons = op.n if op.name == "ffn.up" else op.k
         return op.weight_bytes / op.count / neurons * (2 if self.params.policy.bundling else 1)
 
+    def flash_read(self, op) -> tuple[float, float]:
+        """(bytes read from flash, B/s they are read at) for one matmul."""
+        p = self.params
+        policy = p.policy
+        if not is_ffn(op):
+            return (0.0 if policy.hybrid else op.weight_bytes), p.read_curve.sequential
+        flash = op.weight_bytes * policy.ffn_load_share()
+        if policy.predictor is None:
+            return flash, p.read_curve.sequential
+        return flash, p.read_curve.bandwidth(self.chunk_bytes(op), p.queue_depth)
+
     def memories(self):
-        """FFN weights live in the SSD; the others stay in the host's DRAM budget, which the host
-        component accounts for its own operators; neither capacity is a parameter here, so these
-        bytes are listed, not checked."""
-        return [Memory(f"{self.name}.flash", None, frozenset({"weights"})),
-                Memory(f"{self.name}.dram", None, frozenset({"weights", "kv", "activations"}))]
+        """FFN weights live in the SSD (its size is no parameter: listed, not checked); the other
+        bytes stay in the DRAM of ``memory_of`` (the host's budget). The FFN neurons the window keeps
+        in DRAM are not counted there."""
+        return [Memory(f"{self.name}.flash", None, frozenset({"weights"}))]
 
     def memory_for(self, kind, op):
-        flash, dram = self.memories()
-        return flash if kind == "weights" and is_ffn(op) else dram
+        return self.memories()[0] if kind == "weights" and is_ffn(op) else None
+
+    def memory_owner(self):
+        return self.params.memory_of
 
     def time(self, op):
         p = self.params
         if op.kind != "matmul":
             raise ValueError(f"{self.name} runs matmuls, got {op.kind} '{op.name}'")
-        if is_ffn(op):
-            flash = op.weight_bytes * self.load_fraction()
-            io_ps = ps(flash / p.read_curve.bandwidth(self.chunk_bytes(op), p.queue_depth))
-            used = p.policy.active_fraction
-        else:
-            flash, io_ps, used = 0.0, 0, 1.0
+        flash, rate = self.flash_read(op)
+        io_ps = ps(flash / rate)
+        used = p.policy.predictor.active_fraction if is_ffn(op) and p.policy.predictor else 1.0
         dram = op.weight_bytes * used
         flops = op.flops * used
         duration = io_ps + ps(max(flops / p.compute, dram / p.dram_bandwidth))
@@ -130,7 +188,7 @@ class FlashOffload(SerialComponent):
 
     def capacity(self, resource):
         p = self.params
-        return {"flash": max(p.read_curve.throughput), "dram": p.dram_bandwidth, "compute": p.compute}[resource]
+        return {"flash": p.read_curve.sequential, "dram": p.dram_bandwidth, "compute": p.compute}[resource]
 
     def statistics(self):
         return {"busy_s": self._busy_ps * 1e-12, "io_s": self._counts["io_ps"] * 1e-12,

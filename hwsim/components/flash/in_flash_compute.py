@@ -7,8 +7,14 @@ Per request each channel carries its W / channels input values once (broadcast t
 cores) and every core sends back its H / dies-per-channel partial sums. The bus volume
 W + channels x H is smallest at W = channels x H (AM-GM).
 
+The tiling also fixes where weights live (`die_pages`): one page-tile shape per matrix, column tiles
+bound to channels and row tiles to dies, so a matrix side that is not a multiple of the request
+tile (OPT-66B's 9216 against S's 2048-wide or M's 8192-wide requests) leaves partial edge requests
+that load only some channels and dies: an edge request costs a whole request's page period.
+
 Split: a fraction alpha of the pages is computed in flash, the rest is read by the NPU through
-the dies' other plane(s), alpha balancing the two paths' analytic rates (`split_alpha`).
+the dies' other plane(s), alpha balancing the two paths' analytic rates (`split_alpha`), applied
+to each die's own pages (`place`).
 """
 from __future__ import annotations
 
@@ -69,9 +75,12 @@ class Policy(Strict):
 
 
 def hardware_aware_tile(g: FlashGeometry) -> tuple[int, int]:
-    """(H, W) minimising W + channels x H at H x W = all cores' pages; H a power of two."""
+    """(H, W) minimising W + channels x H at H x W = all cores' pages, H a power of two. Where two
+    heights tie (M: the exact optimum sqrt(pages / channels) = 362 lies between 256 and 512) the
+    paper gives no rule; the shorter, wider tile is taken (M: 256 x 8192, the tile hwsim always used)."""
     elements = g.channels * g.dies_per_channel * g.page_size
-    height = 2 ** round(math.log2(math.sqrt(elements / g.channels)))
+    heights = [2 ** e for e in range(elements.bit_length()) if elements % 2 ** e == 0]
+    height = min(heights, key=lambda h: (elements // h + g.channels * h, h))
     return height, elements // height
 
 
@@ -122,34 +131,58 @@ def split_alpha(g: FlashGeometry, t: KernelTimes, npu_page_ps: int) -> float:
     return flash_rate / (flash_rate + max(npu_rate, 0.0))
 
 
-def place(g: FlashGeometry, n_flash: int, n_npu: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pages per [channel, die] (read-compute, plane 0) and per [channel, die, plane] (NPU reads on
-    planes 1..), consecutive pages striped over channels, then dies, then planes."""
-    C, D, P = g.channels, g.dies_per_channel, g.planes_per_die
-    q = np.arange(n_flash)
-    n_rc = np.bincount((q % C) * D + (q // C) % D, minlength=C * D).reshape(C, D)
-    q = np.arange(n_npu)
-    plane = 1 + (q // (C * D)) % (P - 1)
-    n_norm = np.bincount(((q % C) * D + (q // C) % D) * P + plane, minlength=C * D * P).reshape(C, D, P)
+def die_pages(g: FlashGeometry, rows: int, cols: int, n_out: int, k_in: int) -> np.ndarray:
+    """Pages per [channel, die] of an n_out x k_in matrix stored in page tiles of rows x cols.
+
+    Section VI: every request tile is one read-compute request across all cores, each core taking a
+    page-sized atomic tile, so the tiling fixes where each weight lives: column tile j on channel
+    j mod channels, row tile i on die i mod dies-per-channel. A matrix side that is not a multiple of
+    the tile leaves padded edge pages, and edge requests that occupy only some channels or dies; a
+    matrix shorter than the request leaves dies without pages (section VIII-E: with many chips per
+    channel 'the model weight [is not] effectively distributed across all chips ... many remained idle').
+    """
+    C, D = g.channels, g.dies_per_channel
+    col_tiles, row_tiles = math.ceil(k_in / cols), math.ceil(n_out / rows)
+    per_channel = col_tiles // C + (np.arange(C) < col_tiles % C)
+    per_die = row_tiles // D + (np.arange(D) < row_tiles % D)
+    return np.outer(per_channel, per_die).astype(np.int64)
+
+
+def place(g: FlashGeometry, pages: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Split each die's pages: read-compute on plane 0 ([channel, die]), the rest read by the NPU from
+    planes 1.. ([channel, die, plane], spread evenly). round(alpha x all pages) are read-computed:
+    floor(alpha x pages) per die, the remaining ones to the dies with the largest fractional share,
+    ties channel-first (a die holding one page computes it or sends it whole)."""
+    share = alpha * pages.T.ravel()                       # dies channel-first: index die x channels + channel
+    n_rc = np.floor(share).astype(np.int64)
+    extra = int(round(alpha * pages.sum())) - int(n_rc.sum())
+    n_rc[np.argsort(n_rc - share, kind="stable")[:extra]] += 1
+    n_rc = n_rc.reshape(pages.shape[::-1]).T
+    rest, planes = pages - n_rc, g.planes_per_die - 1
+    n_norm = np.zeros((g.channels, g.dies_per_channel, g.planes_per_die), np.int64)
+    n_norm[:, :, 1:] = rest[:, :, None] // planes + (np.arange(planes) < (rest % planes)[:, :, None])
     return n_rc, n_norm
 
 
 def gemv_time(g: FlashGeometry, core: ComputeCore, npu: NPU, policy: Policy,
               n_out: int, k_in: int, batch: int, weight_bytes: float) -> GemvTiming:
-    """Time one GEMV (n_out x k_in INT8 weights times `batch` vectors) from an idle device."""
+    """Time one GEMV (n_out x k_in INT8 weights, `weight_bytes` with any bias, times `batch`
+    vectors) from an idle device. A bias (n_out values) is added by the NPU with the partial sums."""
     if g.planes_per_die < 2:
         raise ValueError("read-compute with NPU reads needs >= 2 planes per die (one feeds the core)")
+    if round(weight_bytes / (n_out * k_in)) != 1:
+        raise ValueError(f"Cambricon-LLM flash computes on INT8 weights (1 byte each), got "
+                         f"{weight_bytes / (n_out * k_in):g} bytes per weight; run with int8 weights")
     rows, cols = page_tile(g, policy.tile or hardware_aware_tile(g), n_out, k_in)
     t = kernel_times(g, core, policy, rows, cols, batch)
     npu_page = npu.page_ps(rows, cols, batch)
-    pages = math.ceil(weight_bytes / g.page_size)
     alpha = split_alpha(g, t, npu_page) if policy.npu_coprocessing else 1.0
-    n_flash = round(alpha * pages)
-    n_rc, n_norm = place(g, n_flash, pages - n_flash)
+    n_rc, n_norm = place(g, die_pages(g, rows, cols, n_out, k_in), alpha)
     times = schedule(g, t, n_rc, n_norm)
     arrivals = times.arrivals_ps
     # the NPU multiplies pages in arrival order, one at a time: finish = max_i(a_i + (n - i) x page)
     npu_end = int(np.max(arrivals + (arrivals.size - np.arange(arrivals.size)) * npu_page)) if arrivals.size else 0
+    n_flash, pages = int(n_rc.sum()), int(n_rc.sum() + n_norm.sum())
     return GemvTiming(max(int(times.rc_done_ps.max()), npu_end), n_flash / pages if pages else 0.0, n_flash,
                       pages - n_flash, int(times.bus_busy_ps.sum()), int(times.rc_bus_ps.sum()),
                       arrivals.size * npu_page)

@@ -1,4 +1,4 @@
-"""`shared_buffer_accel`: CENT's per-device accelerators, bounded by reading one shared buffer.
+"""CENT's per-device accelerators, whose SIMD units are bounded by reading one shared buffer.
 
 A device has `units` SIMD units of `lanes` lanes each (CENT: 32 x 16 at 2 GHz) fed from one shared
 buffer that delivers one vector per `buffer_read` cycles, so the units' operand reads serialise. A

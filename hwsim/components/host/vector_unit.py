@@ -1,5 +1,4 @@
-"""`vector_unit`: a host/ASIC vector processor with its own clock and SIMD lanes (PIM-GPT's ASIC,
-CENT's per-device accelerators).
+"""A host or ASIC vector processor with its own clock and SIMD lanes (PIM-GPT's ASIC, CENT's).
 
 An op of F FLOPs takes ceil(F / (lanes x flops_per_lane_cycle x units)) + op_latency cycles of its
 clock: `units` identical units (one per device under tensor parallelism) each take an equal share.

@@ -141,11 +141,11 @@ class LinkFabric(Component):
         collectives.CollectiveRun(self.net, messages, done=finished)
 
     def _busiest(self):
-        return max(self.net.channels, key=lambda c: c.bytes_sent / c.spec.bandwidth)
+        return max(self.net.channels, key=lambda c: c.bytes_sent / c.spec.rate)
 
     def resources(self):
         channel = self._busiest()
-        bandwidth = channel.spec.bandwidth
+        bandwidth = channel.spec.rate
         return [Resource(f"{self.name}.links", "B/s", bandwidth, channel.bytes_sent,
                          channel.bytes_sent / bandwidth)]
 

@@ -8,7 +8,10 @@ Timing of one message of ``n`` payload bytes on an idle link (all in integer pic
 so an isolated message costs ``alpha + wire_bytes(n) * beta`` with ``alpha = overhead + latency``
 and ``beta = 1 / bandwidth``. Packetisation follows LLMCompass's link model: the payload is cut into
 packets of at most ``max_payload`` bytes, each carrying a ``header``; header and payload are each
-rounded up to whole flits.
+rounded up to whole flits. A link whose software-measured payload rate is published (``sustained``:
+what a p2p or NCCL bus-bandwidth test sees, protocol overheads included) serialises payload bytes at
+that rate instead (``beta = 1 / sustained``, no packetisation on top); ``bandwidth`` stays the
+datasheet figure.
 """
 from __future__ import annotations
 
@@ -30,7 +33,8 @@ class LinkSpec(Strict):
     """One link's parameters; ``bandwidth`` is per direction."""
 
     source: str                           # where the figures come from (spec, paper, measurement)
-    bandwidth: Bandwidth                  # bytes/s per direction
+    bandwidth: Bandwidth                  # bytes/s per direction (datasheet)
+    sustained: Optional[Bandwidth] = None # payload bytes/s per direction that software measures
     latency: Duration = "0s"              # seconds, propagation + switching, does not occupy the link
     overhead: Duration = "0s"             # seconds per message at the sender (setup, doorbell), occupies it
     duplex: Literal["full", "half"] = "full"   # half: both directions share one channel
@@ -40,8 +44,8 @@ class LinkSpec(Strict):
 
     @model_validator(mode="after")
     def _positive(self):
-        if self.bandwidth <= 0:
-            raise ValueError("bandwidth must be > 0")
+        if self.bandwidth <= 0 or (self.sustained is not None and self.sustained <= 0):
+            raise ValueError("bandwidth and sustained must be > 0")
         if self.flit <= 0 or (self.max_payload is not None and self.max_payload <= 0):
             raise ValueError("flit and max_payload must be > 0")
         return self
@@ -64,9 +68,17 @@ class LinkSpec(Strict):
             return 1
         return max(1, _ceil_div(nbytes, self.max_payload))
 
+    @property
+    def rate(self) -> float:
+        """Bytes/s that ``wire_bytes`` move at: the sustained payload rate if given, else the datasheet."""
+        return self.sustained or self.bandwidth
+
     def wire_bytes(self, nbytes: int) -> int:
-        """Bytes on the wire for an ``nbytes`` payload: payload and headers in whole flits."""
+        """Bytes on the wire for an ``nbytes`` payload: payload and headers in whole flits (the
+        payload alone with a ``sustained`` rate, which already includes them)."""
         nbytes = int(nbytes)
+        if self.sustained is not None:
+            return nbytes
         flit = self.flit
         header_flits = _ceil_div(self.header, flit)
         packets = self.packets(nbytes)
@@ -79,7 +91,7 @@ class LinkSpec(Strict):
 
     def serialisation_ps(self, nbytes: int) -> int:
         """Time (ps, rounded up) to put ``nbytes`` of payload, packetised, on the wire."""
-        return _ceil_div(self.wire_bytes(nbytes) * PS_PER_S, round(self.bandwidth))
+        return _ceil_div(self.wire_bytes(nbytes) * PS_PER_S, round(self.rate))
 
     def occupancy_ps(self, nbytes: int) -> int:
         """How long one message keeps the transmitter busy (ps)."""

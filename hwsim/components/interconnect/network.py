@@ -28,7 +28,7 @@ class Channel(Link):
     packetised wire bytes of a ``LinkSpec``, reserved hop by hop for cut-through routing."""
 
     def __init__(self, sim: Simulator, spec: LinkSpec, name: str):
-        super().__init__(sim, spec.latency_ps, spec.bandwidth, name)
+        super().__init__(sim, spec.latency_ps, spec.rate, name)
         self.spec = spec
 
     def occupancy_ps(self, nbytes: int) -> int:

@@ -1,4 +1,4 @@
-"""`type: npu`: tiles of systolic arrays with vector units, a shared banked scratchpad, DMA to memory.
+"""An NPU: tiles of systolic arrays with vector units, a shared banked scratchpad and DMA to memory.
 
 One operator at a time (like kernels on one stream), each timed in closed form:
 - GEMM and attention: the mapper (mapper.py) picks the dataflow and the split over tiles; the

@@ -1,4 +1,4 @@
-"""`lut_engine`: matmuls with low-bit weights on an array of LUT units fed from DRAM.
+"""Matmuls with low-bit weights on an array of SRAM lookup-table units fed from DRAM.
 
 Each matmul op (count x (m x k) @ (k x n)) is tiled over the `units` LUT units as a grid of
 um x un units (um * un = units, rows x output columns), the grid with the fewest cycles; a unit
@@ -93,6 +93,7 @@ class LutEngineParams(Strict):
     overlap_weight_load: bool = False
     passes: dict[str, PositiveInt] = {}       # op name -> equal column slices run one after another
     power: Optional[Power] = None             # board power; energy = power x busy time
+    memory_of: Optional[str] = None           # component whose memory holds its weights (the GPU beside it)
 
     @model_validator(mode="after")
     def _one_memory(self):
@@ -110,6 +111,9 @@ class LutEngine(SerialComponent):
     resource_units = {"lookup": "FLOP/s", "memory": "B/s"}
     stats = {"busy_s": "time running ops (s)", "lookup_cycles": "LUT unit cycles (per unit)",
              "dram_bytes": "weight and activation bytes streamed from DRAM (B)"}
+
+    def memory_owner(self):
+        return self.params.memory_of
 
     def __init__(self, name, params, sim):
         super().__init__(name, params, sim)

@@ -10,7 +10,12 @@ mechanism the paper describes (broadcast, page-sized atomic tiles, buffers, resu
 cost of that size. Our ratios move with the phase of read-compute commands against the 4 KB
 non-preemptive slices (mean wait ~3 us per page); with slices that never delay read-compute
 traffic, shipped utilisation (0.97) and flash-only slowdown (1.44x) leave their published ranges.
-Flash-only utilisation is 1.9% with 1-byte partial sums, 3.6% with exact 3-byte ones (2.1-2.8%)."""
+Flash-only utilisation is 1.9% with 1-byte partial sums, 3.6% with exact 3-byte ones (2.1-2.8%).
+The published slicing-off pair moves the same bus bytes as the shipped run (0.85 x 1 = 0.5 x 1.7), so
+the gap there is how long read-compute traffic stalls behind whole-page data-out, not extra traffic.
+The weight layout in request tiles (in_flash_compute.die_pages: padded edge requests on some channels
+and dies) moves these rows by 1% or less: OPT-6.7B's sides are multiples of the tiles, its LM head's
+50272 rows aside."""
 from __future__ import annotations
 
 import copy

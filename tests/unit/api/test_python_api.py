@@ -7,7 +7,7 @@ from pathlib import Path
 
 import hwsim
 from hwsim import defaults
-from hwsim.cli import parser
+from hwsim.cli import fill_workload, parser
 
 
 def test_simulate_in_a_loop_gives_the_same_report_each_time():
@@ -20,7 +20,7 @@ def test_simulate_in_a_loop_gives_the_same_report_each_time():
 
 
 def test_api_and_cli_share_one_set_of_defaults():
-    args = parser().parse_args(["run"])
+    args = fill_workload(parser().parse_args(["run"]))
     report = hwsim.simulate()
     assert (args.machine, args.model) == (defaults.MACHINE, defaults.MODEL)
     assert (args.phase, args.batch, args.context, args.steps, args.seed) == (

@@ -102,3 +102,11 @@ def test_several_decode_steps_are_checked_at_their_last_step():
     # 16 layers x 16 kv heads x 128 x K and V x 2 B, for the last step's 64 + 2 cached + 1 new tokens
     assert soc.kv == 2 * 16 * 16 * 128 * 2 * 67
     assert report.steps == 3 and report.to_dict()["memory"]["kv_tokens_per_sequence"] == 67
+
+
+def test_the_python_api_allows_overcommit_too():
+    import hwsim
+
+    report = hwsim.simulate("nvidia_t4", "llama2-13b", context=128, allow_overcommit=True)
+    assert report.overcommitted and report.to_dict()["memory"]["overcommitted"]
+    assert "OVERCOMMITTED  llama2-13b does not fit nvidia-t4" in report.summary()

@@ -100,3 +100,29 @@ def test_expert_parallel_devices_hold_their_placed_experts():
     per_device = [usage[f"gpu[{d}].memory"].experts for d in range(8)]
     assert sum(per_device) == counts.experts_routed * 2            # round robin: each expert once
     assert len(set(per_device)) == 1
+
+
+def test_components_sharing_a_memory_are_checked_against_it_once():
+    """TeLLMe on the KV260: the LUT engine, the ARM cores and the fabric share the K26's 4 GB DDR4."""
+    usage, _ = bytes_of(load_machine("tellme_kv260"), "bitnet-b1.58-0.7b", context=1000)
+    assert list(usage) == ["fabric.memory"] and usage["fabric.memory"].capacity == 4 * GiB
+    model = load_model("bitnet-b1.58-0.7b")
+    counts = count_params(model)
+    # every parameter once, ternary (1.6 bits) as the run's weight format
+    assert usage["fabric.memory"].weights == pytest.approx(counts.total * 1.6 / 8)
+
+
+def test_memory_of_a_missing_component_is_a_clear_error():
+    data = yaml.safe_load(Path(ARCHITECTURES_DIR, "tmac_m2ultra.yaml").read_text())
+    data["components"]["cpu"]["memory_of"] = "gpu"
+    with pytest.raises(ValueError, match="component 'cpu' keeps its bytes in 'gpu' \\(memory_of\\), which the machine"):
+        bytes_of(machine_from_dict(data), "llama2-7b", context=16)
+
+
+def test_llm_in_a_flash_keeps_the_ffn_in_flash_and_the_rest_in_the_dram_budget():
+    usage, fp = bytes_of(load_machine("llm_in_a_flash"), "opt-6.7b", context=1000)
+    counts = count_params(load_model("opt-6.7b"))
+    assert usage["weights.flash"].weights == counts.ffn_dense * 2 and usage["weights.flash"].capacity is None
+    host = usage["host.memory"]
+    assert host.weights == (counts.total - counts.ffn_dense) * 2 and host.capacity == 6.5 * GiB
+    assert host.kv == 2 * 32 * 4096 * 2 * 1001 and fp.fits       # 32 layers, MHA 32 x 128, fp16

@@ -4,10 +4,11 @@ import copy
 import numpy as np
 import pytest
 
-from hwsim.components.flash.flash_offload import ReadCurve, window_loads
+from hwsim.components.flash.flash_offload import ReadCurve, window_load_share, window_loads
 from hwsim.machine import load_machine, machine_from_dict
 from hwsim.step import simulate
 from hwsim.workload.precision import Precision
+from hwsim.workload.trace import generate_trace, load_model
 
 CURVE = ReadCurve(source="arXiv 2312.11514", queue_depth=32, chunks=["8KB", "16KB", "1GB"],
                   throughput=["1.25GB/s", "2.25GB/s", "6.10GB/s"])
@@ -48,18 +49,64 @@ def test_window_loads_of_independent_activations_match_the_expectation():
     assert per_token == pytest.approx(s * (1 - s) ** k, rel=0.02)
 
 
-def run(policy):
-    data = copy.deepcopy(load_machine("llm_in_a_flash").spec.model_dump(mode="json"))
-    data["components"]["weights"]["policy"].update(policy)
-    return simulate(machine_from_dict(data), "opt-6.7b", phase="decode", batch=1, context=128,
-                    precision=Precision("fp16", "fp16", "fp16")).components["weights"]
+def test_markov_window_share_matches_a_simulated_two_state_chain():
+    """window_load_share against window_loads on neurons drawn as two-state Markov chains."""
+    s, k, q = 0.10, 5, 0.96
+    rng = np.random.default_rng(1)
+    stay_on = 1 - (1 - q) * (1 - s) / s                      # stationary share s: s (1 - stay_on) = (1 - s)(1 - q)
+    active = np.empty((4000, 4096), bool)
+    active[0] = rng.random(4096) < s
+    for t in range(1, len(active)):
+        u = rng.random(4096)
+        active[t] = np.where(active[t - 1], u < stay_on, u < 1 - q)
+    held = 1 - (1 - s) * q ** k                              # the window: current token and k before it
+    per_token = window_loads(active, k)[k:].mean() / 4096
+    assert per_token == pytest.approx(window_load_share(s, k, held), rel=0.03)
+    assert window_load_share(s, k, 1 - (1 - s) ** (k + 1)) == pytest.approx(s * (1 - s) ** k)   # independent
+
+
+FP16 = Precision("fp16", "fp16", "fp16")
+FFN_BYTES = 32 * (2 * 4096 * 16384 + 16384 + 4096) * 2                  # OPT-6.7B FFN + biases, fp16
+
+
+def weights(machine):
+    return simulate(machine, "opt-6.7b", phase="decode", batch=1, context=128, precision=FP16).components["weights"]
+
+
+def test_naive_row_reads_every_weight_linearly():
+    w = weights("llm_in_a_flash_naive")
+    trace = generate_trace(load_model("opt-6.7b"), "decode", 1, 128, FP16)
+    matmul_bytes = sum(op.weight_bytes for op in trace.ops if op.kind == "matmul")
+    assert w["flash_bytes"] == pytest.approx(matmul_bytes)
+    assert w["io_s"] == pytest.approx(matmul_bytes / 6.10e9, rel=1e-6)
+
+
+def test_hybrid_row_reads_the_ffn_outside_half_the_model_linearly():
+    w = weights("llm_in_a_flash_hybrid")
+    assert w["flash_bytes"] == pytest.approx((1 - 0.2275) * FFN_BYTES)
+    assert w["io_s"] == pytest.approx(w["flash_bytes"] / 6.10e9, rel=1e-6)
+
+
+def test_predictor_row_reads_active_neurons_one_vector_at_a_time():
+    w = weights("llm_in_a_flash_predictor")
+    assert w["flash_bytes"] == pytest.approx(0.10 * FFN_BYTES)
+    assert w["io_s"] == pytest.approx(w["flash_bytes"] / 1.25e9, rel=2e-3)            # biases widen chunks a hair
 
 
 def test_windowing_cuts_flash_traffic_and_bundling_cuts_io_time():
-    plain, windowed = run({"window": 0, "bundling": False}), run({"window": 5, "bundling": False})
-    bundled = run({"window": 5, "bundling": True})
-    ffn_bytes = 32 * (2 * 4096 * 16384 + 16384 + 4096) * 2                 # OPT-6.7B FFN + biases, fp16
-    assert plain["flash_bytes"] == pytest.approx(0.03 * ffn_bytes)
-    assert windowed["flash_bytes"] == pytest.approx(plain["flash_bytes"] * 0.97 ** 5)
+    windowed, bundled = weights("llm_in_a_flash_windowing"), weights("llm_in_a_flash")
+    assert windowed["flash_bytes"] == pytest.approx(window_load_share(0.10, 5, 0.24) * FFN_BYTES)
     assert bundled["flash_bytes"] == windowed["flash_bytes"]
-    assert windowed["io_s"] / bundled["io_s"] == pytest.approx(2.25 / 1.25, rel=1e-3)   # biases widen chunks a hair
+    assert windowed["io_s"] / bundled["io_s"] == pytest.approx(2.25 / 1.25, rel=1e-3)
+
+
+@pytest.mark.parametrize("policy, message", [
+    ({"predictor": None}, "need a predictor"),
+    ({"ffn_resident": 0.2}, "without a predictor"),
+    ({"window": {"tokens": 5, "share": 0.05}}, "must exceed"),
+])
+def test_inconsistent_policies_are_one_line_errors(policy, message):
+    data = copy.deepcopy(load_machine("llm_in_a_flash").spec.model_dump(mode="json"))
+    data["components"]["weights"]["policy"].update(policy)
+    with pytest.raises(Exception, match=message):
+        machine_from_dict(data)

@@ -1,8 +1,10 @@
 """Read-compute pipeline, hardware-aware tiling and the NPU/flash split against closed forms."""
 import numpy as np
 
-from hwsim.components.flash.in_flash_compute import (NPU, ComputeCore, Policy, gemv_time, hardware_aware_tile,
-                                                     kernel_times, page_tile)
+import pytest
+
+from hwsim.components.flash.in_flash_compute import (NPU, ComputeCore, Policy, die_pages, gemv_time,
+                                                     hardware_aware_tile, kernel_times, page_tile, place)
 from hwsim.components.flash.page_reads import schedule
 from hwsim.components.flash.presets import flash_preset
 
@@ -13,6 +15,10 @@ NPU_2TOPS = NPU(rows=16, cols=16, frequency="1GHz", dataflow="ws", macs_per_pe_c
 
 def test_hardware_aware_tile_is_the_papers_optimum_for_s():
     assert hardware_aware_tile(S) == (256, 2048)
+    # M (16 channels x 8 dies): 256 x 8192 and 512 x 4096 both carry 8192 + 16 x 256 = 12288 bytes per request
+    M = flash_preset("cambricon_llm_s", channels=16, chips_per_channel=4)
+    assert hardware_aware_tile(M) == (256, 8192)
+    assert hardware_aware_tile(flash_preset("cambricon_llm_s", channels=32, chips_per_channel=8)) == (512, 16384)
     assert page_tile(S, (256, 2048), 4096, 4096) == (64, 256)          # 64 rows x 256 columns = 16 KB
     assert page_tile(S, (256, 2048), 4096, 1024) == (128, 128)         # request width clipped to k
 
@@ -55,3 +61,49 @@ def test_hybrid_gemv_sits_under_its_weight_path_bound_and_beats_flash_only():
 
 def test_read_slicing_lets_read_compute_traffic_through():
     assert gemv(Policy(read_slicing=False)).duration_ps > gemv().duration_ps
+
+
+def test_tile_layout_pads_edge_tiles_onto_the_first_channels_and_dies():
+    # S: 8 channels x 4 dies, 64 x 256 page tiles; 4096 x 4096 fills 64 row tiles x 16 column tiles exactly
+    assert (die_pages(S, 64, 256, 4096, 4096) == 2 * 16).all()
+    # 9216 columns = 36 column tiles: channels 0-3 hold 5, channels 4-7 hold 4; 100 rows = 2 row tiles
+    pages = die_pages(S, 64, 256, 100, 9216)
+    assert pages[:4].tolist() == [[5, 5, 0, 0]] * 4 and pages[4:].tolist() == [[4, 4, 0, 0]] * 4
+    assert pages.sum() == 36 * 2                                          # ceil(9216/256) x ceil(100/64)
+
+
+def test_many_chips_per_channel_leave_dies_without_weights():
+    # section VIII-E: 8 channels x 128 chips (256 dies a channel) -> tile 2048 x 16384; a 4096 x 4096
+    # matrix clips it to 512 columns a channel, 32 rows a page: 128 row tiles for 256 dies
+    g = flash_preset("cambricon_llm_s", chips_per_channel=128)
+    assert hardware_aware_tile(g) == (2048, 16384)
+    rows, cols = page_tile(g, hardware_aware_tile(g), 4096, 4096)
+    pages = die_pages(g, rows, cols, 4096, 4096)
+    assert (rows, cols) == (32, 512) and (pages[:, :128] == 1).all() and (pages[:, 128:] == 0).all()
+
+
+def test_split_keeps_the_global_share_and_each_dies_pages():
+    pages = die_pages(S, 64, 256, 100, 9216)
+    n_rc, n_norm = place(S, pages, 0.3)
+    assert n_rc.sum() == round(0.3 * pages.sum())                         # 22 of 72 pages read-computed
+    assert (n_rc + n_norm.sum(axis=2) == pages).all() and (n_norm[:, :, 0] == 0).all()
+    assert (np.abs(n_rc - 0.3 * pages) < 1).all()                         # floor or ceil of each die's share
+    one_each = np.ones((8, 4), np.int64)                                  # a die with one page sends it whole
+    assert place(S, one_each, 0.5)[0].sum() == 16
+
+
+def test_a_partial_edge_request_costs_a_whole_request():
+    # flash only, slow core: each die's time is its page count x core period; 2048 + 1 columns on S
+    # need a second column tile on channel 0, which then holds twice the pages of the others
+    slow = ComputeCore(throughput="273.0665MB/s", input_buffer="1KB", output_buffer="1KB", result_bytes=1)
+    flash_only = Policy(npu_coprocessing=False)
+    full = gemv_time(S, slow, NPU_2TOPS, flash_only, 256, 2048, 1, 256 * 2048)
+    edge = gemv_time(S, slow, NPU_2TOPS, flash_only, 256, 2048 + 256, 1, 256 * (2048 + 256))
+    assert (full.flash_pages, edge.flash_pages) == (32, 36)
+    period = S.page_size / 273.0665e6 * 1e12
+    assert edge.duration_ps - full.duration_ps == pytest.approx(period, rel=1e-3)
+
+
+def test_weights_other_than_int8_are_refused():
+    with pytest.raises(ValueError, match="INT8 weights"):
+        gemv_time(S, CORE, NPU_2TOPS, Policy(), 256, 2048, 1, 2 * 256 * 2048)

@@ -34,7 +34,7 @@ def test_an_all_reduce_takes_its_closed_form_over_nvlink4_through_a_switch():
     (run,) = _run(sim, fabric, [_op(0, "collective", nbytes)])
     nvlink = link_preset("nvlink4_h100")
     assert run.end_ps - run.start_ps == 14 * (nvlink.message_ps(nbytes // 8) + nvlink.latency_ps)
-    alpha, beta = 2 * nvlink.latency, 1 / nvlink.bandwidth
+    alpha, beta = 2 * nvlink.latency, 1 / nvlink.rate    # measured payload rate
     wire = nvlink.wire_bytes(nbytes // 8) * 8
     closed = cf.all_reduce_ring(8, wire, alpha, beta)     # up to 14 messages' rounding to whole ps
     assert (run.end_ps - run.start_ps) * 1e-12 == pytest.approx(closed, abs=14e-12)

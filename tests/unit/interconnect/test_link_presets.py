@@ -12,6 +12,7 @@ LINK = LinkSpec(source="test", bandwidth="100GB/s", latency="1us", overhead="0.5
 
 def test_presets_load_with_sources_and_the_notes_figures():
     expected_bandwidth = {"pcie4_x16": 32e9, "pcie5_x16": 64e9, "nvlink4_h100": 450e9, "nvlink3_a100": 25e9,
+                          "nvlink3_a100_port": 300e9,
                           "cxl_x16": 64e9, "ucie_d2d_x16": 64e9, "roce_400g": 50e9, "ub_cloudmatrix384": 392e9}
     assert set(link_preset_names()) == set(expected_bandwidth)
     for name, bandwidth in expected_bandwidth.items():
@@ -20,6 +21,17 @@ def test_presets_load_with_sources_and_the_notes_figures():
         assert "[" in spec.source, f"{name}: source must carry a [V]/[V2]/[I] tag"
     assert link_preset("nvlink4_h100").latency_ps == 936_250
     assert link_preset("nvlink3_a100").latency_ps == 8_920_000
+    # what software measures: nccl#1264 p2p 378 GB/s; nccl-tests#149 busbw 200 GB/s, #331 9.85 us / 4
+    assert link_preset("nvlink4_h100").sustained == 378e9
+    port = link_preset("nvlink3_a100_port")
+    assert port.sustained == 200e9 and port.latency == pytest.approx(9.85e-6 / 4, rel=2e-3)
+
+
+def test_a_sustained_rate_serialises_payload_without_packetisation():
+    link = LinkSpec(source="t", bandwidth="450GB/s", sustained="400GB/s", flit="16B", header="16B",
+                    max_payload="256B")
+    assert link.wire_bytes(1000) == 1000 and link.rate == 400e9
+    assert link.serialisation_ps(4000) == 10_000          # 4000 B at 400 GB/s
 
 
 def test_unknown_preset_suggests_the_nearest_name():
@@ -48,7 +60,7 @@ def test_serialisation_rounds_up_to_whole_picoseconds():
 
 
 def test_packetisation_counts_headers_and_flit_padding_like_llmcompass():
-    nvlink = link_preset("nvlink4_h100")           # flit 16 B, header 16 B, payload <= 256 B
+    nvlink = link_preset("nvlink4_h100").model_copy(update={"sustained": None})   # flit 16, header 16, payload <= 256 B
     # 1000 B = 3 x 256 + 232: 4 packets, 4 header flits, 3 x 16 + ceil(232/16) = 63 payload flits
     assert nvlink.packets(1000) == 4
     assert nvlink.wire_bytes(1000) == (4 + 63) * 16

@@ -24,7 +24,8 @@ def test_run_without_arguments_uses_the_default_machine_and_model(tmp_path, monk
     monkeypatch.chdir(tmp_path)
     assert main(["run", "--no-plots"]) == 0
     assert "llama2-7b on nvidia-a100-80gb-sxm" in capsys.readouterr().out
-    assert (tmp_path / "results" / "nvidia_a100_80gb-llama2-7b-decode-b1-c2048" / "report.json").exists()
+    [folder] = (tmp_path / "results").iterdir()
+    assert folder.name.startswith("nvidia_a100_80gb-llama2-7b-decode-b1-c2048-") and (folder / "report.json").exists()
 
 
 def test_list_shows_machines_models_and_component_types(capsys):

@@ -1,5 +1,6 @@
 """Axis values, zipped and random axes, constraints, and content keys of resolved points."""
-from hwsim.sweep.points import expand, grid_values, parameter_sets, point_key
+from hwsim.sweep import points as sweep_points
+from hwsim.sweep.points import expand, files_fingerprint, grid_values, inputs_key, parameter_sets, point_key
 from hwsim.sweep.spec import Axis, sweep_from_dict
 
 WORKLOAD = [{"model": "gpt2-small", "phase": "decode", "context": 128}]
@@ -66,7 +67,29 @@ def test_key_is_the_content_of_the_inputs_not_the_axis_names():
     assert by_batch[0].key != by_batch[1].key
     task = by_batch[0].task
     changed = {**task, "options": {**task["options"], "seed": 1}}
-    assert point_key(task) == by_batch[0].key != point_key(changed)
+    assert inputs_key(task) == by_batch[0].inputs != inputs_key(changed)
+    assert point_key(inputs_key(task)) == by_batch[0].key != point_key(inputs_key(changed))
+
+
+def test_key_holds_the_code_fingerprint_and_inputs_do_not(monkeypatch):
+    before = expand(sweep({"b": {"path": "workload.batch", "values": [1, 2]}}))[0]
+    monkeypatch.setattr(sweep_points, "code_fingerprint", lambda: "another build")
+    after = expand(sweep({"b": {"path": "workload.batch", "values": [1, 2]}}))[0]
+    assert [p.inputs for p in before] == [p.inputs for p in after]
+    assert not {p.key for p in before} & {p.key for p in after}
+
+
+def test_files_fingerprint_follows_names_and_contents_not_order(tmp_path):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "b.yaml").write_text("y: 2\n")
+    files = sorted(tmp_path.iterdir())
+    first = files_fingerprint(tmp_path, files)
+    assert files_fingerprint(tmp_path, files[::-1]) == first and len(first) == 16
+    (tmp_path / "b.yaml").write_text("y: 3\n")
+    assert files_fingerprint(tmp_path, files) != first
+    (tmp_path / "b.yaml").write_text("y: 2\n")
+    (tmp_path / "b.yaml").rename(tmp_path / "c.yaml")
+    assert files_fingerprint(tmp_path, [tmp_path / "a.py", tmp_path / "c.yaml"]) != first
 
 
 def test_model_shape_axes_reach_the_model():

@@ -1,11 +1,16 @@
-"""Running sweeps with the fake evaluator: failures, resuming from the store, -j 2, Dask, export."""
+"""Running sweeps with the fake evaluator: failures, resuming from the store, -j 2, Dask, export,
+a damaged store, results of another simulator build, an unreachable Dask scheduler."""
 import csv
+import json
 
 import pytest
 from sweep_fake_points import EVALUATOR, write_fake_sweep
 
-from hwsim.sweep import load_sweep, run_sweep
+from hwsim.cli import main
+from hwsim.sweep import executors, load_sweep, run_sweep
+from hwsim.sweep import points as sweep_points
 from hwsim.sweep.export import PARQUET_HINT, write_csv, write_parquet
+from hwsim.sweep.run import read_results
 from hwsim.sweep.summary import best_points, summary
 
 
@@ -90,3 +95,64 @@ def test_limit_evaluates_a_few_points_and_the_next_run_finishes_the_rest(tmp_pat
     assert "4 evaluated now, 0 from the store, 4 ok, 0 failed, 7 not evaluated yet" in summary(first)
     rest = run(tmp_path)
     assert "11 points, 7 evaluated now, 4 from the store, 8 ok, 3 failed" in summary(rest)
+
+
+def test_a_corrupt_store_line_is_named_and_its_point_recomputed(tmp_path, capsys):
+    first = run(tmp_path)
+    store = tmp_path / "points.jsonl"
+    lines = store.read_text().splitlines(keepends=True)
+    damaged = json.loads(lines[4])["key"]
+    lines[4] = lines[4].replace(":", "#", 1)                  # one overwritten byte
+    store.write_text("".join(lines) + lines[7][:30])          # and a last line cut short
+    capsys.readouterr()
+    again = run(tmp_path)
+    warnings = capsys.readouterr().err.splitlines()
+    assert warnings == [f"{store}:5: corrupt result, recomputing", f"{store}:12: corrupt result, recomputing"]
+    assert again.computed == 1 and again.record(next(p for p in again.points if p.key == damaged))
+    assert metrics_by_key(again) == metrics_by_key(first)
+
+
+def test_results_of_another_simulator_build_are_recomputed_unless_reused(tmp_path, monkeypatch):
+    log = tmp_path / "evaluations.log"
+    monkeypatch.setenv("SWEEP_FAKE_LOG", str(log))
+    first = run(tmp_path)
+    monkeypatch.setattr(sweep_points, "code_fingerprint", lambda: "another build")
+    sweep, store = load_sweep(tmp_path / "fake.yaml"), tmp_path / "points.jsonl"
+    assert not read_results(sweep, store, EVALUATOR).records                      # what plots show
+    assert read_results(sweep, store, EVALUATOR, reuse_stale=True).stale_reused == 11
+    reused = run(tmp_path, reuse_stale=True)
+    assert reused.computed == 0 and reused.stale_reused == 11
+    assert list(metrics_by_key(reused).values()) == list(metrics_by_key(first).values())
+    assert "11 from the store, 8 ok, 3 failed; constraints removed 1; 11 results of another simulator build " \
+           "reused (--reuse-stale)" in summary(reused)
+    again = run(tmp_path)
+    assert again.computed == 11 and again.stale_recomputed == 11 and len(log.read_text().splitlines()) == 22
+    assert "11 evaluated now, 0 from the store, 8 ok, 3 failed; constraints removed 1; 11 stored results of " \
+           "another simulator build recomputed" in summary(again)
+    monkeypatch.undo()                         # back to the first build: its results are still stored
+    assert run(tmp_path).computed == 0
+
+
+def test_records_from_before_code_fingerprints_count_as_another_build(tmp_path):
+    first = run(tmp_path)
+    store = tmp_path / "points.jsonl"
+    legacy = [json.loads(line) for line in store.read_text().splitlines()]
+    for record in legacy:                      # then the key was the inputs hash, and there was no "inputs"
+        record["key"] = record.pop("inputs")
+    store.write_text("".join(json.dumps(record) + "\n" for record in legacy))
+    reused = run(tmp_path, reuse_stale=True)
+    assert reused.computed == 0 and reused.stale_reused == 11
+    assert list(metrics_by_key(reused).values()) == list(metrics_by_key(first).values())
+    assert run(tmp_path).stale_recomputed == 11
+
+
+def test_an_unreachable_dask_scheduler_is_a_one_line_error(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT_S", 1)
+    sweep_file = write_fake_sweep(tmp_path)
+    capsys.readouterr()
+    code = main(["sweep", str(sweep_file), "--out", str(tmp_path / "out"), "--evaluator", EVALUATOR,
+                 "--cluster", "tcp://127.0.0.1:1"])         # loopback port 1: nothing listens there
+    err = capsys.readouterr().err
+    assert code == 2 and err.splitlines() == [
+        "hwsim: error: cannot reach the Dask scheduler: Timed out trying to connect to tcp://127.0.0.1:1 after 1 s"]

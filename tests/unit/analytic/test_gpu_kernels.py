@@ -1,0 +1,80 @@
+"""analytic_device's GPU kernel mechanisms in closed form: sustained bandwidth, matmul tiles in waves
+over SMs (tile and wave quantisation), split-K; a device without them keeps the plain roofline."""
+import math
+
+import pytest
+
+from hwsim.components.base import run_alone
+from hwsim.workload.ops import Op
+
+PEAK, BW, SUSTAINED = 100e12, 1e12, 0.8e12
+PER_SM = 1e12          # GEMM achievable 4 TFLOPS over 4 SMs
+GEMM = {"source": "test", "sms": 4, "tiles": [[64, 64]], "achievable": {"fp16": "4TFLOPS"}}
+
+
+def _gpu(**extra):
+    return {"type": "analytic_device", "source": "test", "peak": {"fp16": "100TFLOPS"},
+            "memory": {"capacity": "1TB", "bandwidth": "1TB/s", **extra.pop("memory", {})}, **extra}
+
+
+def _matmul(m, n, k, count=1):
+    return Op(0, "mm", "matmul", 0, 2.0 * m * n * k * count, "fp16", weight_bytes=2.0 * k * n * count,
+              act_in_bytes=2.0 * m * k * count, act_out_bytes=2.0 * m * n * count, m=m, n=n, k=k, count=count)
+
+
+def _seconds(raw, op):
+    (run,), component = run_alone("gpu", raw, [op])
+    return (run.end_ps - run.start_ps) * 1e-12, component
+
+
+def test_without_mechanisms_the_roofline_is_unchanged():
+    op = _matmul(4096, 4096, 4096)
+    seconds, _ = _seconds(_gpu(), op)
+    assert seconds == pytest.approx(max(op.flops / PEAK, op.total_bytes / BW), rel=1e-9)
+
+
+def test_sustained_bandwidth_times_bytes_and_the_floor_keeps_the_peak():
+    op = Op(0, "add", "elementwise", 0, 1e6, "fp16", act_in_bytes=2e6, act_out_bytes=1e6)
+    seconds, component = _seconds(_gpu(memory={"sustained": "0.8TB/s"}), op)
+    assert seconds == pytest.approx(3e6 / SUSTAINED, rel=1e-9)
+    memory = next(r for r in component.resources() if r.name.endswith("memory"))
+    assert memory.floor_s == pytest.approx(3e6 / BW, rel=1e-9)
+
+
+@pytest.mark.parametrize("m, waves", [(128, 1), (256, 1), (257, 2), (512, 2)])
+def test_waves_of_padded_tiles(m, waves):
+    # n = 64: one tile column; tiles = ceil(m / 64); 4 SMs run 4 tiles per wave, each 2*64*64*k
+    # FLOPs at 4e12 / 4 per SM; k large so compute dominates the bytes.
+    k = 1 << 16
+    op = _matmul(m, 64, k)
+    seconds, _ = _seconds(_gpu(gemm={**GEMM, "split_k": False}), op)
+    assert seconds == pytest.approx(waves * 2 * 64 * 64 * k / PER_SM, rel=1e-9)
+
+
+def test_the_fastest_tile_is_picked():
+    # m = 32: a 64x64 tile pads m to 64; a 32x128 tile does not, and one wave covers n = 512.
+    op = _matmul(32, 512, 1 << 16)
+    gemm = {**GEMM, "split_k": False, "tiles": [[64, 64], [32, 128]]}
+    seconds, _ = _seconds(_gpu(gemm=gemm), op)
+    only_64, _ = _seconds(_gpu(gemm={**GEMM, "split_k": False}), op)
+    assert seconds == pytest.approx(2 * 32 * 128 * op.k / PER_SM, rel=1e-9)
+    assert only_64 == pytest.approx(2 * 2 * 64 * 64 * op.k / PER_SM, rel=1e-9)
+
+
+def test_split_k_spreads_one_tile_over_idle_sms_and_pays_for_the_partial_sums():
+    # one 64x64 tile and 4 SMs: k splits in 4; fp32 partials (64*64*4 slices) written and read once
+    k = 1 << 16
+    op = _matmul(64, 64, k)
+    seconds, _ = _seconds(_gpu(gemm=GEMM), op)
+    compute = 2 * 64 * 64 * math.ceil(k / 4) / PER_SM
+    memory = op.total_bytes / BW + 2 * 4 * 64 * 64 * 4 / BW
+    assert seconds == pytest.approx(max(compute, memory), rel=1e-9)
+    unsplit, _ = _seconds(_gpu(gemm={**GEMM, "split_k": False}), op)
+    assert seconds == pytest.approx(unsplit / 4, rel=1e-9)
+
+
+def test_memory_bound_matmul_streams_at_the_sustained_bandwidth():
+    op = _matmul(1, 8192, 8192)          # a GEMV: bytes dominate
+    fast = {**GEMM, "achievable": {"fp16": "4000TFLOPS"}}
+    seconds, _ = _seconds(_gpu(gemm=fast, memory={"sustained": "0.8TB/s"}), op)
+    assert seconds == pytest.approx(op.total_bytes / SUSTAINED, rel=1e-9)

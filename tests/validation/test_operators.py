@@ -1,0 +1,65 @@
+"""The operators group: the shipped Vidur table parses, its ops are built and split like hwsim's
+tensor-parallel mapping, and the group yields a median and a p90 row per operator and machine."""
+import pytest
+
+from hwsim.validate import vidur
+from hwsim.validate.checks import operators
+
+
+def test_table_parses_and_names_its_source():
+    header = vidur.TABLE.read_text().splitlines()[0]
+    assert "github.com/microsoft/vidur commit" in header and "mlp.csv" in header
+    table = vidur.load()
+    assert {m.gpu for m in table} == set(operators.MACHINES)
+    assert all(set(m.seconds) == set(vidur.OPERATORS.values()) for m in table)
+    assert all(t > 0 for m in table for t in m.seconds.values())
+
+
+def test_block_ops_split_for_one_tensor_parallel_rank():
+    whole, rank = operators.block_ops("llama2-7b", 64, 1), operators.block_ops("llama2-7b", 64, 4)
+    assert whole["qkv"].n == 3 * 4096 and rank["qkv"].n == 3 * 4096 // 4       # column parallel
+    assert rank["ffn.down"].k == 11008 // 4 and rank["ffn.down"].n == 4096       # row parallel
+    assert rank["attn_norm"] == whole["attn_norm"] and rank["ffn.act"].flops == whole["ffn.act"].flops / 4
+    assert whole["ffn.up"].m == 64 and whole["ffn.up"].compute_dtype == "fp16"
+
+
+def test_group_rows_per_operator_and_machine():
+    rows = operators.operators({}, limit=97)
+    machines = {machine for gpu_machines in operators.MACHINES.values() for machine in gpu_machines}
+    assert len(rows) == 2 * len(vidur.OPERATORS) * len(machines)
+    assert all(row.simulated >= 0 and row.passed == (row.simulated <= row.published) for row in rows)
+
+
+def test_parity_plot_writes_a_png(tmp_path):
+    pairs = operators.comparisons(gpus=["a40"], limit=50)
+    operators.parity_plot(tmp_path / "parity.png", pairs)
+    assert (tmp_path / "parity.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_collectives_table_and_group():
+    from hwsim.validate.checks import collectives
+    table = vidur.load_collectives()
+    assert {(c.system, c.collective) for c in table} == {(s, k) for s in collectives.MACHINES
+                                                         for k in ("all_reduce", "send_recv")}
+    assert all(2048 <= c.nbytes <= 2**26 and c.seconds > 0 for c in table)
+    rows = collectives.collectives({})
+    assert len(rows) == 8 and all(row.info for row in rows)      # 3 all-reduce group sizes + send/recv, 2 systems
+
+
+def test_a_send_of_a_large_buffer_moves_at_the_sustained_link_rate():
+    from hwsim.validate.checks import collectives
+    fabric = collectives.fabric_entry("h100_8gpu_nvlink")
+    seconds = collectives.collective_seconds(fabric, "send_recv", 2, 2**26)
+    assert seconds == pytest.approx(2**26 / 378e9 + 2 * 936.25e-9, rel=1e-6)   # two links, one serialisation
+
+
+def test_datasheet_variant_drops_only_the_device_mechanisms():
+    from hwsim.machine import load_machine
+    data = load_machine("nvidia_a100_80gb").spec.model_dump(mode="json", exclude_none=True)
+    data["mapping"]["gemm"] = "gpu"                       # an op-class mapping key of the same name stays
+    gpu = operators.without_mechanisms(data)["components"]["gpu"]
+    assert "gemm" not in gpu and "sustained" not in gpu["memory"] and gpu["memory"]["bandwidth"]
+    assert operators.without_mechanisms(data)["mapping"]["gemm"] == "gpu"
+    qkv = operators.block_ops("llama2-7b", 1, 1)["qkv"]
+    assert operators.op_seconds("nvidia_a100_80gb", qkv, datasheet=True) == \
+        pytest.approx(qkv.total_bytes / 2039e9, rel=1e-9)         # the plain roofline: a GEMV at peak HBM
