@@ -20,7 +20,7 @@ def simulate(machine=defaults.MACHINE, model=None, **options):
     return run(machine, model, **options)
 
 
-def serve(machine=defaults.MACHINE, model=defaults.MODEL, **options):
+def serve(machine=defaults.MACHINE, model=None, **options):
     """Serve a stream of requests; see ``hwsim.serving.serve.serve`` for the options."""
     from hwsim.serving.serve import serve as run
 

@@ -36,7 +36,8 @@ def _serve(args) -> int:
     from hwsim.serving.serve import serve
     from hwsim.workload.model import load_model
 
-    machine, model = load_machine(args.machine), load_model(args.model)
+    machine = load_machine(args.machine)
+    model = load_model(machine.workload(args.model).model)
     precision = machine.precision_for(model, weights=args.weights, activations=args.activations, kv_cache=args.kv)
     cost = CostModel(machine, model, precision, seed=args.seed)
     with tqdm(total=args.requests, unit="req", desc="serving", disable=args.no_progress) as bar:
@@ -64,8 +65,8 @@ def add_serve_command(commands) -> None:
                     "reason) and summary.json.", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     serve.add_argument("machine", nargs="?", default=defaults.MACHINE,
                        help=f"architecture file or shipped name (default: {defaults.MACHINE})")
-    serve.add_argument("model", nargs="?", default=defaults.MODEL,
-                       help=f"model file or shipped name (default: {defaults.MODEL})")
+    serve.add_argument("model", nargs="?",
+                       help=f"model file or shipped name (default: the machine's defaults: model, else {defaults.MODEL})")
     serve.add_argument("--requests", type=int, default=50, help="requests to serve (default: 50)")
     serve.add_argument("--rate", type=float, default=4.0, help="mean arrival rate, requests/s (default: 4)")
     serve.add_argument("--arrival", choices=ARRIVALS, default="poisson",

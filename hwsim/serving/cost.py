@@ -3,7 +3,9 @@ machine (``hwsim.step.simulate_iteration``) and later iterations of that shape r
 
 The memo belongs to one (machine, model, precision, routing, seed); its key is the ``Iteration``
 itself, the exact ordered (new, cached, logits) of every sequence, so a hit returns bit for bit
-what simulating again would (MoE routing is drawn from the seed for that shape, so it repeats too).
+what simulating again would (MoE routing is drawn from the seed for that shape, so it repeats too;
+a request's tokens are not followed from one iteration to the next, so routing reuse across decode
+steps is not modelled in serving runs).
 No rounding, no fitted model: a stream of thousands of requests costs only its distinct iterations
 (LLMServingSim v1 reuses per-shape results the same way, serving.md section 7).
 """
@@ -27,8 +29,9 @@ class IterationCost(NamedTuple):
 class CostModel:
     """``cost(iteration)`` -> IterationCost, simulating each distinct shape once."""
 
-    def __init__(self, machine, model, precision=None, routing=None, seed: int = 0):
+    def __init__(self, machine, model=None, precision=None, routing=None, seed: int = 0):
         self.machine = machine if isinstance(machine, Machine) else load_machine(machine)
+        model = self.machine.workload(model).model          # None: the machine's defaults: model
         self.model = model if isinstance(model, ModelSpec) else load_model(model)
         self.precision = precision or self.machine.precision_for(self.model)
         self.routing, self.seed = routing, seed

@@ -17,13 +17,13 @@ from hwsim.serving.schedulers import MAX_SEQS, make_scheduler
 from hwsim.serving.state import Live
 
 
-def serve(machine=defaults.MACHINE, model=defaults.MODEL, *, requests=None, rate: float = 4.0, n: int = 100,
+def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 4.0, n: int = 100,
           arrival: str = "poisson", cv: float = 1.0, prompt=PROMPT, output=OUTPUT, scheduler: str = "continuous",
           max_seqs: int = MAX_SEQS, max_tokens: int | None = None, block_size: int = 16,
           kv_tokens: int | None = None, slo_ttft: float = 1.0, slo_tpot: float = 0.1, precision=None,
           routing=None, seed: int = defaults.SEED, cost: CostModel | None = None,
           progress: Callable[[int], None] | None = None) -> ServingReport:
-    """Serve requests and return the ServingReport.
+    """Serve requests and return the ServingReport. model None: the machine's `defaults:` model.
 
     requests: a list of Request, a CSV trace path (``hwsim.serving.requests``; the first `n` rows),
     or None to generate `n` requests (`arrival` at `rate` per s with burstiness `cv`, `prompt` and
