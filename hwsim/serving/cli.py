@@ -1,5 +1,5 @@
 """``hwsim serve``: a request stream on a machine, printed as a summary and written as
-requests.csv and summary.json."""
+requests.csv, iterations.csv and summary.json."""
 from __future__ import annotations
 
 import argparse
@@ -50,7 +50,7 @@ def _serve(args) -> int:
     out = Path(args.out) if args.out else Path("results") / (
         f"serve-{Path(str(args.machine)).stem}-{report.model}-{args.scheduler}")
     folder = report.write(out)
-    print(f"  wrote {folder / 'requests.csv'}, {folder / 'summary.json'}")
+    print(f"  wrote requests.csv, iterations.csv and summary.json in {folder}")
     return 0
 
 
@@ -62,11 +62,13 @@ def add_serve_command(commands) -> None:
                     "components once per distinct shape; the KV cache is paged over the memory left "
                     "after the weights. Prints latency percentiles, throughput, SLO attainment, goodput "
                     "and energy; writes requests.csv (one row per request, rejected ones with their "
-                    "reason) and summary.json.", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                    "reason), iterations.csv (batch size and KV blocks over time) and summary.json.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     serve.add_argument("machine", nargs="?", default=defaults.MACHINE,
                        help=f"architecture file or shipped name (default: {defaults.MACHINE})")
     serve.add_argument("model", nargs="?",
-                       help=f"model file or shipped name (default: the machine's defaults: model, else {defaults.MODEL})")
+                       help="model file or shipped name "
+                            f"(default: the machine's defaults: model, else {defaults.MODEL})")
     serve.add_argument("--requests", type=int, default=50, help="requests to serve (default: 50)")
     serve.add_argument("--rate", type=float, default=4.0, help="mean arrival rate, requests/s (default: 4)")
     serve.add_argument("--arrival", choices=ARRIVALS, default="poisson",

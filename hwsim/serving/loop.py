@@ -43,6 +43,8 @@ def serve_requests(lives: list[Live], scheduler: Scheduler, kv: BlockManager, co
     """Run `lives` (in arrival order) to completion; fills each Live's times and returns the Timeline.
     `cost(iteration)` returns (latency_s, energy_j); `progress(n)` is told of n more finished or
     rejected requests."""
+    if len({live.id for live in lives}) != len(lives):
+        raise ValueError("request ids must be unique (the KV cache accounts blocks by request id)")
     timeline = Timeline()
     pending: deque[Live] = deque()
     for live in lives:

@@ -7,8 +7,9 @@ E2E = finish - arrival; queueing delay = first scheduled - arrival (Vidur's sche
 Statistics: mean, p50, p90, p99. Throughput over the duration from the first arrival to the last
 completion (vLLM's benchmark): requests/s, output tokens/s, total tokens/s. SLO attainment: the
 share of all requests (rejected ones fail) whose TTFT and TPOT both meet their targets (DistServe's
-joint attainment); goodput here is the rate of such requests at the offered load (vLLM's benchmark
-form; DistServe's goodput, the highest rate keeping attainment above a goal, needs a rate search).
+joint attainment); goodput here is the rate of such requests at the offered load, also per device
+(vLLM's benchmark form; DistServe's goodput, the highest per-GPU rate keeping attainment above a
+goal, is this figure maximised by a rate search).
 Energy per request and per output token from the simulated iterations' energy (a request gets
 its token share of each iteration it ran in; idle time between iterations is not counted).
 """
@@ -26,6 +27,7 @@ from hwsim.serving.state import Live
 
 COLUMNS = ("id", "arrival_s", "prompt_tokens", "output_tokens", "scheduled_s", "first_token_s", "finish_s",
            "ttft_s", "tpot_s", "e2e_s", "queueing_s", "preemptions", "energy_j", "slo_met", "rejected")
+ITERATION_COLUMNS = ("start_s", "latency_s", "sequences", "new_tokens", "kv_blocks")
 
 
 def distribution(values) -> dict:
@@ -51,6 +53,7 @@ class ServingReport:
     kv_blocks: int
     block_size: int
     distinct_iterations: int     # iterations this run simulated (not found in the memo)
+    devices: int = 1             # devices of the machine's plan (DistServe counts goodput per GPU)
 
     @property
     def done(self) -> list[Live]:
@@ -93,7 +96,7 @@ class ServingReport:
             "output_tokens_per_s": output / duration,
             "total_tokens_per_s": (output + sum(live.request.prompt for live in done)) / duration,
             "slo": {"ttft_s": self.slo_ttft_s, "tpot_s": self.slo_tpot_s, "attainment": met / len(self.lives),
-                    "goodput_rps": met / duration},
+                    "goodput_rps": met / duration, "goodput_rps_per_device": met / duration / self.devices},
             "energy_j": timeline.energy_j,
             "energy_per_request_j": timeline.energy_j / len(done) if done else None,
             "energy_per_output_token_j": timeline.energy_j / output if output else None,
@@ -121,13 +124,19 @@ class ServingReport:
         return out
 
     def write(self, folder) -> Path:
-        """requests.csv (one row per request) and summary.json in `folder`."""
+        """requests.csv (one row per request), iterations.csv (one row per iteration: batch size and
+        KV blocks in use over time) and summary.json in `folder`."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         with (folder / "requests.csv").open("w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(COLUMNS)
             writer.writerows(("" if value is None else value for value in row) for row in self.rows())
+        with (folder / "iterations.csv").open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(ITERATION_COLUMNS)
+            t = self.timeline
+            writer.writerows(zip(t.starts, t.latencies, t.batch, t.tokens, t.kv_blocks))
         (folder / "summary.json").write_text(json.dumps(self.summary(), indent=1))
         return folder
 

@@ -38,9 +38,8 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
     if kv_tokens is None:
         kv_tokens = kv_capacity_tokens(cost.machine, cost.model, cost.precision)
         if not kv_tokens:
-            raise ValueError(f"{cost.machine.name}: no KV cache capacity for {cost.model.name} "
-                             f"({'its memories give no capacity' if kv_tokens is None else 'the weights fill the memory'}); "
-                             "pass kv_tokens")
+            why = "its memories give no capacity" if kv_tokens is None else "the weights fill the memory"
+            raise ValueError(f"{cost.machine.name}: no KV cache capacity for {cost.model.name} ({why}); pass kv_tokens")
     if requests is None:
         requests = generate(n, rate, prompt, output, arrival, cv, seed)
     elif isinstance(requests, (str, Path)):
@@ -53,7 +52,7 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
     known = len(cost.memo)
     timeline = serve_requests(lives, policy, kv, cost, max_position, progress)
     return ServingReport(cost.machine.name, cost.model.name, scheduler, lives, timeline, slo_ttft, slo_tpot,
-                         kv.capacity, block_size, len(cost.memo) - known)
+                         kv.capacity, block_size, len(cost.memo) - known, plan.devices if plan else 1)
 
 
 __all__ = ["serve", "Request"]

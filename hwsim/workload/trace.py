@@ -3,7 +3,8 @@ phases, `iteration_trace(model, iteration)` for a scheduler iteration mixing pro
 chunks and decode tokens (``hwsim.workload.iteration``; the phases are its special cases).
 
 Notation: B sequences, T tokens in the step (prefill T = B*C for C prompt tokens per sequence,
-decode T = B, an iteration the sum of its sequences' new tokens), H hidden, h query heads, g KV heads, d head_dim, I FFN width, V vocab.
+decode T = B, an iteration the sum of its sequences' new tokens), H hidden, h query heads, g KV heads,
+d head_dim, I FFN width, V vocab.
 
 Ops in execution order (deps are op ids, always earlier):
 
