@@ -39,7 +39,8 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
         kv_tokens = kv_capacity_tokens(cost.machine, cost.model, cost.precision)
         if not kv_tokens:
             why = "its memories give no capacity" if kv_tokens is None else "the weights fill the memory"
-            raise ValueError(f"{cost.machine.name}: no KV cache capacity for {cost.model.name} ({why}); pass kv_tokens")
+            raise ValueError(f"{cost.machine.name}: no KV cache capacity for {cost.model.name} ({why}); "
+                             "give kv_tokens (--kv-tokens)")
     if requests is None:
         requests = generate(n, rate, prompt, output, arrival, cv, seed)
     elif isinstance(requests, (str, Path)):
