@@ -35,11 +35,11 @@ from pydantic import Field, PositiveInt, model_validator
 
 from hwsim.config.schema import Strict
 from hwsim.mapping.placement import POLICIES, Placement, device_load, dispatch_pairs, place
+from hwsim.workload.iteration import Iteration
 from hwsim.workload.model import ModelSpec
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
 from hwsim.workload.routing import RoutingSpec, load_stats, route
-from hwsim.workload.iteration import Iteration
 from hwsim.workload.trace import Trace, default_precision, iteration_trace
 
 ROW_PARALLEL = ("o_proj", ".down")          # name endings split by k and all-reduced
@@ -136,8 +136,7 @@ def parallelize_iteration(plan: ParallelPlan, model: ModelSpec, iteration: Itera
     writer.run()
     about = None if ids is None else {"kind": "parallel", **load_stats(ids, model.moe.routed_experts).summary()}
     trace = replace(traces[0], ops=tuple(writer.ops), batch=iteration.batch, routing=about,
-                    phase=iteration.phase(), context=max(trace.context for trace in traces),
-                    sequences=iteration.seqs)
+                    phase=iteration.phase(), context=iteration.context(), sequences=iteration.seqs)
     load = device_load(placement, ids) if placement is not None else None
     return DeviceTrace(trace, writer.traffic, placement, load)
 

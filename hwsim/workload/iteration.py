@@ -100,6 +100,14 @@ class Iteration:
         size = self.batch // parts
         return [Iteration(self.seqs[p * size:(p + 1) * size]) for p in range(parts)]
 
+    def context(self) -> int:
+        """A trace header's context: prompt tokens (prefill), tokens cached (decode), else the
+        longest sequence's keys."""
+        first, phase = self.seqs[0], self.phase()
+        if phase != "mixed":
+            return first.new if phase == "prefill" else first.cached
+        return max(seq.new + seq.cached for seq in self.seqs)
+
     def phase(self) -> str:
         """'prefill' or 'decode' when the iteration is one of today's phases, else 'mixed'."""
         first = self.seqs[0]

@@ -257,8 +257,7 @@ def iteration_trace(model, iteration: Iteration, precision: Precision | None = N
     """The operator DAG of one scheduler iteration: all sequences' new tokens go through the
     matmuls and vector ops together (token rows sequence-major); attention runs per group of
     equal (new, cached) shape; the LM head runs on the sequences that sample (``Seq.logits``).
-    The trace's phase is ``iteration.phase()``; its context that phase's (prompt tokens, tokens
-    cached) or, for a mixed iteration, the longest sequence's keys."""
+    The trace's phase and context are ``iteration.phase()`` and ``iteration.context()``."""
     model = model if isinstance(model, ModelSpec) else load_model(model)
     keys = max(seq.new + seq.cached for seq in iteration.seqs)
     if keys > model.max_position:
@@ -291,10 +290,8 @@ def iteration_trace(model, iteration: Iteration, precision: Precision | None = N
     if iteration.logits:
         last = b.norm("final_norm", [x], model.norm, iteration.logits, H)
         b.matmul("lm_head", [last], iteration.logits, H, model.vocab)
-    phase = iteration.phase()
-    context = {"prefill": iteration.seqs[0].new, "decode": iteration.seqs[0].cached}.get(phase, keys)
-    return Trace(tuple(b.ops), model.name, phase, iteration.batch, context, precision, seed,
-                 routing_info, iteration.seqs)
+    return Trace(tuple(b.ops), model.name, iteration.phase(), iteration.batch, iteration.context(), precision,
+                 seed, routing_info, iteration.seqs)
 
 
 def _routing(model: ModelSpec, iteration: Iteration, routing, seed):
