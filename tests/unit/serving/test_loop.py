@@ -11,6 +11,7 @@ from hwsim.serving.requests import Request, generate
 from hwsim.serving.schedulers import SCHEDULERS, make_scheduler
 from hwsim.serving.serve import serve
 from hwsim.serving.state import Live
+from hwsim.workload.iteration import Iteration, Seq
 
 
 def test_a_fixed_schedule_matches_a_hand_computation(formula):
@@ -122,3 +123,18 @@ def test_chunked_prefill_lowers_p99_tpot_against_prefill_first_under_load(formul
             for policy in ("continuous", "chunked")}
     assert runs["chunked"]["tpot_s"]["p99"] < 0.7 * runs["continuous"]["tpot_s"]["p99"]
     assert runs["chunked"]["completed"] == runs["continuous"]["completed"] == 300
+
+
+def test_a_fixed_schedule_on_the_machine_matches_a_hand_computation_from_its_iterations():
+    """Continuous batching, A (t 0, 32 + 3) and B (t 0, 16 + 2) together, C (t 1 s, 8 + 1) alone:
+    both prompts prefill in one iteration, decode together until B is done, then A alone;
+    C arrives when the server is idle. Each latency is the machine's simulated iteration."""
+    cost = CostModel("nvidia_a100_80gb", "llama2-7b")
+    it = lambda *seqs: cost(Iteration(tuple(sorted(seqs)))).latency_s
+    requests = [Request(0, 0.0, 32, 3), Request(1, 0.0, 16, 2), Request(2, 1.0, 8, 1)]
+    a, b, c = serve(requests=requests, scheduler="continuous", cost=cost).lives
+    first = it(Seq(32, 0), Seq(16, 0))
+    second = first + it(Seq(1, 32), Seq(1, 16))
+    assert (a.first_token_s, b.first_token_s, b.finish_s) == (first, first, second)
+    assert a.finish_s == second + it(Seq(1, 33))
+    assert c.first_token_s == c.finish_s == 1.0 + it(Seq(8, 0)) and a.finish_s < 1.0
