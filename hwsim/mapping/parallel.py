@@ -307,8 +307,8 @@ class _Writer:
                 previous = dispatch
                 factor = count / chains[expert][0].m
                 for op in chains[expert]:             # up -> act -> down, rows scaled from the template
-                    previous = self.emit(op, [previous], stage, device=first + device,
-                                         m=count if op.kind == "matmul" else op.m, **_scaled_fields(op, factor))
+                    previous = self.emit(op, [previous], stage, device=first + device, m=count,
+                                         **_scaled_fields(op, factor))
                 outputs.append(previous)
         return outputs
 

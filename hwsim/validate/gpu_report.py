@@ -2,12 +2,13 @@
 
 `python -m hwsim.validate.gpu_report docs/validation` writes, into that folder:
 - gpu_kernels.md: per GPU machine and Vidur operator, median and p90 |error| with the machines'
-  datasheet rooflines (their `gemm` and `sustained` keys removed) and as shipped; per message size,
+  datasheet rooflines (their `gemm`, `rows` and memory `efficiency` keys removed) and as shipped; per message size,
   the signed error of the NVLink collectives with datasheet links and as shipped;
 - vidur_parity.png and vidur_parity_datasheet.png: measured against simulated operator times.
 
 "Datasheet links": DGX A100 as its 300 GB/s NVLink3 port with the packetisation and 8.92 us latency of
-hwsim's nvlink3_a100 preset (LLMCompass's NVLink3 figures), H100 as nvlink4_h100 without `sustained`.
+hwsim's nvlink3_a100 preset (LLMCompass's NVLink3 figures), H100 as nvlink4_h100 without `sustained`;
+neither with NCCL's `protocols`.
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def _datasheet_fabrics() -> dict:
     port = {**nvlink3, "bandwidth": "300GB/s", "source": "A100 datasheet 600 GB/s bidirectional per GPU; "
                                                      "nvlink3_a100 latency and packetisation"}
     h100_link = link_preset(h100["link"]).model_dump(mode="json", exclude_none=True, exclude={"sustained"})
-    return {"a100_dgx": (a100_name, {**a100, "link": port}), "h100_dgx": (h100_name, {**h100, "link": h100_link})}
+    return {"a100_dgx": (a100_name, {**a100, "link": port, "protocols": None}),
+            "h100_dgx": (h100_name, {**h100, "link": h100_link, "protocols": None})}
 
 
 def operator_table() -> str:

@@ -142,7 +142,7 @@ def _gqa_attention(b: _Builder, model: ModelSpec, it: Iteration, x: int) -> int:
     att, d, T = model.attention, model.head_dim, it.tokens
     h, g = att.heads, att.n_kv_heads
     qkv = b.matmul("qkv", [x], T, model.hidden, (h + 2 * g) * d, bias=att.bias)
-    ready = b.vector("rope", "rope", [qkv], T * (h + g) * d, ROPE_FLOPS) \
+    ready = b.vector("rope", "rope", [qkv], T * (h + g) * d, ROPE_FLOPS, m=T) \
         if model.positional == "rope" else qkv
     write = b.kv_write([ready], T, 2 * g * d)
     contexts = [b.attention(step, h, d, d, g * d, g * d, True, [ready], [write]) for step in it.groups()]
@@ -203,7 +203,8 @@ def _ffn(b: _Builder, model: ModelSpec, deps, rows, width, count=1, expert=-1, p
     ffn, H, gated = model.ffn, model.hidden, int(model.ffn.gated)
     up = b.matmul(f"{prefix}.up", deps, rows, H, width * (1 + gated), count, ffn.bias, expert)
     act = b.vector(f"{prefix}.act", "activation", [up], count * rows * width,
-                   ACTIVATION_FLOPS[ffn.activation] + gated, inputs=1 + gated, expert=expert)
+                   ACTIVATION_FLOPS[ffn.activation] + gated, inputs=1 + gated, expert=expert,
+                   m=count * rows)
     return b.matmul(f"{prefix}.down", [act], rows, width, H, count, ffn.bias, expert)
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from hwsim.machine import load_machine
 from hwsim.validate import runner
-from hwsim.validate.checks.pim import cent_accounting_j
+from hwsim.validate.checks.pim import CENT_CONTEXTS, _run, cent_accounting_j, cent_aim, cent_machine, context_mean
 from hwsim.validate.runner import Row
 
 
@@ -40,3 +40,28 @@ def test_cent_accounting_counts_one_channel_standby_per_device_while_streaming()
     # GDDR6_AiM precharged standby 183.15 mW per channel; 20 devices of 32 channels
     expected = 0.25 + 0.01 + 0.18315 * 2e-3 * 20 + 0.64 / 32
     assert cent_accounting_j(report, machine) == pytest.approx(expected, rel=1e-12)
+
+
+def test_cent_contexts_are_its_decoding_lengths_minus_the_new_token():
+    """run_sim.py: lengths 128 x 1..32, decoding keeps 512 < L <= 4096; L - 1 tokens are cached."""
+    assert CENT_CONTEXTS == tuple(range(639, 4096, 128)) and len(CENT_CONTEXTS) == 28
+
+
+def test_context_mean_is_the_mean_of_per_context_steps():
+    machine = cent_machine({"devices": 8, "tp": 8, "pp": 1})
+    contexts = (639, 2175)
+    runs = [_run(machine, "llama2-7b", context=c) for c in contexts]
+    tokens_per_s, cent_mj, physical_mj = context_mean(machine, "llama2-7b", contexts)
+    assert tokens_per_s == pytest.approx((1 / runs[0].latency_s + 1 / runs[1].latency_s) / 2, rel=1e-12)
+    assert physical_mj == pytest.approx((runs[0].energy_j + runs[1].energy_j) / 2 * 1e3, rel=1e-12)
+    assert cent_mj == pytest.approx(sum(cent_accounting_j(r, machine) for r in runs) / 2 * 1e3, rel=1e-12)
+    assert runs[1].latency_s > runs[0].latency_s          # attention grows with the context
+
+
+def test_cent_cases_set_the_device_count_and_fail_pipeline_splits_without_stopping():
+    assert cent_machine({"devices": 32, "tp": 32, "pp": 1}).spec.components["pim"]["devices"] == 32
+    case = {"model": "llama2-70b", "devices": 32, "tp": 1, "pp": 80, "tokens_per_s": 1.0, "mJ_per_token": 1.0}
+    rows = cent_aim({"tolerance": {"rel": 0.1}, "cases": [case]})
+    assert [(r.target, r.result, r.tolerance) for r in rows] == [
+        ("cent llama2-70b 32 dev PP80 TP1 tok/s", "FAIL", "PP not modelled"),
+        ("cent llama2-70b 32 dev PP80 TP1 mJ/token (as CENT)", "FAIL", "PP not modelled")]

@@ -9,21 +9,29 @@ from tiles replace it where detail matters.
 
 Two optional mechanisms bring a GPU from its datasheet to what its kernels reach; a machine
 without them keeps the plain roofline:
-- `memory.sustained`: the bandwidth a streaming kernel measures (a microbenchmark figure); every
-  operator's bytes move at it. The roofline floor still uses the datasheet peak.
+- `memory.efficiency`: the share of the peak bandwidth a streaming kernel measures (a
+  microbenchmark figure); every operator's bytes move at it. The roofline floor still uses the
+  datasheet peak. A share, not a rate, so a machine that `extends:` this one with faster memory
+  gets faster kernels too.
 - `gemm:` matmuls as cuBLAS-style kernels: the (m x n) output is cut into thread-block tiles
   (one of `tiles`, the fastest for the shape, as cuBLAS's heuristics pick), tiles run in waves of
-  `sms` at a time, each at `achievable` / sms (the best measured matmul rate, not the peak), so a
+  `sms` at a time, each at peak x `efficiency` / sms (the best measured matmul rate as a share of
+  the format's peak), so a
   shape pays for its padded tiles (tile quantisation) and its last partial wave (wave
   quantisation). With fewer tiles than SMs, the k loop may be split over 2, 4, ... SMs
   (split-K); the fp32 partial sums are written and read back once.
+- `rows:` vector operators as one-thread-block-per-row kernels (vLLM / Sarathi-Serve's rms_norm,
+  silu_and_mul and rotary_embedding kernels): a block of min(row work, `block`) threads walks its
+  row in loop iterations, each a dependent global-memory round trip of `latency`; as many blocks
+  as fit in an SM's threads run at once, the rest in waves. Few rows leave the GPU waiting on that
+  chain, not on bandwidth: the operator takes max(waves x round trips x latency, bytes / bandwidth).
 """
 from __future__ import annotations
 
 import math
 from typing import Optional
 
-from pydantic import PositiveInt, field_validator
+from pydantic import Field, NonNegativeInt, PositiveInt, field_validator
 
 from hwsim.components.base import ALL_BYTES, OpTiming, SerialComponent, register
 from hwsim.components.base import Memory as Resident
@@ -41,26 +49,44 @@ def _known_formats(rates: dict) -> dict:
     return rates
 
 
+def _known_kinds(by_kind: dict) -> dict:
+    unknown = sorted(set(by_kind) - set(KINDS))
+    if unknown:
+        raise ValueError(f"unknown operator kind(s) {', '.join(unknown)}; known: {', '.join(KINDS)}")
+    return by_kind
+
+
 class Memory(Strict):
     capacity: ByteSize          # bytes
     bandwidth: Bandwidth        # bytes/s, peak
-    sustained: Optional[Bandwidth] = None   # bytes/s a streaming kernel measures; None: the peak
+    efficiency: float = Field(1.0, gt=0, le=1)   # share of `bandwidth` a streaming kernel measures
+
+    @property
+    def streaming(self) -> float:
+        """Bytes/s operators move their bytes at: bandwidth x efficiency."""
+        return self.bandwidth * self.efficiency
 
 
 class Gemm(Strict):
     """Matmul kernels as tiles over SMs in waves (see the module docstring)."""
 
-    source: str                                       # where sms, tiles and achievable come from
+    source: str                                       # where sms, tiles and efficiency come from
     sms: PositiveInt                                  # streaming multiprocessors (one tile each at a time)
     tiles: list[tuple[PositiveInt, PositiveInt]]      # thread-block output tiles (rows x columns) to pick from
-    achievable: dict[str, ComputeRate]                # format -> best measured matmul rate of the whole GPU
+    efficiency: dict[str, float]                      # format -> best measured matmul rate / the format's peak
     split_k: bool = True                              # split the k loop when tiles < SMs
 
-    _formats = field_validator("achievable")(classmethod(lambda cls, rates: _known_formats(rates)))
+    @field_validator("efficiency")
+    @classmethod
+    def _shares(cls, shares):
+        for fmt, share in _known_formats(shares).items():
+            if not 0 < share <= 1:
+                raise ValueError(f"{fmt}: a share of the peak in (0, 1], got {share}")
+        return shares
 
-    def seconds(self, op, memory_s: float, bandwidth: float) -> float:
+    def seconds(self, op, peak: float, memory_s: float, bandwidth: float) -> float:
         """Fastest tile (and split-K) for `op`: max(waves x one tile's time, memory time)."""
-        per_sm = self.achievable[op.compute_dtype] / self.sms
+        per_sm = peak * self.efficiency[op.compute_dtype] / self.sms
         best = math.inf
         for rows, cols in self.tiles:
             tiles = math.ceil(op.m / rows) * math.ceil(op.n / cols) * op.count
@@ -76,6 +102,38 @@ class Gemm(Strict):
         return best
 
 
+class RowKernel(Strict):
+    """One operator kind's kernel: a thread block per row; each loop iteration one round trip."""
+
+    block: PositiveInt                     # threads per block at most (the kernel's min(work, block))
+    passes: PositiveInt = 1                # loops over the row (rms_norm: sum of squares, then scale)
+    elements_per_thread: PositiveInt = 1   # row elements one thread handles per iteration (rope: a pair)
+    extra_round_trips: NonNegativeInt = 0  # dependent loads before the loops (rope: the position)
+
+
+class Rows(Strict):
+    """Vector operators as one-block-per-row kernels (see the module docstring)."""
+
+    source: str                            # where the latency, SM figures and kernel shapes come from
+    sms: PositiveInt                       # streaming multiprocessors
+    threads_per_sm: PositiveInt            # resident threads per SM at most
+    latency: Duration                      # one dependent global-memory round trip (s)
+    kernels: dict[str, RowKernel]          # operator kind -> its kernel
+
+    _kinds = field_validator("kernels")(classmethod(lambda cls, kernels: _known_kinds(kernels)))
+
+    def seconds(self, op) -> float:
+        """Waves of resident blocks x the round trips of one block x latency."""
+        kernel = self.kernels[op.kind]
+        rows = op.m * op.count
+        width = op.act_out_bytes * 8 / precision.BITS[op.compute_dtype] / rows     # outputs per row
+        work = math.ceil(width / kernel.elements_per_thread)
+        threads = min(work, kernel.block)
+        waves = math.ceil(rows / (self.sms * max(self.threads_per_sm // threads, 1)))
+        trips = kernel.extra_round_trips + kernel.passes * math.ceil(work / threads)
+        return waves * trips * self.latency
+
+
 class AnalyticDeviceParams(Strict):
     source: str                          # where the peaks come from (datasheet, paper table)
     peak: dict[str, ComputeRate]         # number format -> peak operations/s (dense, no sparsity)
@@ -83,6 +141,7 @@ class AnalyticDeviceParams(Strict):
     launch_overhead: Duration = "0s"     # fixed time added per kernel launch (framework dispatch + launch)
     kernels_per_op: dict[str, PositiveInt] = {}   # operator kind -> kernels one operator launches (absent: 1)
     gemm: Optional[Gemm] = None          # matmuls as tiles in waves over SMs; None: FLOPs / peak
+    rows: Optional[Rows] = None          # vector kernels as blocks per row; None: bytes / bandwidth
     power: Optional[Power] = None        # board power at load (TDP); energy = power x busy time
 
     @field_validator("peak")
@@ -92,13 +151,7 @@ class AnalyticDeviceParams(Strict):
             raise ValueError("needs at least one number format, e.g. {bf16: 312TFLOPS}")
         return _known_formats(peak)
 
-    @field_validator("kernels_per_op")
-    @classmethod
-    def _known_kinds(cls, kernels):
-        unknown = sorted(set(kernels) - set(KINDS))
-        if unknown:
-            raise ValueError(f"unknown operator kind(s) {', '.join(unknown)}; known: {', '.join(KINDS)}")
-        return kernels
+    _kinds = field_validator("kernels_per_op")(classmethod(lambda cls, kernels: _known_kinds(kernels)))
 
 
 @register
@@ -120,18 +173,23 @@ class AnalyticDevice(SerialComponent):
     def _gemm_applies(self, op) -> bool:
         gemm = self.params.gemm
         return (gemm is not None and op.kind == "matmul" and op.m > 0 and op.n > 0 and op.k > 0
-                and op.compute_dtype in gemm.achievable)
+                and op.compute_dtype in gemm.efficiency)
+
+    def _rows_s(self, op) -> float:
+        rows = self.params.rows
+        applies = rows is not None and op.kind in rows.kernels and op.m > 0 and op.act_out_bytes > 0
+        return rows.seconds(op) if applies else 0.0
 
     def time(self, op):
         memory = self.params.memory
         compute_s = op.flops / self._peak(op.compute_dtype) if op.flops else 0.0
         memory_s = op.total_bytes / memory.bandwidth
-        streamed_s = op.total_bytes / (memory.sustained or memory.bandwidth)
+        streamed_s = op.total_bytes / memory.streaming
         if self._gemm_applies(op):
-            busy_s = self.params.gemm.seconds(op, streamed_s, memory.sustained or memory.bandwidth)
+            busy_s = self.params.gemm.seconds(op, self._peak(op.compute_dtype), streamed_s, memory.streaming)
             bound = "memory" if busy_s <= streamed_s else "compute"
         else:
-            busy_s = max(compute_s, streamed_s)
+            busy_s = max(compute_s, streamed_s, self._rows_s(op))
             bound = "compute" if compute_s > streamed_s else "memory"
         launches = self.params.kernels_per_op.get(op.kind, 1)
         return OpTiming(busy_s + launches * self.params.launch_overhead, bound,

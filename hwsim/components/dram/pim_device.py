@@ -26,7 +26,7 @@ import math
 from typing import Optional
 
 import numpy as np
-from pydantic import PositiveInt
+from pydantic import NonNegativeInt, PositiveInt
 
 from hwsim.components.base import ALL_BYTES, Component, Execution, Memory, Resource, register
 from hwsim.components.dram.pim_mapping import (Layout, Stream, bank_access_stream, ewmul_stream, gemv_stream,
@@ -43,35 +43,52 @@ from hwsim.workload.precision import BITS
 GEMV_KINDS = {"matmul": "n", "attn_score": "n", "attn_context": "k"}   # kind -> dimension split over channels
 ATTENTION_KINDS = frozenset({"attn_score", "attn_context", "kv_write"})     # ops on the KV cache
 REPEAT_DIRECTLY_BELOW = 4          # repetitions of a stream issued as one long stream
+STAGED_KINDS = frozenset({"softmax", "norm", "rope", "activation"})   # vector ops CENT stages through the banks
 REFRESH = frozenset({"REF", "REFpb"})   # energy counted as static (every channel, once per tREFI)
 
 
 class HostLink(Strict):
-    """Link between the host and the devices (one broadcast and one gather per matmul under TP)."""
+    """Link between the host and the devices (one broadcast and one gather per matmul under TP).
+    With `lanes`, the host's lanes are split evenly over the devices (CENT run_sim.py:
+    PCIe_lanes_per_device = PCIE_lanes // num_devices) and `bandwidth` is one lane's, so a device's
+    link narrows as a bigger model takes more devices."""
 
     latency: Duration
-    bandwidth: Bandwidth
+    bandwidth: Bandwidth                       # per device, or per lane with `lanes`
+    lanes: Optional[PositiveInt] = None        # host lanes shared by all devices
     energy_per_bit: Energy = "0J"
+
+    def device_bandwidth(self, devices: int) -> float:
+        """Bytes/s of one device's link."""
+        return self.bandwidth if self.lanes is None else self.bandwidth * (self.lanes // devices)
 
 
 class Reduction(Strict):
-    """Host adder lanes that sum partial results read out with RD_MAC."""
+    """Adder lanes that sum partial results read out with RD_MAC: the host's, or with `per_device` each
+    device's own (CENT: 16 per device), so that more devices add more lanes."""
 
     clock: Frequency
     lanes: PositiveInt
+    per_device: bool = False
 
 
-class SoftmaxStaging(Strict):
-    """CENT's softmax around in-PIM EWMUL scaling (Llama.py trace_only, trace_softmax): the host writes
-    the scores into the banks `writes` times and reads them back `reads` times, one burst per request,
-    issued by the device's ISR DMA at one request per DRAM cycle (aim_simulator AiMDRAMSystem::tick
-    decodes one host request per tick); the banks scale them in `ewmul_passes` EWMUL passes; exp and
-    sums run on the device's `accelerator` (CENT's shared-buffer units) if given, else on the
-    reduction lanes."""
+class VectorStaging(Strict):
+    """A vector op CENT runs around the banks (Llama.py trace_only): the host writes a vector of the
+    op's output size into the banks `writes` times and reads it back `reads` times, one burst per
+    request, issued by the device's ISR DMA at one request per DRAM cycle (aim_simulator
+    AiMDRAMSystem::tick decodes one host request per tick); the banks run `ewmul_passes` EWMUL passes
+    over it; the arithmetic left (exp and sums, the norm's reduction and rsqrt, the rotation) runs on
+    the device's `accelerator` (CENT's shared-buffer units and RISC-V cores) if given, else on the
+    reduction lanes. CENT's programs, in passes over the op's vector: softmax scores 4 writes, 2 reads,
+    2 EWMUL (trace_softmax); RMSNorm 4 writes (the input to both neighbour-bank halves, the scaled copy
+    to two EWMUL bank groups), 1 read, 2 EWMUL (trace_norm); rotary 4 writes (xq and xk re-mapped at
+    twice their size, and again for the results: the trace stores where its comment says load), 0
+    reads, 1 EWMUL (trace_fc_kqvo); SiLU x gate 3 writes, 1 read, 2 EWMUL (trace_activation, one
+    iteration)."""
 
-    writes: PositiveInt = 4
-    reads: PositiveInt = 2
-    ewmul_passes: PositiveInt = 2
+    writes: NonNegativeInt
+    reads: NonNegativeInt
+    ewmul_passes: PositiveInt
     accelerator: Optional[SharedBufferTiming] = None
 
 
@@ -90,7 +107,8 @@ class PimParams(Strict):
     mac_registers: PositiveInt = 1             # matmul readouts accumulated before RD_MAC (CENT reuse-GB: 32)
     separate_matrices: dict[str, PositiveInt] = {}   # op name -> equal matrices mapped one by one (CENT: qkv 3)
     keys_over_banks: bool = False              # K cache one token per bank over all devices (CENT)
-    softmax: Optional[SoftmaxStaging] = None   # run softmax ops staged through the banks (CENT)
+    values_by_kv_head: bool = False            # V of a KV head whole in one channel, one pass per query head (CENT)
+    staging: dict[str, VectorStaging] = {}     # vector op kind -> staged through the banks (CENT)
     refresh: bool = True
     reduction: Reduction
     link: Optional[HostLink] = None            # required when devices > 1
@@ -116,8 +134,14 @@ class PimDram(Component):
         self.spec = with_overrides(spec, **params.timing_overrides) if params.timing_overrides else spec
         if "nCCDAB" not in self.spec.timings:
             raise ValueError(f"{name}: preset {params.preset} has no PIM commands")
+        if unstaged := sorted(set(params.staging) - STAGED_KINDS):
+            raise ValueError(f"{name}: staging runs {sorted(STAGED_KINDS)} ops, not {unstaged}")
         if params.devices > 1 and params.link is None:
             raise ValueError(f"{name}: {params.devices} devices need a `link`")
+        if params.link and (params.link.lanes or params.devices) < params.devices:
+            raise ValueError(f"{name}: link.lanes {params.link.lanes} < devices {params.devices} (a lane each)")
+        self.link_bandwidth = params.link.device_bandwidth(params.devices) if params.link else 0.0
+        self.reduction_lanes = params.reduction.lanes * (params.devices if params.reduction.per_device else 1)
         if (params.attention_devices or 1) > params.devices:
             raise ValueError(f"{name}: attention_devices {params.attention_devices} > devices {params.devices}")
         org = self.spec.org
@@ -158,6 +182,9 @@ class PimDram(Component):
             if GEMV_KINDS[op.kind] == "n":
                 units, n_ch, share = split_work(op.count, math.ceil(op.n / parts), C)
                 k_ch = op.k
+            elif op.kind == "attn_context" and self.params.values_by_kv_head:
+                units, C = self._values_by_kv_head(op, C)
+                k_ch, share, n_ch = op.k, 1, op.n
             else:
                 units, k_ch, share = split_work(op.count, op.k, C)
                 n_ch = op.n
@@ -166,12 +193,12 @@ class PimDram(Component):
             splits = share if GEMV_KINDS[op.kind] == "k" else 1
             outputs = op.count * op.n * max(op.m, 1)
             return stream, units * max(op.m, 1) * parts, min(C, op.count * share), outputs * (chunks * splits - 1)
-        if op.kind == "softmax" and self.params.softmax:
+        if op.kind in self.params.staging:
             layout = self._layout(op.compute_dtype)
             slots = self.params.channels * (self.params.attention_devices or self.params.devices) \
                 * self.spec.org.bankgroups
-            per_slot = math.ceil(op.act_in_bytes * 8 / BITS[op.compute_dtype] / slots)
-            passes = self.params.softmax.ewmul_passes
+            per_slot = math.ceil(op.act_out_bytes * 8 / BITS[op.compute_dtype] / slots)
+            passes = self.params.staging[op.kind].ewmul_passes
             return ewmul_stream(layout, per_slot), passes, slots // self.spec.org.bankgroups, 0
         if op.kind in ("kv_write", "embedding"):
             layout = self._layout_for_bytes()
@@ -195,6 +222,21 @@ class PimDram(Component):
         stream = gemv_stream(layout, op.count * op.k, keys_per_bank, segment=op.k)
         return stream, max(op.m, 1), min(self.n_channels, math.ceil(op.n / self.banks)), 0
 
+    def _values_by_kv_head(self, op, channels: int) -> tuple[int, int]:
+        """(GEMV passes per channel over all keys, channels holding V) of CENT's score x V
+        GEMV (Llama.py trace_only with intra_device_attention; TransformerBlock
+        Vector_Matrix_Mul_output_pim_only_trace): each KV head's V lies whole in one channel,
+        ceil(kv heads / channels) per channel, and each of the heads / kv_heads query heads of its group
+        streams it once with its own scores in the global buffer (n_repeat passes). Under GQA with
+        fewer KV heads than channels the other channels hold no V. The op's KV heads (x batch) follow
+        from its V bytes: keys x head_dim elements per KV head."""
+        elements = op.kv_read_bytes * 8 / BITS[op.compute_dtype]
+        kv_heads = round(elements / (op.k * op.n))
+        if kv_heads < 1 or op.count % kv_heads or kv_heads * op.k * op.n != elements:
+            raise ValueError(f"{self.name}: {op.name} reads {op.kv_read_bytes:g} B of V, not whole KV heads "
+                             f"of {op.k} keys x {op.n}")
+        return math.ceil(kv_heads / channels) * (op.count // kv_heads), min(channels, kv_heads)
+
     def _layout_for_bytes(self) -> Layout:
         org = self.spec.org
         return Layout(org.bursts_per_row, 1, 1, org.banks_per_rank, org.banks_per_group, self.params.pack_rows)
@@ -206,21 +248,21 @@ class PimDram(Component):
         start = max(self.sim.now, self._free_ps)
         link = self.params.link
         transfer = op.kind == "matmul" and self.params.devices > 1
-        bcast_ps = math.ceil((link.latency + op.act_in_bytes / link.bandwidth) * 1e12) if transfer else 0
-        gather_ps = math.ceil((link.latency + op.act_out_bytes / link.bandwidth) * 1e12) if transfer else 0
+        bcast_ps = math.ceil((link.latency + op.act_in_bytes / self.link_bandwidth) * 1e12) if transfer else 0
+        gather_ps = math.ceil((link.latency + op.act_out_bytes / self.link_bandwidth) * 1e12) if transfer else 0
         first = math.ceil((start + bcast_ps) / tck)
         result, issued = self._run(stream, times, first)
         self._refresh_due = result.next_refresh_due
         red = self.params.reduction
-        reduce_ps = math.ceil(math.ceil(partials / red.lanes) / red.clock * 1e12) if partials else 0
+        reduce_ps = math.ceil(math.ceil(partials / self.reduction_lanes) / red.clock * 1e12) if partials else 0
         counts = np.array([result.command_counts[c] for c in COMMANDS]) * active
         staging_ps = 0
-        if op.kind == "softmax":
-            staging_ps, staged = self._softmax_staging(op)
+        if op.kind in self.params.staging:
+            staging_ps, staged = self._staging(op)
             counts += staged
-            accelerator = self.params.softmax.accelerator
+            accelerator = self.params.staging[op.kind].accelerator
             reduce_ps = accelerator.op_ps(op) if accelerator else \
-                math.ceil(math.ceil(op.flops / red.lanes) / red.clock * 1e12)
+                math.ceil(math.ceil(op.flops / self.reduction_lanes) / red.clock * 1e12)
         end = result.done_cycle * tck + staging_ps + reduce_ps + gather_ps + self._sampling_ps(op)
         parts = self._op_energy_parts(counts, result.open_cycles * tck * active,
                                       (op.act_in_bytes * self.params.devices + op.act_out_bytes) * 8 if transfer else 0)
@@ -251,11 +293,12 @@ class PimDram(Component):
                                    refresh=refresh, start_cycle=first_cycle, refresh_due=due)
         return result, len(stream)
 
-    def _softmax_staging(self, op) -> tuple[int, np.ndarray]:
-        """(ps, command counts) of the host's single-burst score writes and reads, one per DMA cycle."""
-        staging = self.params.softmax
+    def _staging(self, op) -> tuple[int, np.ndarray]:
+        """(ps, command counts) of the host's single-burst writes and reads of a staged op's vector,
+        one per DMA cycle."""
+        staging = self.params.staging[op.kind]
         lanes = self.spec.org.burst_bytes * 8 // BITS[op.compute_dtype]
-        bursts = math.ceil(op.act_in_bytes * 8 / BITS[op.compute_dtype] / lanes)
+        bursts = math.ceil(op.act_out_bytes * 8 / BITS[op.compute_dtype] / lanes)
         counts = np.zeros(len(COMMANDS), np.int64)
         counts[COMMANDS.index("WR")] = staging.writes * bursts
         counts[COMMANDS.index("RD")] = staging.reads * bursts

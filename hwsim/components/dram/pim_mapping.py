@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -57,15 +58,23 @@ class Stream:
     def __len__(self):
         return self.cmd.size
 
+    def frozen(self) -> "Stream":
+        """This stream with read-only arrays, safe to share from a cache."""
+        for f in ("cmd", "row", "bankgroup", "bank"):
+            getattr(self, f).flags.writeable = False
+        return self
+
 
 def _all_bank(cmd, row) -> Stream:
     zeros = np.zeros(len(cmd), np.int64)
     return Stream(np.asarray(cmd, np.int64), np.asarray(row, np.int64), zeros, zeros.copy())
 
 
+@lru_cache(maxsize=256)
 def gemv_stream(layout: Layout, k: int, neurons_per_bank: int, first_row: int = 0, *, segment: int = 0,
                 registers: int = 1) -> Stream:
     """Stream of one GEMV: each bank computes ``neurons_per_bank`` dot products of length k.
+    Memoised (read-only arrays): every layer of a model asks for the same few streams.
 
     Per GB chunk: WR_GB bursts, then each neuron's columns under MAC_ABK. A *readout* is one MAC
     register's partial sum: a neuron's ``segment`` elements of the chunk (0: the whole chunk; CENT's
@@ -73,7 +82,7 @@ def gemv_stream(layout: Layout, k: int, neurons_per_bank: int, first_row: int = 
     ``registers`` readouts (CENT reuse-GB: 32 MAC registers) before they are read with one RD_MAC each.
     """
     if k <= 0 or neurons_per_bank <= 0:
-        return _all_bank([], [])
+        return _all_bank([], []).frozen()
     cpr, lanes = layout.columns_per_row, layout.lanes
     chunks = np.diff(np.append(np.arange(0, k, layout.gb_elements), k))
     parts, column, last_row = [], first_row * cpr, -1
@@ -109,25 +118,29 @@ def gemv_stream(layout: Layout, k: int, neurons_per_bank: int, first_row: int = 
         parts += [gb, _all_bank(cmd[keep], rows[keep])]
         column, last_row = starts[-1] + stride, row[-1]
     parts.append(_all_bank([PREA], [-1]))
-    return Stream.join(parts)
+    return Stream.join(parts).frozen()
 
 
+@lru_cache(maxsize=64)
 def ewmul_stream(layout: Layout, elements: int) -> Stream:
     """All-bank element-wise multiply of ``elements`` per bank group, row by row (ACT_ABK, EWMUL per
-    ``lanes`` elements, PREA): CENT's in-PIM softmax scaling (Llama.py trace_only, EWMUL_only_trace)."""
+    ``lanes`` elements, PREA): CENT's in-PIM softmax scaling (Llama.py trace_only, EWMUL_only_trace).
+    Memoised like gemv_stream."""
     per_row = layout.columns_per_row * layout.lanes
     parts = []
     for row, start in enumerate(range(0, elements, per_row)):
         columns = math.ceil(min(per_row, elements - start) / layout.lanes)
         parts.append(_all_bank([ACT_ABK] + [EWMUL] * columns + [PREA], [row] * (columns + 1) + [-1]))
-    return Stream.join(parts) if parts else _all_bank([], [])
+    return (Stream.join(parts) if parts else _all_bank([], [])).frozen()
 
 
+@lru_cache(maxsize=64)
 def bank_access_stream(layout: Layout, bursts: int, write: bool, first_row: int = 0) -> Stream:
     """Single-bank reads or writes of ``bursts`` bursts spread over the banks round-robin, each
-    bank streaming its share row by row (ACT, RD/WR..., PRE): embedding gathers, KV-cache appends."""
+    bank streaming its share row by row (ACT, RD/WR..., PRE): embedding gathers, KV-cache appends.
+    Memoised like gemv_stream."""
     if bursts <= 0:
-        return _all_bank([], [])
+        return _all_bank([], []).frozen()
     cpr, banks = layout.columns_per_row, layout.banks
     per_bank = np.full(banks, bursts // banks) + (np.arange(banks) < bursts % banks)
     cmds, rows, bgs, bks = [], [], [], []
@@ -150,7 +163,7 @@ def bank_access_stream(layout: Layout, bursts: int, write: bool, first_row: int 
     key = np.concatenate([np.arange(len(s)) * len(streams) + i for i, s in enumerate(streams)])
     joined = Stream.join(streams)
     order = np.argsort(key, kind="stable")
-    return Stream(joined.cmd[order], joined.row[order], joined.bankgroup[order], joined.bank[order])
+    return Stream(joined.cmd[order], joined.row[order], joined.bankgroup[order], joined.bank[order]).frozen()
 
 
 def split_work(units: int, per_unit: int, channels: int) -> tuple[int, int, int]:

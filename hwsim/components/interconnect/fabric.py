@@ -7,6 +7,7 @@
       ranks: 8                    # hierarchical: nodes x ranks_per_node instead
       link: nvlink4_h100          # a preset name or an inline link {bandwidth: ..., latency: ...}
       all_reduce: ring            # ring | tree | halving_doubling
+      protocols: {...}            # optional: NCCL's LL / LL128 / Simple, see below
 
 Operators (``hwsim/workload/ops.py`` kinds), with ``p`` ranks:
 - ``collective``: by ``op.collective``, an all-reduce (default) of ``act_in_bytes`` per rank
@@ -17,21 +18,55 @@ Operators (``hwsim/workload/ops.py`` kinds), with ``p`` ranks:
 An op runs over ranks ``op.device .. op.device + op.group - 1`` (default: all ranks).
 Each operator runs as its messages over the fabric's channels, so operators in flight together
 contend for links. Reduction arithmetic is not charged here (gamma = 0).
+
+``protocols`` (optional) models NCCL's protocols the way NCCL's own tuner does (src/graph/tuning.cc):
+protocol P costs a base latency once plus a per-step latency for each of the collective's steps
+(ring all-reduce 2(p-1), all-gather and reduce-scatter p-1, a send or an all-to-all 1), and moves
+payload at ``efficiency`` x the link's rate (at most ``max_rate``). Per operator the fabric takes
+the protocol with the least time for the bytes the busiest rank sends, as NCCL's tuner picks;
+the messages then carry their payload inflated by rate / protocol rate over links whose latency
+is the protocols' (the link's own ``latency`` is not added on top), after the protocol's
+latencies. Without it, messages pay the link's latency per hop.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Literal, Optional, Union
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, NonNegativeFloat, model_validator
 
 from hwsim.components.base import Component, Execution, Resource, register
 from hwsim.config.schema import Strict
+from hwsim.config.units import Bandwidth, Duration
 
 from . import collectives, network
 from .link import LinkSpec
 from .presets import link_preset
+
+
+class Protocol(Strict):
+    """One NCCL protocol: its latencies and its payload rate relative to the link's."""
+
+    base: Duration                         # once per collective (s)
+    step: Duration                         # per algorithm step (s)
+    efficiency: NonNegativeFloat = 1.0     # payload rate / the link's rate
+    max_rate: Optional[Bandwidth] = None   # payload bytes/s at most
+
+    def rate(self, link_rate: float) -> float:
+        return min(self.efficiency * link_rate, self.max_rate or math.inf)
+
+
+class Protocols(Strict):
+    source: str
+    choices: dict[str, Protocol]           # name -> protocol; the fastest is taken per operator
+
+    def pick(self, steps: int, busiest_bytes: int, link_rate: float) -> str:
+        """The protocol with the least base + steps x step + bytes / rate (NCCL's tuner's choice)."""
+        times = {name: p.base + steps * p.step + busiest_bytes / p.rate(link_rate)
+                 for name, p in self.choices.items() if p.rate(link_rate) > 0}
+        return min(times, key=times.get)
 
 
 class LinkFabricParams(Strict):
@@ -44,12 +79,16 @@ class LinkFabricParams(Strict):
     inter_link: Union[str, LinkSpec, None] = None  # hierarchical only: the rank NICs
     all_reduce: Literal["ring", "tree", "halving_doubling"] = "ring"
     all_to_all: Literal["direct", "pairwise"] = "direct"
+    protocols: Optional[Protocols] = None          # NCCL's protocols (see the module docstring)
 
     @model_validator(mode="after")
     def _shape(self):
         hierarchical = self.topology == "hierarchical"
         if hierarchical and (self.nodes is None or self.ranks_per_node is None or self.inter_link is None):
             raise ValueError("a hierarchical fabric needs nodes, ranks_per_node and inter_link")
+        if hierarchical and self.protocols is not None:
+            raise ValueError("protocols are NCCL's within one node (NVLink latencies); a hierarchical fabric "
+                             "does not take them")
         if not hierarchical and (self.ranks is None or self.nodes or self.ranks_per_node or self.inter_link):
             raise ValueError(f"a {self.topology} fabric takes ranks (and no nodes/ranks_per_node/inter_link)")
         for link in (self.link, self.inter_link):
@@ -59,6 +98,11 @@ class LinkFabricParams(Strict):
                 except KeyError as exc:            # unknown name: report it with the suggestion
                     raise ValueError(exc.args[0]) from None
         return self
+
+
+def _collective(op) -> str:
+    """The collective an operator runs: its own, or its kind's default."""
+    return op.collective or ("all_reduce" if op.kind == "collective" else "all_to_all")
 
 
 def _spec(link: Union[str, LinkSpec]) -> LinkSpec:
@@ -75,6 +119,9 @@ class LinkFabric(Component):
     def __init__(self, name, params, sim):
         super().__init__(name, params, sim)
         link = _spec(params.link)
+        if params.protocols is not None:       # the protocols' latencies replace the link's
+            link = link.model_copy(update={"latency": 0.0})
+        self.link_rate = link.rate
         if params.topology == "hierarchical":
             self.net = network.hierarchical(sim, params.nodes, params.ranks_per_node, link, _spec(params.inter_link))
         else:
@@ -117,7 +164,7 @@ class LinkFabric(Component):
             raise ValueError(f"component '{self.name}' ({self.type_name}) times collective, dispatch and "
                              f"combine operators, not '{op.kind}' ({op.name}); map that class elsewhere")
         p, first = self._group(op), max(op.device, 0)
-        kind = op.collective or ("all_reduce" if op.kind == "collective" else "all_to_all")
+        kind = _collective(op)
         if kind == "all_reduce" and self.params.topology == "hierarchical" and p == self.net.ranks:
             return collectives.hierarchical_all_reduce(self.params.nodes, self.params.ranks_per_node,
                                                        int(op.act_in_bytes))
@@ -130,15 +177,35 @@ class LinkFabric(Component):
             raise ValueError(f"{op.name}: unknown collective {kind!r}; known: {', '.join(build)}")
         return [replace(m, src=m.src + first, dst=m.dst + first) for m in build[kind]()] if first else build[kind]()
 
+    def steps(self, op) -> int:
+        """Algorithm steps of the operator (NCCL's count for ring collectives)."""
+        p = self._group(op)
+        return {"all_reduce": 2 * (p - 1), "all_gather": p - 1, "reduce_scatter": p - 1}.get(_collective(op), 1)
+
+    def with_protocol(self, op, messages) -> tuple[int, list[collectives.Message]]:
+        """(start delay in ps, messages as the fastest protocol sends them)."""
+        sent: dict[int, int] = {}
+        for m in messages:
+            sent[m.src] = sent.get(m.src, 0) + m.nbytes
+        name = self.params.protocols.pick(self.steps(op), max(sent.values(), default=0), self.link_rate)
+        protocol = self.params.protocols.choices[name]
+        inflate = self.link_rate / protocol.rate(self.link_rate)
+        delay_ps = round((protocol.base + self.steps(op) * protocol.step) * 1e12)
+        return delay_ps, [replace(m, nbytes=math.ceil(m.nbytes * inflate)) for m in messages]
+
     def submit(self, op, done):
         messages = self.schedule(op)
         self._bytes += sum(m.nbytes for m in messages)
         self._messages += len(messages)
+        start_ps = self.sim.now
+        delay_ps = 0
+        if self.params.protocols is not None:
+            delay_ps, messages = self.with_protocol(op, messages)
 
         def finished(run):
-            done(op, Execution(run.start_ps, run.end_ps, f"{self.name}.links"))
+            done(op, Execution(start_ps, run.end_ps, f"{self.name}.links"))
 
-        collectives.CollectiveRun(self.net, messages, done=finished)
+        collectives.CollectiveRun(self.net, messages, start_ps=start_ps + delay_ps, done=finished)
 
     def _busiest(self):
         return max(self.net.channels, key=lambda c: c.bytes_sent / c.spec.rate)

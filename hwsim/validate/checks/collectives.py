@@ -3,8 +3,16 @@
 For every entry of hwsim/validate/data/vidur_collectives.csv (all-reduce over 2, 4 or 8 GPUs of one
 node, send/recv between two, 2 KB to 64 MB), the same collective runs alone on the link fabric of the
 matching 8-GPU NVLink machine: an all-reduce of the buffer (the fabric's algorithm, ring by default)
-over ranks 0..p-1, or a `send` of it from rank 0 to rank 1. Rows (context, INFO: no goal is set for
-collectives): the median |simulated / measured - 1| per system, collective and group size.
+over ranks 0..p-1, or a `send` of it from rank 0 to rank 1, with the NCCL protocol (LL, LL128, Simple)
+that NCCL's own time model picks for the size (the fabrics' `protocols`). Rows (context, INFO: no goal
+is set for collectives): the median |simulated / measured - 1| per system, collective and group size.
+
+Why small all-reduces still miss: the measured kernel time of a collective includes waiting for the
+other ranks to launch theirs, and the profiles show it. Below 1 MB they are not monotonic in size
+(H100, 2 GPUs: 41 us at 67 KB, 8 us at 133 KB, 41 us at 264 KB; A100, 2 GPUs: 46 us at 10 KB, 27 us at
+264 KB), and the same 2 KB all-reduce takes 10 us on 2 A100s but 61-62 us on 4 and 8. NCCL's tuning
+model (ring LL: 6.6 us + 0.6 us per step, 15 us on 8 GPUs) is the kernel's own cost; the skew between
+ranks has no source to model it, so those rows stay 40-80% short.
 `python -m hwsim.validate.gpu_report docs/validation` writes the error per message size.
 """
 from __future__ import annotations

@@ -8,8 +8,8 @@ from hwsim.components.base import run_alone
 from hwsim.workload.ops import Op
 
 PEAK, BW, SUSTAINED = 100e12, 1e12, 0.8e12
-PER_SM = 1e12          # GEMM achievable 4 TFLOPS over 4 SMs
-GEMM = {"source": "test", "sms": 4, "tiles": [[64, 64]], "achievable": {"fp16": "4TFLOPS"}}
+PER_SM = 1e12          # GEMM at 4% of the 100 TFLOPS peak: 4 TFLOPS over 4 SMs
+GEMM = {"source": "test", "sms": 4, "tiles": [[64, 64]], "efficiency": {"fp16": 0.04}}
 
 
 def _gpu(**extra):
@@ -35,7 +35,7 @@ def test_without_mechanisms_the_roofline_is_unchanged():
 
 def test_sustained_bandwidth_times_bytes_and_the_floor_keeps_the_peak():
     op = Op(0, "add", "elementwise", 0, 1e6, "fp16", act_in_bytes=2e6, act_out_bytes=1e6)
-    seconds, component = _seconds(_gpu(memory={"sustained": "0.8TB/s"}), op)
+    seconds, component = _seconds(_gpu(memory={"efficiency": 0.8}), op)
     assert seconds == pytest.approx(3e6 / SUSTAINED, rel=1e-9)
     memory = next(r for r in component.resources() if r.name.endswith("memory"))
     assert memory.floor_s == pytest.approx(3e6 / BW, rel=1e-9)
@@ -75,6 +75,38 @@ def test_split_k_spreads_one_tile_over_idle_sms_and_pays_for_the_partial_sums():
 
 def test_memory_bound_matmul_streams_at_the_sustained_bandwidth():
     op = _matmul(1, 8192, 8192)          # a GEMV: bytes dominate
-    fast = {**GEMM, "achievable": {"fp16": "4000TFLOPS"}}
-    seconds, _ = _seconds(_gpu(gemm=fast, memory={"sustained": "0.8TB/s"}), op)
+    fast = {**GEMM, "efficiency": {"fp16": 1.0}}
+    seconds, _ = _seconds(_gpu(gemm=fast, memory={"efficiency": 0.8}), op)
     assert seconds == pytest.approx(op.total_bytes / SUSTAINED, rel=1e-9)
+
+
+ROWS = {"source": "test", "sms": 4, "threads_per_sm": 2048, "latency": "1us",
+        "kernels": {"norm": {"block": 1024, "passes": 2},
+                    "rope": {"block": 512, "elements_per_thread": 2, "extra_round_trips": 1}}}
+
+
+def _rows_op(kind, rows, width):
+    return Op(0, kind, kind, 0, rows * width, "fp16", act_in_bytes=2.0 * rows * width,
+              act_out_bytes=2.0 * rows * width, m=rows)
+
+
+@pytest.mark.parametrize("kind, rows, width, seconds", [
+    # norm: 1024 threads, 4096 / 1024 = 4 iterations x 2 passes = 8 round trips; 2 blocks per SM x 4 SMs
+    ("norm", 1, 4096, 8e-6), ("norm", 8, 4096, 8e-6), ("norm", 9, 4096, 16e-6),
+    # a narrow row: 256 threads, one iteration per pass; 8 blocks per SM
+    ("norm", 32, 256, 2e-6), ("norm", 33, 256, 4e-6),
+    # rope: 4096 outputs = 2048 pairs over 512 threads = 4 iterations + the position load
+    ("rope", 1, 4096, 5e-6),
+])
+def test_row_kernels_wait_on_round_trips_in_waves(kind, rows, width, seconds):
+    simulated, _ = _seconds(_gpu(rows=ROWS), _rows_op(kind, rows, width))
+    assert simulated == pytest.approx(seconds, rel=1e-9)
+
+
+def test_many_rows_are_bound_by_bandwidth_and_other_kinds_keep_it():
+    op = _rows_op("norm", 1 << 12, 4096)          # 64 MB at 1 TB/s: 64 us > 512 waves x 8 x 1 ns
+    simulated, _ = _seconds(_gpu(rows={**ROWS, "latency": "1ns"}), op)
+    assert simulated == pytest.approx(op.total_bytes / BW, rel=1e-9)
+    add = _rows_op("elementwise", 1, 4096)
+    simulated, _ = _seconds(_gpu(rows=ROWS), add)
+    assert simulated == pytest.approx(add.total_bytes / BW, rel=1e-9)

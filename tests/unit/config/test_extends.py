@@ -18,8 +18,21 @@ def test_machine_extends_a_shipped_preset(tmp_path):
     machine = load_machine(child)
     assert machine.name == "a100-fast"
     gpu = machine.spec.components["gpu"]
-    assert gpu["memory"] == {"capacity": "80GB", "bandwidth": "4TB/s"}
+    assert gpu["memory"] == {"capacity": "80GB", "bandwidth": "4TB/s", "efficiency": 0.8828}
     assert gpu["peak"]["bf16"] == "312TFLOPS"
+
+
+def test_faster_memory_in_an_extending_machine_speeds_up_its_kernels(tmp_path):
+    """Measured kernel figures are shares of the peaks, so a what-if that raises the peak keeps them."""
+    import hwsim
+
+    child = tmp_path / "a100_fast_hbm.yaml"
+    child.write_text("extends: nvidia_a100_80gb\nname: a100-fast\n"
+                     "components:\n  gpu:\n    memory: {bandwidth: 4078GB/s}\n    peak: {bf16: 624TFLOPS, fp16: 624TFLOPS}\n")
+    base = hwsim.simulate("nvidia_a100_80gb", "llama2-7b", phase="prefill", context=512)
+    fast = hwsim.simulate(child, "llama2-7b", phase="prefill", context=512)
+    for kind in ("matmul", "elementwise"):      # tensor-core GEMMs, residual adds streaming HBM
+        assert fast.time_by("kind")[kind] < 0.75 * base.time_by("kind")[kind]
 
 
 def test_mapping_places_ops_by_name_then_kind_then_class(tmp_path):

@@ -57,7 +57,7 @@ def test_segment_reads_one_score_per_head_from_a_packed_row():
 CENT = {"type": "pim_dram", "source": "test", "preset": "GDDR6_AiM", "channels": 32, "devices": 20,
         "attention_devices": 1, "refresh": False, "reduction": {"clock": "2GHz", "lanes": 320},
         "link": {"latency": "240ns", "bandwidth": "22.55GB/s"}, "keys_over_banks": True,
-        "separate_matrices": {"qkv": 3}, "softmax": {"writes": 4, "reads": 2, "ewmul_passes": 2}}
+        "separate_matrices": {"qkv": 3}, "staging": {"softmax": {"writes": 4, "reads": 2, "ewmul_passes": 2}}}
 
 
 def device():
@@ -86,12 +86,13 @@ def test_separate_matrices_are_mapped_one_by_one():
 def test_softmax_staging_is_dma_bound_host_bursts():
     pim, sim = device()
     heads, keys = 40, 2304
-    op = Op(0, "softmax", "softmax", 0, 5.0 * heads * keys, "bf16", act_in_bytes=2.0 * heads * keys)
+    op = Op(0, "softmax", "softmax", 0, 5.0 * heads * keys, "bf16", act_in_bytes=2.0 * heads * keys,
+            act_out_bytes=2.0 * heads * keys)
     out = []
     pim.submit(op, lambda o, e: out.append(e))
     sim.run()
     bursts = heads * keys // 16
-    staging_ps, counts = pim._softmax_staging(op)
+    staging_ps, counts = pim._staging(op)
     assert staging_ps == 6 * bursts * 500
     assert counts[COMMANDS.index("WR")] == 4 * bursts and counts[COMMANDS.index("RD")] == 2 * bursts
     assert out[0].end_ps - out[0].start_ps >= staging_ps + math.ceil(op.flops / 320) * 500
@@ -103,7 +104,7 @@ def test_softmax_exp_and_sums_run_on_the_shared_buffer_accelerator():
             act_out_bytes=2.0 * heads * keys, count=heads, m=1)
     ends = []
     for accelerator in (None, {"clock": "2GHz"}):
-        raw = {**CENT, "softmax": {**CENT["softmax"], "accelerator": accelerator}}
+        raw = {**CENT, "staging": {"softmax": {**CENT["staging"]["softmax"], "accelerator": accelerator}}}
         sim = Simulator()
         pim = build_component("pim", raw, SourceMap("<test>"), ("pim",), sim)
         pim.submit(op, lambda o, e: ends.append(e.end_ps))
@@ -125,3 +126,84 @@ def test_sampling_follows_only_the_lm_head():
             sim.run()
     assert ends[("lm_head", "150us")] - ends[("lm_head", None)] == 150_000_000
     assert ends[("o_proj", "150us")] == ends[("o_proj", None)]
+
+
+def context_op(heads, kv_heads, keys=2048, head_dim=128):
+    return Op(0, "attn_context", "attn_context", 0, 2.0 * heads * keys * head_dim, "bf16",
+              kv_read_bytes=2.0 * kv_heads * keys * head_dim, m=1, k=keys, n=head_dim, count=heads)
+
+
+@pytest.mark.parametrize("heads, kv_heads, passes, channels", [(64, 8, 8, 8), (40, 40, 2, 32), (32, 32, 1, 32)])
+def test_values_by_kv_head_pass_once_per_query_head(heads, kv_heads, passes, channels):
+    """CENT: a KV head's V whole in one of the attention device's 32 channels; each query head of its
+    group streams it again: passes = ceil(kv_heads / 32) x heads / kv_heads (Llama2-70B: 1 x 8)."""
+    sim = Simulator()
+    pim = build_component("pim", {**CENT, "values_by_kv_head": True}, SourceMap("<test>"), ("pim",), sim)
+    stream, times, active, _ = pim._plan(context_op(heads, kv_heads))
+    assert (times, active) == (passes, channels)
+    assert int((stream.cmd == COMMANDS.index("MAC_ABK")).sum()) == 2048 // 16 * 128 // 16   # all keys x 8 dims per bank
+
+
+def test_without_values_by_kv_head_gqa_heads_share_the_channels():
+    pim, _ = device()
+    _, times, active, _ = pim._plan(context_op(64, 8))
+    assert (times, active) == (2, 32)                 # 64 query heads over 32 channels, keys not re-streamed
+
+
+def test_values_by_kv_head_rejects_partial_heads():
+    pim = build_component("pim", {**CENT, "values_by_kv_head": True}, SourceMap("<test>"), ("pim",), Simulator())
+    op = context_op(64, 8)
+    with pytest.raises(ValueError, match="not whole KV heads"):
+        pim._plan(Op(0, "attn_context", "attn_context", 0, op.flops, "bf16", kv_read_bytes=op.kv_read_bytes + 2,
+                     m=1, k=op.k, n=op.n, count=64))
+
+
+@pytest.mark.parametrize("devices, lanes_each", [(8, 18), (20, 7), (32, 4)])
+def test_host_lanes_are_split_over_the_devices(devices, lanes_each):
+    """CENT run_sim.py: PCIe_lanes_per_device = 144 // num_devices, 4 GiB/s x 192/256 payload a lane."""
+    raw = {**CENT, "devices": devices, "link": {"latency": "240ns", "lanes": 144, "bandwidth": "3.2212GB/s"}}
+    pim = build_component("pim", raw, SourceMap("<test>"), ("pim",), Simulator())
+    assert pim.link_bandwidth == pytest.approx(lanes_each * 3.2212e9)
+
+
+def test_more_devices_than_lanes_is_an_error():
+    raw = {**CENT, "devices": 200, "link": {"latency": "240ns", "lanes": 144, "bandwidth": "3.2212GB/s"}}
+    with pytest.raises(ValueError, match="link.lanes 144 < devices 200"):
+        build_component("pim", raw, SourceMap("<test>"), ("pim",), Simulator())
+
+
+STAGING = {"norm": {"writes": 4, "reads": 1, "ewmul_passes": 2}, "rope": {"writes": 4, "reads": 0, "ewmul_passes": 1},
+           "activation": {"writes": 3, "reads": 1, "ewmul_passes": 2}}
+
+
+@pytest.mark.parametrize("kind, elements", [("norm", 8192), ("rope", 72 * 128), ("activation", 28672)])
+def test_norm_rope_and_activation_are_staged_like_cent_traces(kind, elements):
+    """CENT trace_norm / trace_fc_kqvo / trace_activation: (writes + reads) x elements / 16 host bursts at
+    one per 0.5 ns DRAM cycle, and EWMUL passes over elements / (32 channels x 4 bank groups) per slot."""
+    sim = Simulator()
+    pim = build_component("pim", {**CENT, "staging": STAGING}, SourceMap("<test>"), ("pim",), sim)
+    op = Op(0, kind, kind, 0, 4.0 * elements, "bf16", act_in_bytes=2.0 * elements, act_out_bytes=2.0 * elements,
+            m=1, n=elements)
+    stream, times, active, _ = pim._plan(op)
+    rule = STAGING[kind]
+    assert (times, active) == (rule["ewmul_passes"], 32)
+    assert int((stream.cmd == COMMANDS.index("EWMUL")).sum()) == math.ceil(math.ceil(elements / 128) / 16)
+    staging_ps, counts = pim._staging(op)
+    bursts = math.ceil(elements / 16)
+    assert staging_ps == (rule["writes"] + rule["reads"]) * bursts * 500
+    assert (counts[COMMANDS.index("WR")], counts[COMMANDS.index("RD")]) == (rule["writes"] * bursts,
+                                                                              rule["reads"] * bursts)
+
+
+def test_staging_only_runs_vector_kinds_cent_stages():
+    raw = {**CENT, "staging": {"topk": {"writes": 1, "reads": 1, "ewmul_passes": 1}}}
+    with pytest.raises(ValueError, match="not \\['topk'\\]"):
+        build_component("pim", raw, SourceMap("<test>"), ("pim",), Simulator())
+
+
+@pytest.mark.parametrize("devices", [8, 20, 32])
+def test_per_device_reduction_lanes_grow_with_the_devices(devices):
+    """CENT sums FC partial sums on 16 lanes in each device: 320 lanes at 20 devices, 512 at 32."""
+    raw = {**CENT, "devices": devices, "reduction": {"clock": "2GHz", "lanes": 16, "per_device": True}}
+    pim = build_component("pim", raw, SourceMap("<test>"), ("pim",), Simulator())
+    assert pim.reduction_lanes == 16 * devices

@@ -62,3 +62,12 @@ def test_gemv_streams_are_legal():
     (40, 4096, 8, (5, 4096, 1)), (12, 129, 128, (1, 13, 10)), (1, 2304, 8, (1, 288, 8))])
 def test_split_work(units, items, channels, expected):
     assert split_work(units, items, channels) == expected
+
+
+def test_streams_are_memoised_read_only():
+    """Every layer asks for the same streams: they are built once and shared, so nobody may write them."""
+    layout = Layout(64, 16, 1024, 16, 4)
+    first = gemv_stream(layout, 5120, 3)
+    assert gemv_stream(layout, 5120, 3) is first
+    with pytest.raises(ValueError):
+        first.cmd[0] = 0
