@@ -202,6 +202,8 @@ def parser() -> argparse.ArgumentParser:
 
     from hwsim.sweep.cli import add_sweep_commands
     add_sweep_commands(commands)
+    from hwsim.serving.cli import add_serve_command
+    add_serve_command(commands)
     return top
 
 

@@ -20,12 +20,13 @@ from hwsim.engine import Simulator
 from hwsim.machine import Machine, load_machine
 from hwsim.mapping.host_offload import spill, spilled_footprint
 from hwsim.mapping.kv_prefetch import prefetch_kv
-from hwsim.mapping.parallel import device_trace
+from hwsim.mapping.parallel import DeviceTrace, device_iteration, device_trace
 from hwsim.mapping.placement import imbalance
 from hwsim.report.report import OpRecord, Report
 from hwsim.workload.model import ModelSpec, load_model
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
+from hwsim.workload.iteration import Iteration
 from hwsim.workload.trace import Trace
 
 
@@ -110,11 +111,10 @@ def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None, *, mo
         raise ValueError(f"trace has a dependency cycle or a missing input; stuck at {stuck}")
     latency_s = sim.now * 1e-12
     energy = sum(r.energy_j for r in records) + sum(c.static_energy_j(latency_s) for c in components.values())
-    tokens = trace.batch if trace.phase == "decode" else trace.batch * trace.context
     report = Report(
         machine=machine.name, model=trace.model, phase=trace.phase, batch=trace.batch,
         context=trace.context, precision=str(trace.precision), seed=trace.seed,
-        latency_s=latency_s, tokens=tokens, energy_j=energy,
+        latency_s=latency_s, tokens=trace.tokens, energy_j=energy,
         resources=[r for c in components.values() for r in c.resources()],
         components={name: c.statistics() for name, c in components.items()},
         ops=sorted(records, key=lambda r: (r.start_ps, r.id)), footprint=fp, overcommitted=not fits,
@@ -147,8 +147,21 @@ def simulate(machine=defaults.MACHINE, model=None, *, phase: str | None = None, 
         from hwsim.mapping.offload import simulate_steps
         return simulate_steps(machine, model, steps=steps, batch=batch, context=context,
                               precision=precision, routing=routing, seed=seed, allow_overcommit=allow_overcommit)
+    placed = device_trace(machine.spec.parallelism, model, phase, batch, context, precision, routing, seed)
+    return _run_placed(machine, model, placed, allow_overcommit)
+
+
+def simulate_iteration(machine: Machine, model: ModelSpec, iteration: Iteration, precision: Precision,
+                       routing=None, seed: int = defaults.SEED, allow_overcommit: bool = False) -> Report:
+    """Simulate one scheduler iteration (a mixed batch, ``hwsim.workload.iteration``) on
+    ``machine``, through its parallelism plan if it has one."""
+    placed = device_iteration(machine.spec.parallelism, model, iteration, precision, routing, seed)
+    return _run_placed(machine, model, placed, allow_overcommit)
+
+
+def _run_placed(machine: Machine, model: ModelSpec, placed: DeviceTrace, allow_overcommit: bool) -> Report:
+    """Run a (device) trace; a plan's report also carries the plan and its expert load."""
     plan = machine.spec.parallelism
-    placed = device_trace(plan, model, phase, batch, context, precision, routing, seed)
     report = run_trace(machine, placed.trace, placed.traffic, model=model, placement=placed.placement,
                        allow_overcommit=allow_overcommit)
     if plan is None:

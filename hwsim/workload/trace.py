@@ -1,14 +1,18 @@
-"""Model + step -> operator DAG: `generate_trace(model, phase, batch, context)`.
+"""Model + step -> operator DAG: `generate_trace(model, phase, batch, context)` for one of today's
+phases, `iteration_trace(model, iteration)` for a scheduler iteration mixing prompts, prompt
+chunks and decode tokens (``hwsim.workload.iteration``; the phases are its special cases).
 
 Notation: B sequences, T tokens in the step (prefill T = B*C for C prompt tokens per sequence,
-decode T = B), H hidden, h query heads, g KV heads, d head_dim, I FFN width, V vocab.
+decode T = B, an iteration the sum of its sequences' new tokens), H hidden, h query heads, g KV heads,
+d head_dim, I FFN width, V vocab.
 
 Ops in execution order (deps are op ids, always earlier):
 
     embedding                                   one table row per token (+ a position row if learned)
     per layer:
       attn_norm -> attention block -> attn_residual -> ffn_norm -> FFN -> ffn_residual
-    final_norm -> lm_head                       only the B rows whose logits are needed
+    final_norm -> lm_head                       only the rows whose logits are needed (one per
+                                                sampling sequence)
 
 Attention block, MHA / GQA / MQA: qkv (one fused matmul, n = (h + 2g) d) -> rope (Q and K, if
 positional rope) -> kv_write -> attn_score -> softmax -> attn_context -> o_proj.
@@ -19,7 +23,9 @@ m = tokens routed to e; shared.up/.act/.down (count = shared experts, every toke
 Counting rules:
 - a multiply-add is 2 FLOPs; a matmul (m x k) @ (k x n) is 2mkn, plus mn with a bias.
 - Attention per sequence and head: score 2 * qk_dim * pairs, context 2 * v_dim * pairs, where
-  pairs = keys = C + 1 (decode) or sum_{i<C} (i + 1) = C (C + 1) / 2 (causal prefill). The op's
+  pairs = keys = C + 1 (decode) or sum_{i<C} (i + 1) = C (C + 1) / 2 (causal prefill); in general
+  n new tokens on c cached: n c + n (n + 1) / 2 (``iteration.Step``). One attention op triple per
+  group of sequences with equal (new, cached). The op's
   m, k, n give the full shape (queries, dim, keys); its flops count only the causal pairs.
 - K and V are read once per KV head and sequence (GQA query heads share them):
   kv_read = B * keys * (K or V elements per key) in the KV format.
@@ -35,10 +41,11 @@ Counting rules:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 
 import numpy as np
 
+from hwsim.workload.iteration import Iteration, Seq, Step
 from hwsim.workload.model import ModelSpec, load_model
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision, compute_format, nbytes
@@ -52,29 +59,7 @@ ROPE_FLOPS = 3
 SOFTMAX_FLOPS = 5
 ID_BYTES = 2          # a routed expert id (uint16)
 
-__all__ = ["generate_trace", "Trace", "Step"]
-
-
-@dataclass(frozen=True)
-class Step:
-    """Attention geometry of one step, per sequence: queries, keys attended, (query, key) pairs."""
-
-    batch: int
-    queries: int
-    keys: int
-    pairs: int
-
-    @classmethod
-    def of(cls, phase: str, batch: int, context: int) -> "Step":
-        if phase == "prefill":
-            return cls(batch, context, context, context * (context + 1) // 2)
-        if phase == "decode":
-            return cls(batch, 1, context + 1, context + 1)
-        raise ValueError(f"phase must be 'prefill' or 'decode', got {phase!r}")
-
-    @property
-    def tokens(self) -> int:
-        return self.batch * self.queries
+__all__ = ["generate_trace", "iteration_trace", "Iteration", "Seq", "Trace", "Step"]
 
 
 class _Builder:
@@ -151,37 +136,39 @@ class _Builder:
 
 # ---- blocks --------------------------------------------------------------------------------------
 
-def _gqa_attention(b: _Builder, model: ModelSpec, step: Step, x: int) -> int:
-    """MHA / GQA / MQA. KV cache per token and layer: 2 g d elements."""
-    att, d, T = model.attention, model.head_dim, step.tokens
+def _gqa_attention(b: _Builder, model: ModelSpec, it: Iteration, x: int) -> int:
+    """MHA / GQA / MQA. KV cache per token and layer: 2 g d elements. One attention group per
+    distinct sequence shape of the iteration."""
+    att, d, T = model.attention, model.head_dim, it.tokens
     h, g = att.heads, att.n_kv_heads
     qkv = b.matmul("qkv", [x], T, model.hidden, (h + 2 * g) * d, bias=att.bias)
     ready = b.vector("rope", "rope", [qkv], T * (h + g) * d, ROPE_FLOPS, m=T) \
         if model.positional == "rope" else qkv
     write = b.kv_write([ready], T, 2 * g * d)
-    context = b.attention(step, h, d, d, g * d, g * d, True, [ready], [write])
-    return b.matmul("o_proj", [context], T, h * d, model.hidden, bias=att.bias)
+    contexts = [b.attention(step, h, d, d, g * d, g * d, True, [ready], [write]) for step in it.groups()]
+    return b.matmul("o_proj", contexts, T, h * d, model.hidden, bias=att.bias)
 
 
-def _mla_attention(b: _Builder, model: ModelSpec, step: Step, x: int, phase: str) -> int:
+def _mla_attention(b: _Builder, model: ModelSpec, it: Iteration, x: int) -> int:
     """DeepSeek multi-head latent attention (r = kv_lora_rank, dn / dr / dv = qk_nope / qk_rope /
     v head dims, rq = q_lora_rank).
 
     Shared by both forms: Q = W_UQ norm(W_DQ x) (or W_Q x without rq), h (dn + dr) per token;
     [c_kv, k_rope] = W_DKV x, r + dr per token; c_kv is normed; rope on the h*dr + dr rope parts.
-    The cache holds c_kv and k_rope: (r + dr) elements per token and layer, written in both phases.
+    The cache holds c_kv and k_rope: (r + dr) elements per token and layer, written in both forms.
 
-    Prefill, decompressed: [K_nope, V] = W_UKV c_kv (kv_b, n = h (dn + dv)); per head and causal
-    pair: score 2 (dn + dr), context 2 dv FLOPs; K and V are activations, not cache reads.
+    Decompressed (sequences with nothing cached and more than one new token, a whole prompt):
+    [K_nope, V] = W_UKV c_kv (kv_b, n = h (dn + dv)); per head and causal pair: score 2 (dn + dr),
+    context 2 dv FLOPs; K and V are activations, not cache reads.
 
-    Decode, absorbed: W_UK is folded into the query, q_lat = q_nope W_UK (h products 1 x dn x r),
-    so every head scores against the shared latent cache: score 2 (r + dr) and context 2 r
-    FLOPs per head and key, reading (r + dr) and r cache elements per key and sequence; then
-    W_UV lifts each head's r-vector to dv (v_up). Both forms touch the same parameters:
-    W_UK + W_UV = h r (dn + dv) elements, so matmul FLOPs stay 2 x params x tokens.
-    Biases (attention.bias) go on the projections from x and on o_proj only.
+    Absorbed (every other sequence: decode tokens and prompt chunks on a cache): W_UK is folded
+    into the query, q_lat = q_nope W_UK (h products 1 x dn x r), so every head scores against the
+    shared latent cache: score 2 (r + dr) and context 2 r FLOPs per head and key, reading (r + dr)
+    and r cache elements per key and sequence; then W_UV lifts each head's r-vector to dv (v_up).
+    Both forms touch the same parameters: W_UK + W_UV = h r (dn + dv) elements, so matmul FLOPs
+    stay 2 x params x tokens. Biases (attention.bias) go on the projections from x and on o_proj only.
     """
-    att, H, T = model.attention, model.hidden, step.tokens
+    att, H, T = model.attention, model.hidden, it.tokens
     h, r = att.heads, att.kv_lora_rank
     dn, dr, dv = att.qk_nope_head_dim, att.qk_rope_head_dim, att.v_head_dim
     if att.q_lora_rank:
@@ -194,14 +181,21 @@ def _mla_attention(b: _Builder, model: ModelSpec, step: Step, x: int, phase: str
     latent = b.norm("kv_norm", [kv_low], model.norm, T, r)
     rope = b.vector("rope", "rope", [q, kv_low], T * (h + 1) * dr, ROPE_FLOPS)
     write = b.kv_write([latent, rope], T, r + dr)
-    if phase == "prefill":
-        kv = b.matmul("kv_b", [latent], T, r, h * (dn + dv))
-        heads_out = b.attention(step, h, dn + dr, dv, h * dn + dr, h * dv, False, [rope], [kv])
-    else:
-        q_latent = b.matmul("q_absorb", [q], T, dn, r, count=h)
-        context = b.attention(step, h, r + dr, r, r + dr, r, True, [q_latent, rope], [write])
-        heads_out = b.matmul("v_up", [context], T, r, dv, count=h)
-    return b.matmul("o_proj", [heads_out], T, h * dv, H, bias=att.bias)
+    groups = it.groups()
+    whole = [step for step in groups if step.keys == step.queries > 1]
+    absorbed = [step for step in groups if not step.keys == step.queries > 1]
+    heads_out = []
+    if whole:
+        kv = b.matmul("kv_b", [latent], sum(step.tokens for step in whole), r, h * (dn + dv))
+        heads_out += [b.attention(step, h, dn + dr, dv, h * dn + dr, h * dv, False, [rope], [kv])
+                      for step in whole]
+    if absorbed:
+        rows = sum(step.tokens for step in absorbed)
+        q_latent = b.matmul("q_absorb", [q], rows, dn, r, count=h)
+        contexts = [b.attention(step, h, r + dr, r, r + dr, r, True, [q_latent, rope], [write])
+                    for step in absorbed]
+        heads_out.append(b.matmul("v_up", contexts, rows, r, dv, count=h))
+    return b.matmul("o_proj", heads_out, T, h * dv, H, bias=att.bias)
 
 
 def _ffn(b: _Builder, model: ModelSpec, deps, rows, width, count=1, expert=-1, prefix="ffn") -> int:
@@ -244,7 +238,7 @@ def default_precision(model: ModelSpec) -> Precision:
 
 def generate_trace(model, phase: str, batch: int, context: int, precision: Precision | None = None,
                    routing: RoutingSpec | np.ndarray | None = None, seed: int = 0) -> Trace:
-    """The operator DAG of one step.
+    """The operator DAG of one step: `iteration_trace` of ``Iteration.of(phase, batch, context)``.
 
     model: a ModelSpec or a preset name. phase 'prefill': `context` prompt tokens per sequence,
     causal attention, LM head on the last token of each sequence. phase 'decode': one new token
@@ -255,17 +249,24 @@ def generate_trace(model, phase: str, batch: int, context: int, precision: Preci
     `ids = route(moe, n, batch * steps, spec, seed, tokens_per_sequence=steps)`, then step s
     uses `routing=ids[:, s::steps]`.
     """
+    trace = iteration_trace(model, Iteration.of(phase, batch, context), precision, routing, seed)
+    return replace(trace, phase=phase, context=context, sequences=None)
+
+
+def iteration_trace(model, iteration: Iteration, precision: Precision | None = None,
+                    routing: RoutingSpec | np.ndarray | None = None, seed: int = 0) -> Trace:
+    """The operator DAG of one scheduler iteration: all sequences' new tokens go through the
+    matmuls and vector ops together (token rows sequence-major); attention runs per group of
+    equal (new, cached) shape; the LM head runs on the sequences that sample (``Seq.logits``).
+    The trace's phase and context are ``iteration.phase()`` and ``iteration.context()``."""
     model = model if isinstance(model, ModelSpec) else load_model(model)
-    step = Step.of(phase, batch, context)
-    if batch < 1 or context < (phase == "prefill"):
-        raise ValueError(f"need batch >= 1 and context >= {int(phase == 'prefill')} for {phase}, "
-                         f"got batch {batch}, context {context}")
-    if step.keys > model.max_position:
-        raise ValueError(f"{step.keys} positions exceed {model.name}'s max_position {model.max_position}")
+    keys = max(seq.new + seq.cached for seq in iteration.seqs)
+    if keys > model.max_position:
+        raise ValueError(f"{keys} positions exceed {model.name}'s max_position {model.max_position}")
     precision = precision or default_precision(model)
-    experts, routing_info = _routing(model, step, routing, seed)
+    experts, routing_info = _routing(model, iteration, routing, seed)
     b = _Builder(precision)
-    T, H = step.tokens, model.hidden
+    T, H = iteration.tokens, model.hidden
     learned = model.positional == "learned"
     x = b.emit("embedding", "embedding", [], T * H if learned else 0,
                weight_bytes=nbytes(T * H * (1 + learned), precision.weights),
@@ -275,9 +276,9 @@ def generate_trace(model, phase: str, batch: int, context: int, precision: Preci
         b.layer = layer
         normed = b.norm("attn_norm", [x], model.norm, T, H)
         if model.attention.kind == "mla":
-            attn = _mla_attention(b, model, step, normed, phase)
+            attn = _mla_attention(b, model, iteration, normed)
         else:
-            attn = _gqa_attention(b, model, step, normed)
+            attn = _gqa_attention(b, model, iteration, normed)
         x = b.vector("attn_residual", "elementwise", [attn, x], T * H, 1, inputs=2)
         normed = b.norm("ffn_norm", [x], model.norm, T, H)
         if model.is_moe_layer(layer):
@@ -287,21 +288,24 @@ def generate_trace(model, phase: str, batch: int, context: int, precision: Preci
             ffn = _ffn(b, model, [normed], T, model.ffn.intermediate)
         x = b.vector("ffn_residual", "elementwise", [ffn, x], T * H, 1, inputs=2)
     b.layer = -1
-    last = b.norm("final_norm", [x], model.norm, batch, H)
-    b.matmul("lm_head", [last], batch, H, model.vocab)
-    return Trace(tuple(b.ops), model.name, phase, batch, context, precision, seed, routing_info)
+    if iteration.logits:
+        last = b.norm("final_norm", [x], model.norm, iteration.logits, H)
+        b.matmul("lm_head", [last], iteration.logits, H, model.vocab)
+    return Trace(tuple(b.ops), model.name, iteration.phase(), iteration.batch, iteration.context(), precision,
+                 seed, routing_info, iteration.seqs)
 
 
-def _routing(model: ModelSpec, step: Step, routing, seed):
+def _routing(model: ModelSpec, iteration: Iteration, routing, seed):
     """Expert ids [moe_layers, tokens, top_k] and the trace's routing summary (None if dense)."""
     n_layers = sum(model.is_moe_layer(layer) for layer in range(model.layers))
     if not n_layers:
         return None, None
     if isinstance(routing, np.ndarray):
-        experts = check_routing(routing, model.moe, n_layers, step.tokens)
+        experts = check_routing(routing, model.moe, n_layers, iteration.tokens)
         about = {"kind": "given"}
     else:
         spec = routing or RoutingSpec()
-        experts = route(model.moe, n_layers, step.tokens, spec, seed, tokens_per_sequence=step.queries)
+        experts = route(model.moe, n_layers, iteration.tokens, spec, seed,
+                        tokens_per_sequence=iteration.tokens_per_sequence)
         about = spec.model_dump(exclude_unset=True) | {"kind": spec.kind}
     return experts, {**about, **load_stats(experts, model.moe.routed_experts).summary()}

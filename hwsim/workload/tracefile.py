@@ -6,6 +6,7 @@ File layout (version 1):
      "model": ..., "phase": ..., "batch": ..., "context": ..., "seed": ...,
      "precision": {"weights": ..., "activations": ..., "kv_cache": ...},
      "routing": {...} or null,
+     "sequences": [[new, cached, logits], ...] or null,   # an iteration's sequences
      "fields": ["id", "name", "kind", ...],      # the Op fields, in row order
      "ops": [[0, "embedding", "embedding", ...], ...]}
 
@@ -35,12 +36,21 @@ class Trace:
 
     ops: tuple[Op, ...]
     model: str
-    phase: str                 # "prefill" | "decode"
+    phase: str                 # "prefill" | "decode" | "mixed" (an iteration)
     batch: int                 # sequences
-    context: int               # prefill: prompt tokens per sequence; decode: tokens already cached
+    context: int               # prefill: prompt tokens per sequence; decode: tokens already cached;
+                               # mixed: the longest sequence's keys
     precision: Precision
     seed: int = 0
     routing: Optional[dict] = None   # how MoE tokens were routed, with load statistics
+    sequences: Optional[tuple] = None  # an iteration's (new, cached, logits) per sequence; None for a phase
+
+    @property
+    def tokens(self) -> int:
+        """Tokens computed in the step: new tokens of an iteration, batch (decode), batch x context (prefill)."""
+        if self.sequences is not None:
+            return sum(seq[0] for seq in self.sequences)
+        return self.batch if self.phase == "decode" else self.batch * self.context
 
     def totals(self) -> dict[str, float]:
         """Sum of flops and of each byte kind over all ops, plus total_bytes."""
@@ -57,7 +67,8 @@ class Trace:
         """Write the trace as versioned JSON to `path`, creating its folder if needed."""
         header = {"format": FORMAT, "version": VERSION, "model": self.model, "phase": self.phase,
                   "batch": self.batch, "context": self.context, "seed": self.seed,
-                  "precision": asdict(self.precision), "routing": self.routing, "fields": OP_FIELDS}
+                  "precision": asdict(self.precision), "routing": self.routing,
+                  "sequences": self.sequences, "fields": OP_FIELDS}
         rows = [[getattr(op, name) for name in OP_FIELDS] for op in self.ops]
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps({**header, "ops": rows}, separators=(",", ":")))
@@ -108,4 +119,10 @@ def _from_dict(data) -> Trace:
                              f"{', '.join(KINDS)}, deps must point to earlier ops")
         ops.append(op)
     return Trace(tuple(ops), data["model"], data["phase"], data["batch"], data["context"],
-                 Precision(**data["precision"]), data.get("seed", 0), data.get("routing"))
+                 Precision(**data["precision"]), data.get("seed", 0), data.get("routing"),
+                 _sequences(data.get("sequences")))
+
+
+def _sequences(rows):
+    """An iteration's sequences from a file, as tuples (None for a phase's trace)."""
+    return None if rows is None else tuple(tuple(row) for row in rows)

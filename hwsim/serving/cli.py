@@ -1,0 +1,103 @@
+"""``hwsim serve``: a request stream on a machine, printed as a summary and written as
+requests.csv, iterations.csv and summary.json."""
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from hwsim import defaults
+from hwsim.serving.requests import ARRIVALS, OUTPUT, PROMPT
+from hwsim.serving.schedulers import MAX_SEQS, SCHEDULERS
+
+EXAMPLES = """examples:
+  hwsim serve                                  # 50 Poisson requests at 4/s, Llama-2-7B on an A100
+  hwsim serve nvidia_a100_80gb llama2-7b --rate 4 --requests 1000 --scheduler chunked --slo-ttft 1s --slo-tpot 100ms
+  hwsim serve nvidia_h100_sxm llama3-8b --trace workloads/requests/azure_conv_like.csv
+  hwsim serve nvidia_a100_80gb llama2-7b --arrival gamma --cv 3 --prompt uniform:128:2048 --output fixed:256
+"""
+UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
+
+
+def duration(text: str) -> float:
+    """'1s', '100ms', '250us' or a bare number of seconds -> seconds."""
+    match = re.fullmatch(r"\s*([0-9.eE+-]+)\s*(s|ms|us)?\s*", text)
+    try:
+        return float(match.group(1)) * UNITS[match.group(2) or "s"]
+    except (AttributeError, ValueError):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a duration like 1s, 100ms or 250us") from None
+
+
+def _serve(args) -> int:
+    from tqdm import tqdm
+
+    from hwsim.machine import load_machine
+    from hwsim.serving.cost import CostModel
+    from hwsim.serving.serve import serve
+    from hwsim.workload.model import load_model
+
+    machine = load_machine(args.machine)
+    model = load_model(machine.workload(args.model).model)
+    precision = machine.precision_for(model, weights=args.weights, activations=args.activations, kv_cache=args.kv)
+    cost = CostModel(machine, model, precision, seed=args.seed)
+    with tqdm(total=args.requests, unit="req", desc="serving", disable=args.no_progress) as bar:
+        report = serve(machine, model, requests=args.trace, rate=args.rate, n=args.requests, arrival=args.arrival,
+                       cv=args.cv, prompt=args.prompt, output=args.output, scheduler=args.scheduler,
+                       max_seqs=args.max_seqs, max_tokens=args.max_tokens, block_size=args.block_size,
+                       kv_tokens=args.kv_tokens, slo_ttft=args.slo_ttft, slo_tpot=args.slo_tpot, seed=args.seed,
+                       cost=cost, progress=bar.update)
+    print(report)
+    out = Path(args.out) if args.out else Path("results") / (
+        f"serve-{Path(str(args.machine)).stem}-{report.model}-{args.scheduler}")
+    folder = report.write(out)
+    print(f"  wrote requests.csv, iterations.csv and summary.json in {folder}")
+    return 0
+
+
+def add_serve_command(commands) -> None:
+    serve = commands.add_parser(
+        "serve", help="serve a stream of requests and report TTFT, TPOT, throughput and SLO attainment",
+        description="Serve requests on MACHINE with a batching policy. Each scheduler iteration (a mixed "
+                    "batch of prompts, prompt chunks and decode tokens) is simulated on the machine's "
+                    "components once per distinct shape; the KV cache is paged over the memory left "
+                    "after the weights. Prints latency percentiles, throughput, SLO attainment, goodput "
+                    "and energy; writes requests.csv (one row per request, rejected ones with their "
+                    "reason), iterations.csv (batch size and KV blocks over time) and summary.json.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    serve.add_argument("machine", nargs="?", default=defaults.MACHINE,
+                       help=f"architecture file or shipped name (default: {defaults.MACHINE})")
+    serve.add_argument("model", nargs="?",
+                       help="model file or shipped name "
+                            f"(default: the machine's defaults: model, else {defaults.MODEL})")
+    serve.add_argument("--requests", type=int, default=50, help="requests to serve (default: 50)")
+    serve.add_argument("--rate", type=float, default=4.0, help="mean arrival rate, requests/s (default: 4)")
+    serve.add_argument("--arrival", choices=ARRIVALS, default="poisson",
+                       help="arrival process: poisson, gamma (burstiness --cv), constant (default: poisson)")
+    serve.add_argument("--cv", type=float, default=1.0,
+                       help="coefficient of variation of the gaps for --arrival gamma (1 = Poisson; default 1)")
+    serve.add_argument("--prompt", default=PROMPT,
+                       help=f"prompt lengths: fixed:N, uniform:LO:HI, lognormal:MEDIAN:SIGMA (default: {PROMPT}, "
+                            "the Azure 2023 conversation trace's median and mean)")
+    serve.add_argument("--output", default=OUTPUT, help=f"output lengths, same forms (default: {OUTPUT})")
+    serve.add_argument("--trace", metavar="CSV",
+                       help="replay a request trace instead: hwsim (arrival_s, prompt_tokens, output_tokens), "
+                            "Azure LLM (TIMESTAMP, ContextTokens, GeneratedTokens) or BurstGPT columns; "
+                            "the first --requests rows")
+    serve.add_argument("--scheduler", default="continuous",
+                       help=f"batching policy: {', '.join(SCHEDULERS)} (default: continuous)")
+    serve.add_argument("--max-seqs", type=int, default=MAX_SEQS,
+                       help=f"sequences per iteration (default: {MAX_SEQS}, vLLM's)")
+    serve.add_argument("--max-tokens", type=int,
+                       help="new tokens per iteration (default: chunked 512; others max(max_position, 2048))")
+    serve.add_argument("--block-size", type=int, default=16, help="KV-cache block in tokens (default: 16)")
+    serve.add_argument("--kv-tokens", type=int,
+                       help="KV-cache capacity in tokens (default: the machine's memory left after the weights)")
+    serve.add_argument("--slo-ttft", type=duration, default=1.0, help="time-to-first-token target (default: 1s)")
+    serve.add_argument("--slo-tpot", type=duration, default=0.1, help="time-per-output-token target (default: 100ms)")
+    serve.add_argument("--weights", help="weight format (default: the machine's precision:, else the model's)")
+    serve.add_argument("--activations", help="activation format (default: the machine's, else the model's)")
+    serve.add_argument("--kv", help="KV-cache format (default: the machine's, else the activation format)")
+    serve.add_argument("--seed", type=int, default=defaults.SEED, help="seed of arrivals, lengths and MoE routing")
+    serve.add_argument("--out", help="output folder (default: results/serve-<machine>-<model>-<scheduler>)")
+    serve.add_argument("--no-progress", action="store_true", help="no progress bar")
+    serve.set_defaults(handler=_serve)

@@ -1,0 +1,54 @@
+"""Paged KV cache (vLLM's PagedAttention block manager, serving.md section 4): the cache is
+`capacity_blocks` blocks of `block_size` tokens; a sequence holding t tokens holds ceil(t /
+block_size) blocks. Blocks are interchangeable, so the manager counts them per request; it
+refuses to hand out more than it has and frees a request's blocks exactly once.
+
+The capacity in tokens comes from the machine's capacity model (``hwsim.capacity``), never from
+a second computation here.
+"""
+from __future__ import annotations
+
+
+class BlockManager:
+    """Block accounting with a watermark kept free for running sequences when admitting new ones
+    (vLLM V0 keeps 1 % of the blocks, serving.md section 3)."""
+
+    def __init__(self, capacity_tokens: int, block_size: int = 16, watermark: float = 0.01):
+        if block_size < 1:
+            raise ValueError(f"block_size must be >= 1 token, got {block_size}")
+        if not 0 <= watermark < 1:
+            raise ValueError(f"watermark must be a fraction in [0, 1), got {watermark}")
+        self.block_size = block_size
+        self.capacity = capacity_tokens // block_size
+        if self.capacity < 1:
+            raise ValueError(f"KV capacity {capacity_tokens} tokens holds no block of {block_size} tokens")
+        self.reserve = int(watermark * self.capacity)
+        self.held: dict[int, int] = {}
+        self.used = 0
+
+    def blocks(self, tokens: int) -> int:
+        return -(-tokens // self.block_size)
+
+    @property
+    def free(self) -> int:
+        return self.capacity - self.used
+
+    def extra(self, request: int, tokens: int) -> int:
+        """Blocks `request` still needs to hold `tokens` tokens."""
+        return max(0, self.blocks(tokens) - self.held.get(request, 0))
+
+    def can_grow(self, request: int, tokens: int, admitting: bool = False) -> bool:
+        """Whether `request` can hold `tokens` tokens (a new admission also leaves the watermark free)."""
+        return self.extra(request, tokens) <= self.free - (self.reserve if admitting else 0)
+
+    def grow(self, request: int, tokens: int) -> None:
+        """Let `request` hold `tokens` tokens; raises if the blocks are not free (a scheduler bug)."""
+        extra = self.extra(request, tokens)
+        if extra > self.free:
+            raise RuntimeError(f"request {request} needs {extra} more KV blocks, {self.free} free")
+        self.held[request] = self.held.get(request, 0) + extra
+        self.used += extra
+
+    def release(self, request: int) -> None:
+        """Free all blocks of `request` (finished or preempted)."""
+        self.used -= self.held.pop(request)

@@ -1,0 +1,59 @@
+"""``serve(machine, model, ...)``: a stream of requests through a batching policy on one machine,
+each iteration simulated on the machine's components (memoized by exact shape), with the KV
+cache sized by the machine's capacity model (``hwsim.capacity.kv_capacity_tokens``)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from hwsim import defaults
+from hwsim.capacity import kv_capacity_tokens
+from hwsim.serving.cost import CostModel
+from hwsim.serving.kv import BlockManager
+from hwsim.serving.loop import serve_requests
+from hwsim.serving.metrics import ServingReport
+from hwsim.serving.requests import OUTPUT, PROMPT, Request, generate, load_trace
+from hwsim.serving.schedulers import MAX_SEQS, make_scheduler
+from hwsim.serving.state import Live
+
+
+def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 4.0, n: int = 100,
+          arrival: str = "poisson", cv: float = 1.0, prompt=PROMPT, output=OUTPUT, scheduler: str = "continuous",
+          max_seqs: int = MAX_SEQS, max_tokens: int | None = None, block_size: int = 16,
+          kv_tokens: int | None = None, slo_ttft: float = 1.0, slo_tpot: float = 0.1, precision=None,
+          routing=None, seed: int = defaults.SEED, cost: CostModel | None = None,
+          progress: Callable[[int], None] | None = None) -> ServingReport:
+    """Serve requests and return the ServingReport. model None: the machine's `defaults:` model.
+
+    requests: a list of Request, a CSV trace path (``hwsim.serving.requests``; the first `n` rows),
+    or None to generate `n` requests (`arrival` at `rate` per s with burstiness `cv`, `prompt` and
+    `output` length distributions, `seed`). kv_tokens: the KV cache in tokens, default the
+    machine's capacity model. cost: a CostModel to use (and share its memo) instead of a new one.
+    """
+    cost = cost or CostModel(machine, model, precision, routing, seed)
+    plan = cost.machine.spec.parallelism
+    if plan is not None and plan.dp * plan.splits > 1:
+        raise ValueError(f"{cost.machine.name}: data-parallel replicas ({plan.dp} x {plan.splits}) each need "
+                         "their own scheduler; serving runs TP/PP machines for now")
+    if kv_tokens is None:
+        kv_tokens = kv_capacity_tokens(cost.machine, cost.model, cost.precision)
+        if not kv_tokens:
+            why = "its memories give no capacity" if kv_tokens is None else "the weights fill the memory"
+            raise ValueError(f"{cost.machine.name}: no KV cache capacity for {cost.model.name} ({why}); "
+                             "give kv_tokens (--kv-tokens)")
+    if requests is None:
+        requests = generate(n, rate, prompt, output, arrival, cv, seed)
+    elif isinstance(requests, (str, Path)):
+        requests = load_trace(requests, limit=n)
+    requests = sorted(requests, key=lambda r: r.arrival_s)
+    max_position = cost.model.max_position
+    policy = make_scheduler(scheduler, max_seqs, max_tokens, max_position)
+    kv = BlockManager(kv_tokens, block_size)
+    lives = [Live(r) for r in requests]
+    known = len(cost.memo)
+    timeline = serve_requests(lives, policy, kv, cost, max_position, progress)
+    return ServingReport(cost.machine.name, cost.model.name, scheduler, lives, timeline, slo_ttft, slo_tpot,
+                         kv.capacity, block_size, len(cost.memo) - known, plan.devices if plan else 1)
+
+
+__all__ = ["serve", "Request"]
