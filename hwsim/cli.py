@@ -131,7 +131,8 @@ def _list(args) -> int:
 def _validate(args) -> int:
     from hwsim.validate.runner import run_validation
 
-    return 0 if run_validation(args.targets, only=args.only) else 1
+    validation = run_validation(args.targets, only=args.only, every_row=args.all)
+    return 0 if validation.passed else 1
 
 
 def _machine_else(fallback) -> str:
@@ -198,6 +199,8 @@ def parser() -> argparse.ArgumentParser:
     validate.add_argument("--targets", help="targets file (default: ../shared/validation/targets.yaml if present, "
                                             "else the copy shipped with hwsim)")
     validate.add_argument("--only", action="append", help="run only this target group (repeatable)")
+    validate.add_argument("--all", action="store_true",
+                          help="print every INFO row (default: one summary line per group for its tabulated ones)")
     validate.set_defaults(handler=_validate)
 
     from hwsim.sweep.cli import add_sweep_commands

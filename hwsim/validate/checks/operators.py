@@ -37,7 +37,7 @@ from functools import lru_cache
 import numpy as np
 
 from hwsim.validate import vidur
-from hwsim.validate.runner import Row, check
+from hwsim.validate.runner import ERROR_UNIT, Row, check
 
 # Vidur GPU -> hwsim machines of that GPU
 MACHINES = {"a100": ("nvidia_a100_80gb", "nvidia_a100_80gb_tiles"), "a40": ("nvidia_a40",),
@@ -119,8 +119,10 @@ def operators(group: dict, limit=None) -> list[Row]:
     for (machine, name), (median, p90, cases) in error_table(comparisons(limit=limit)).items():
         label = f"vidur {name} on {machine} ({cases})"
         info = machine != TARGET
-        rows.append(Row(f"{label} median", MEDIAN_GOAL, median, "|err|", median <= MEDIAN_GOAL, "median <= 10%", info))
-        rows.append(Row(f"{label} p90", P90_GOAL, p90, "|err|", p90 <= P90_GOAL, "p90 <= 25%", info))
+        rows.append(Row(f"{label} median", MEDIAN_GOAL, median, ERROR_UNIT, median <= MEDIAN_GOAL,
+                        "median <= 10%", info, (name, f"{machine} median")))
+        rows.append(Row(f"{label} p90", P90_GOAL, p90, ERROR_UNIT, p90 <= P90_GOAL, "p90 <= 25%", info,
+                        (name, f"{machine} p90")))
     return rows
 
 
