@@ -117,11 +117,15 @@ def markdown(validation: Validation, command: str, date: str) -> str:
 
 
 def _replace(path: Path, write) -> Path:
-    """Write `path` by `write(temporary)` and a rename, so that no reader sees half a file."""
+    """Write `path` by `write(temporary)` and a rename, so that no reader sees half a file (and a
+    failed write leaves the old file and no temporary one)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
-    write(temporary)
-    os.replace(temporary, path)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
     return path
 
 

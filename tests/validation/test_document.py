@@ -1,5 +1,7 @@
 """`hwsim validate --plot`: docs/validation.md holds every target row, the counts, the checks' reasons
 and the compact INFO tables; the parity plot is written; a rerun changes only the date line."""
+import pytest
+
 from hwsim import cli
 from hwsim.validate import document, runner
 from hwsim.validate.runner import Row, Validation
@@ -58,3 +60,25 @@ def test_validate_plot_writes_the_page_and_a_png_for_a_subset(tmp_path, capsys):
     counts = printed.split("\n\n")[1].splitlines()[0]
     assert counts == "23 pass, 0 fail, 0 info (context, not a target)" and f"**{counts}.**" in page
     assert f"`hwsim validate --only=systolic_gemm --only=dram_analytic --plot {tmp_path}`" in page
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    page = tmp_path / "validation.md"
+    page.write_text("old")
+
+    def fail(path):
+        path.write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        document._replace(page, fail)
+    assert page.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["validation.md"]
+
+
+def test_terminal_summarises_a_tabulated_group_and_all_lists_it(capsys):
+    assert cli.main(["validate", "--only", "collectives"]) == 0
+    short = capsys.readouterr().out
+    assert cli.main(["validate", "--only", "collectives", "--all"]) == 0
+    every = capsys.readouterr().out
+    assert "  collectives: 8 INFO rows (context, not targets): hwsim " in short and "vidur" not in short
+    assert sum(line.startswith("vidur ") and line.endswith("INFO") for line in every.splitlines()) == 8
