@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -131,7 +132,14 @@ def _list(args) -> int:
 def _validate(args) -> int:
     from hwsim.validate.runner import run_validation
 
-    return 0 if run_validation(args.targets, only=args.only) else 1
+    validation = run_validation(args.targets, only=args.only, every_row=args.all)
+    if args.plot is not None:
+        from hwsim.validate.document import write_document
+        command = ["hwsim", "validate", *(["--targets", args.targets] if args.targets else []),
+                   *(f"--only={group}" for group in args.only or ()), "--plot", args.plot]
+        for path in write_document(validation, Path(args.plot), shlex.join(command)):
+            print(f"wrote {path}")
+    return 0 if validation.passed else 1
 
 
 def _machine_else(fallback) -> str:
@@ -198,6 +206,11 @@ def parser() -> argparse.ArgumentParser:
     validate.add_argument("--targets", help="targets file (default: ../shared/validation/targets.yaml if present, "
                                             "else the copy shipped with hwsim)")
     validate.add_argument("--only", action="append", help="run only this target group (repeatable)")
+    validate.add_argument("--all", action="store_true",
+                          help="print every INFO row (default: one summary line per group for its tabulated ones)")
+    validate.add_argument("--plot", nargs="?", const="docs", metavar="DIR",
+                          help="also write DIR/validation.md (every row, counts, the checks' reasons) and its "
+                               "parity plot DIR/validation/parity.png (default DIR: docs)")
     validate.set_defaults(handler=_validate)
 
     from hwsim.sweep.cli import add_sweep_commands

@@ -8,6 +8,7 @@ the targets file's groups, with no data from that file.
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ import yaml
 SHIPPED = Path(__file__).with_name("targets.yaml")
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "validation" / "targets.yaml"
 
+ERROR_UNIT = "|err|"    # the unit of a row whose figures are error statistics (|simulated / measured - 1|)
 CHECKS: dict[str, Callable[[dict], list["Row"]]] = {}
 SHIPPED_GROUPS: list[str] = []     # groups that carry their own targets
 
@@ -25,7 +27,9 @@ SHIPPED_GROUPS: list[str] = []     # groups that carry their own targets
 @dataclass(frozen=True)
 class Row:
     """One published figure against hwsim's. An `info` row shows context beside a target (e.g. the
-    same quantity under another accounting) and never counts as a pass or a failure."""
+    same quantity under another accounting) and never counts as a pass or a failure. `cell` places
+    an INFO row in its group's compact table, (table row, table column), e.g. (operator, machine):
+    groups with many such rows are summarised by it instead of listed line by line."""
 
     target: str
     published: float
@@ -34,6 +38,7 @@ class Row:
     passed: bool
     tolerance: str
     info: bool = False
+    cell: tuple[str, str] | None = None
 
     @property
     def result(self) -> str:
@@ -42,6 +47,22 @@ class Row:
     @property
     def error(self) -> float:
         return (self.simulated - self.published) / self.published if self.published else 0.0
+
+    @property
+    def statistic(self) -> bool:
+        """The row's figures are error statistics against a goal, not a figure beside its published twin."""
+        return self.unit == ERROR_UNIT
+
+    @property
+    def tabulated(self) -> bool:
+        """An INFO row shown in its group's compact table rather than on a line of its own."""
+        return self.info and self.cell is not None
+
+    @property
+    def error_text(self) -> str:
+        """The signed error as a percentage; blank where it means nothing: no hwsim figure, or an
+        error statistic (its distance to the goal is not an error of hwsim's)."""
+        return "" if self.statistic or not math.isfinite(self.simulated) else f"{self.error:+.2%}"
 
 
 def check(group: str, shipped: bool = False):
@@ -72,30 +93,89 @@ def run_group(group: str, data: dict) -> list[Row]:
     return CHECKS[group](data)
 
 
-def run_validation(path=None, only=None, out=print) -> bool:
-    """Print the validation table; True when every runnable target passes."""
+@dataclass
+class Validation:
+    """One validation run: the rows of every group run, in run order, and the groups not runnable."""
+
+    targets: Path
+    groups: dict[str, list[Row]]
+    pending: list[tuple[str, str]]      # (group, why it cannot run)
+
+    @property
+    def rows(self) -> list[Row]:
+        return [row for rows in self.groups.values() for row in rows]
+
+    @property
+    def counts(self) -> Counter:
+        """PASS / FAIL / INFO -> rows."""
+        return Counter(row.result for row in self.rows)
+
+    @property
+    def passed(self) -> bool:
+        return self.counts["FAIL"] == 0
+
+    @property
+    def counts_text(self) -> str:
+        counts = self.counts
+        return f"{counts['PASS']} pass, {counts['FAIL']} fail, {counts['INFO']} info (context, not a target)"
+
+
+def collect(path=None, only=None) -> Validation:
+    """Run every target group of the targets file at `path` (default: default_targets_file()) and
+    the shipped groups, or only the groups named in `only`."""
     _import_checks()
     path = Path(path or default_targets_file())
     targets = load_targets(path)
-    out(f"targets: {path}")
+    groups, pending = {}, []
+    for group, data in list(targets.items()) + [(group, {}) for group in SHIPPED_GROUPS if group not in targets]:
+        if only and group not in only:
+            continue
+        if group in CHECKS:
+            groups[group] = CHECKS[group](data)
+        else:
+            pending.append((group, "no check written yet"))
+    return Validation(path, groups, pending)
+
+
+def _span(values) -> str:
+    low, high = min(values), max(values)
+    return f"{low:.3g}" if low == high else f"{low:.3g}-{high:.3g}"
+
+
+def info_summary(rows: list[Row]) -> str:
+    """One line for a group's tabulated INFO rows: how many, and the range of hwsim's figures per unit."""
+    by_unit: dict[str, list[float]] = {}
+    for row in rows:
+        by_unit.setdefault(row.unit, []).append(row.simulated)
+    ranges = ", ".join(f"{_span(values)} {unit}" for unit, values in by_unit.items())
+    return f"{len(rows)} INFO rows (context, not targets): hwsim {ranges}"
+
+
+def print_table(validation: Validation, out=print, every_row: bool = False) -> None:
+    """The validation table: every target row and the INFO rows beside them; each group's tabulated
+    INFO rows (e.g. 80 operator/machine statistics) as one summary line, or line by line with
+    `every_row`."""
+    out(f"targets: {validation.targets}")
     header = f"{'target':<52} {'published':>12} {'hwsim':>12} {'unit':<9} {'error':>8}  {'tolerance':<14} result"
     out(header)
     out("-" * len(header))
-    results, pending = Counter(), []
-    groups = list(targets.items()) + [(group, {}) for group in SHIPPED_GROUPS if group not in targets]
-    for group, data in groups:
-        if only and group not in only:
-            continue
-        if group not in CHECKS:
-            pending.append((group, "no check written yet"))
-            continue
-        for row in CHECKS[group](data):
-            results[row.result] += 1
-            out(f"{row.target:<52} {row.published:>12.6g} {row.simulated:>12.6g} {row.unit:<9} "
-                f"{row.error:>+8.2%}  {row.tolerance:<14} {row.result}")
-    out(f"\n{results['PASS']} pass, {results['FAIL']} fail, {results['INFO']} info (context, not a target)")
-    if pending:
+    for group, rows in validation.groups.items():
+        for row in rows:
+            if every_row or not row.tabulated:
+                out(f"{row.target:<52} {row.published:>12.6g} {row.simulated:>12.6g} {row.unit:<9} "
+                    f"{row.error_text:>8}  {row.tolerance:<14} {row.result}")
+        tabulated = [row for row in rows if row.tabulated]
+        if tabulated and not every_row:
+            out(f"  {group}: {info_summary(tabulated)}; --all lists them")
+    out(f"\n{validation.counts_text}")
+    if validation.pending:
         out("\nnot runnable yet:")
-        for group, reason in pending:
+        for group, reason in validation.pending:
             out(f"  {group:<16} {reason}")
-    return results["FAIL"] == 0
+
+
+def run_validation(path=None, only=None, out=print, every_row: bool = False) -> Validation:
+    """Run the targets (see collect) and print their table (see print_table)."""
+    validation = collect(path, only)
+    print_table(validation, out, every_row)
+    return validation

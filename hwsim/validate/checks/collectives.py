@@ -22,7 +22,7 @@ from collections import defaultdict
 import numpy as np
 
 from hwsim.validate import vidur
-from hwsim.validate.runner import Row, check
+from hwsim.validate.runner import ERROR_UNIT, Row, check
 
 MACHINES = {"a100_dgx": "dgx_a100_8gpu_nvlink", "h100_dgx": "h100_8gpu_nvlink"}
 
@@ -58,7 +58,8 @@ def collectives(group: dict) -> list[Row]:
     for measured, simulated in comparisons():
         errors[(measured.system, measured.collective, measured.ranks)].append(abs(simulated / measured.seconds - 1))
     return [Row(f"vidur {system} {collective} {ranks} GPUs on {MACHINES[system]} ({len(e)} sizes) median",
-                0.0, float(np.median(e)), "|err|", True, "context", info=True)
+                0.0, float(np.median(e)), ERROR_UNIT, True, "context", info=True,
+                cell=(f"{collective} {ranks} GPUs", f"{MACHINES[system]} median"))
             for (system, collective, ranks), e in errors.items()]
 
 
