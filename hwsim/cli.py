@@ -21,6 +21,7 @@ EXAMPLES = """examples:
   hwsim validate
   hwsim sweep sweeps/h100_batch_context.yaml -j 2      # or --cluster tcp://scheduler:8786
   hwsim plot pareto sweeps/h100_batch_context.yaml --x tokens_per_s --y energy_per_token_j
+  hwsim search sweeps/pim_gpt_search.yaml -j 2        # Pareto front by Optuna, resumable
 """
 
 
@@ -202,6 +203,8 @@ def parser() -> argparse.ArgumentParser:
 
     from hwsim.sweep.cli import add_sweep_commands
     add_sweep_commands(commands)
+    from hwsim.search.cli import add_search_commands
+    add_search_commands(commands)
     return top
 
 

@@ -196,6 +196,12 @@ class Resolver:
             task["evaluator"] = self.evaluator
         return task
 
+    def point(self, index: int, workload: Workload, params: dict, label: str) -> Point:
+        """The point of one parameter set on one workload, keyed for the result store."""
+        task = self.task(workload, params)
+        inputs = inputs_key(task)
+        return Point(index, label, params, task, point_key(inputs), inputs)
+
     def check(self, task: dict) -> None:
         """Validate a task's machine and model as strictly as their own files."""
         machine_from_dict(task["machine"], self.machine_source)
@@ -259,8 +265,5 @@ def expand(sweep: Sweep, evaluator: Optional[str] = None, check: bool = True) ->
     points = []
     for workload in sweep.spec.workloads:
         label = workload_label(sweep, workload)
-        for params in kept:
-            task = resolver.task(workload, params)
-            inputs = inputs_key(task)
-            points.append(Point(len(points), label, params, task, point_key(inputs), inputs))
+        points += [resolver.point(len(points) + i, workload, params, label) for i, params in enumerate(kept)]
     return points, (len(candidates) - len(kept)) * len(sweep.spec.workloads)
