@@ -180,9 +180,9 @@ def _check(spec: MachineSpec, source: SourceMap) -> None:
         except ConfigError as exc:
             problems += exc.problems
         try:
-            component_area(raw)
-        except ValueError as exc:
-            problems.append(source.problem(("components", name, "area"), str(exc)))
+            component_area(raw, source, ("components", name))
+        except ConfigError as exc:
+            problems += exc.problems
     targets = {("mapping", c): getattr(spec.mapping, c) for c in ("default", *CLASSES)}
     targets.update({("mapping", "ops", name): target for name, target in spec.mapping.ops.items()})
     for path, target in targets.items():

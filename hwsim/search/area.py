@@ -28,9 +28,11 @@ import math
 from dataclasses import dataclass
 from typing import Optional
 
-from pydantic import PositiveFloat, PositiveInt, ValidationError, model_validator
+from pydantic import PositiveFloat, PositiveInt, model_validator
 
-from hwsim.config.schema import Strict
+from hwsim.config.errors import ConfigError
+from hwsim.config.loader import SourceMap
+from hwsim.config.schema import Strict, parse
 from hwsim.config.units import parse_quantity
 
 # process node (nm) -> (million transistors per mm^2, USD per 300 mm wafer, defects per mm^2); ttm-cas
@@ -123,22 +125,21 @@ class ComponentArea:
         return self.copies * die_cost_usd(self.mm2, self.node_nm)
 
 
-def component_area(raw: dict) -> Optional[tuple[float, int, str]]:
-    """(mm^2 per copy, node in nm, source) of a component's raw machine-file data, or None when it
-    declares no area. Raises ValueError for a bad `area:` block (the machine loader reports it)."""
+def component_area(raw: dict, source: Optional[SourceMap] = None,
+                   path: tuple = ()) -> Optional[tuple[float, int, str]]:
+    """(mm^2 per copy, node in nm, source) of a component's raw machine-file data at `path`, or None when
+    it declares no area. A bad `area:` block is a ConfigError naming its line (with `source`)."""
     if not isinstance(raw, dict) or "area" not in raw:
         return None
-    try:
-        spec = AreaSpec.model_validate(raw["area"])
-    except ValidationError as exc:
-        raise ValueError("; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())) from None
+    source = source or SourceMap("<dict>")
+    spec = parse(AreaSpec, raw["area"], source, (*path, "area"))
     if spec.mm2 is not None:
         return spec.mm2, spec.node_nm, spec.source
     if raw.get("type") not in RULES:
-        raise ValueError(f"no area rule for type '{raw.get('type')}' (rules: {', '.join(RULES)}): give mm2 and "
-                         f"its source")
-    rule, source = RULES[raw["type"]]
-    return rule(raw, spec.node_nm), spec.node_nm, source
+        raise ConfigError([source.problem((*path, "area"), f"no area rule for type '{raw.get('type')}' (rules: "
+                                                           f"{', '.join(RULES)}): give mm2 and its source")])
+    rule, rule_source = RULES[raw["type"]]
+    return rule(raw, spec.node_nm), spec.node_nm, rule_source
 
 
 @dataclass(frozen=True)
@@ -151,18 +152,19 @@ class MachineArea:
 
     @property
     def mm2(self) -> float:
-        self.require("area")
+        self.require("the area sum")
         return sum(c.copies * c.mm2 for c in self.components)
 
     @property
     def cost_usd(self) -> float:
-        self.require("cost")
+        self.require("the die cost")
         return sum(c.cost_usd for c in self.components)
 
-    def require(self, what: str) -> None:
+    def require(self, needed_by: str) -> None:
+        """AreaUnknown (one line) if any component's area is unknown."""
         if self.unknown:
-            raise AreaUnknown(f"{what} of machine '{self.machine}' is unknown: components "
-                              f"{', '.join(self.unknown)} have area: unknown (give them area: {{mm2, node_nm, "
+            raise AreaUnknown(f"{needed_by} needs the area of machine '{self.machine}', but components "
+                              f"{', '.join(self.unknown)} have area: unknown (give each an area: {{mm2, node_nm, "
                               f"source}})")
 
 

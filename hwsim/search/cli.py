@@ -33,7 +33,7 @@ def _search(args) -> int:
     if args.budget is not None:
         if args.budget < 1:
             raise ValueError(f"--budget must be at least 1, got {args.budget}")
-        search.spec.budget = args.budget
+        search.spec = search.spec.model_copy(update={"budget": args.budget})
     folder = Path(args.out) if args.out else default_folder(search)
     result, status = interruptible("search", folder / "points.jsonl", lambda: run_search(
         search, folder, jobs=args.jobs, cluster=args.cluster, evaluator=args.evaluator, progress=not args.quiet))

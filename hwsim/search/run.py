@@ -128,8 +128,9 @@ def run_search(search: Sweep, folder=None, *, jobs: int = 1, cluster=None, evalu
     check_inputs(search, resolver)
     workload = spec.workloads[0]
     label = workload_label(search, workload)
-    if spec.needs_area:
-        machine_area(resolver.task(workload, {})["machine"]).require("area")
+    for name in spec.objectives:
+        if name in DERIVED and DERIVED[name][1]:
+            machine_area(resolver.task(workload, {})["machine"]).require(f"objective {name}")
     constraints = [Expression(text, set(spec.axes)) for text in spec.constraints]
     space = Space(search)
     study = _study(search, folder)

@@ -1,0 +1,111 @@
+"""Searches with the toy evaluator: seeded reproduction, resume after a kill without recomputing,
+a non-dominated front that matches the closed form, outputs, the `hwsim search` command."""
+import pytest
+import yaml
+from search_toy import EVALUATOR, TOY_SEARCH, write_toy_search
+
+import hwsim
+from hwsim.cli import main
+from hwsim.machine import load_machine
+from hwsim.search.area import AreaUnknown
+from hwsim.search.output import write_outputs
+from hwsim.search.run import run_search
+from hwsim.search.spec import load_search
+
+
+def search(tmp_path, out="out", text=TOY_SEARCH, **options):
+    return run_search(load_search(write_toy_search(tmp_path, text)), tmp_path / out, evaluator=EVALUATOR,
+                      progress=False, **options)
+
+
+def summary(result) -> list:
+    return [(t.number, t.params, t.values) for t in result.trials]
+
+
+def dominates(a, b) -> bool:
+    """a beats b: tokens/s (index 0) up, energy (index 1) down."""
+    return a[0] >= b[0] and a[1] <= b[1] and (a[0] > b[0] or a[1] < b[1])
+
+
+@pytest.mark.parametrize("sampler", ["tpe", "nsga2"])
+def test_same_seed_same_trials_and_front(tmp_path, sampler):
+    text = TOY_SEARCH.replace("seed: 3", f"seed: 3\nsampler: {sampler}")
+    first, second = search(tmp_path, "a", text), search(tmp_path, "b", text)
+    assert first.computed > 0 and second.computed == first.computed       # separate stores: both evaluated
+    assert summary(first) == summary(second)
+    assert [t.number for t in first.front] == [t.number for t in second.front]
+    other = search(tmp_path, "c", text.replace("seed: 3", "seed: 4"))
+    assert summary(other) != summary(first)
+
+
+def test_front_is_non_dominated_and_on_the_closed_form_front(tmp_path):
+    result = search(tmp_path, text=TOY_SEARCH.replace("budget: 12", "budget: 30"))
+    done = {t.point.key: t.values for t in result.trials if t.values}
+    expected = {key for key, v in done.items() if not any(dominates(w, v) for w in done.values())}
+    assert {t.point.key for t in result.front} == expected
+    assert len({t.point.key for t in result.front}) == len(result.front)            # each design once
+    assert all(t.params["batch"] == 1 for t in result.front)    # closed form: batch 1 dominates at every bandwidth
+    assert all(t.values == [t.params["bw"], (t.params["bw"] / 100) ** 2] for t in result.front)
+
+
+def test_killed_search_resumes_without_recomputing(tmp_path, monkeypatch):
+    log = tmp_path / "evaluations.log"
+    monkeypatch.setenv("SEARCH_TOY_LOG", str(log))
+    monkeypatch.setenv("SEARCH_TOY_KILL_AT", "5")      # the 5th evaluation ends the process's search
+    monkeypatch.setattr("search_toy.COUNT", {"evaluations": 0})
+    with pytest.raises(KeyboardInterrupt):
+        search(tmp_path)
+    before = log.read_text().splitlines()
+    assert len(before) == 4
+    resumed = search(tmp_path)
+    after = log.read_text().splitlines()
+    assert len(after) == len(set(after))                              # no design evaluated twice
+    assert resumed.computed == len(after) - len(before)
+    monkeypatch.delenv("SEARCH_TOY_KILL_AT")
+    clean = search(tmp_path, "clean")
+    assert summary(resumed) == summary(clean)                         # as if never killed
+    again = search(tmp_path)
+    assert again.computed == 0 and summary(again) == summary(clean)   # a finished search reruns from the store
+    assert len(log.read_text().splitlines()) == len(after) + clean.computed
+
+
+def test_area_objective_refuses_a_machine_without_area(tmp_path):
+    text = TOY_SEARCH.replace("tokens_per_s: max", "tokens_per_s_per_mm2: max")
+    with pytest.raises(AreaUnknown, match=r"objective tokens_per_s_per_mm2 needs the area of machine 'nvidia-t4', "
+                                          r"but components gpu have area: unknown"):
+        search(tmp_path, text=text)
+
+
+def test_cli_refusal_is_one_line(tmp_path, capsys):
+    path = write_toy_search(tmp_path, TOY_SEARCH.replace("tokens_per_s: max", "cost_usd: min"))
+    assert main(["search", str(path), "--out", str(tmp_path / "out"), "--evaluator", EVALUATOR, "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and error.startswith("hwsim: error: objective cost_usd needs the area of machine 'nvidia-t4'")
+
+
+def test_outputs_and_best_machines_run(tmp_path):
+    result = search(tmp_path)
+    written = write_outputs(result)
+    names = {p.name for p in written}
+    assert {"trials.csv", "front.csv", "pareto.png", "history.png"} <= names
+    assert len((tmp_path / "out" / "trials.csv").read_text().splitlines()) == 1 + len(result.trials)
+    machines = sorted((tmp_path / "out" / "best").glob("*.yaml"))
+    assert len(machines) == len(result.front)
+    trial = result.front[0]
+    path = tmp_path / "out" / "best" / f"toy-{trial.number}.yaml"
+    data = yaml.safe_load(path.read_text())
+    assert data["components"]["gpu"]["memory"]["bandwidth"] == f"{trial.params['bw']:g}GB/s"
+    assert data["defaults"] == {"model": "gpt2-small", "phase": "decode", "batch": trial.params["batch"],
+                                "context": 128}
+    machine = load_machine(path)
+    report = hwsim.simulate(machine)         # the machine file alone runs the searched workload
+    assert report.tokens_per_s > 0
+
+
+def test_cli_search_prints_the_front(tmp_path, capsys):
+    path = write_toy_search(tmp_path)
+    out = tmp_path / "cli"
+    assert main(["search", str(path), "--out", str(out), "--evaluator", EVALUATOR, "--quiet", "--budget", "6"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("search toy: 6 trials (tpe, seed 3)") and "Pareto front of tokens_per_s (max)" in text
+    assert (out / "pareto.png").exists() and (out / "study.journal").exists()
