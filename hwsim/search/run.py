@@ -74,6 +74,11 @@ class Space:
         for name, axis in self.axes.items():
             self.groups.setdefault(axis.zip or name, []).append(name)
 
+    def first(self) -> dict:
+        """Each axis at its first value (its low end if continuous): a design to check before searching."""
+        return {name: (axis.choice or (axis.uniform or axis.loguniform or grid_values(axis)))[0]
+                for name, axis in self.axes.items()}
+
     def suggest(self, trial) -> dict:
         params = {}
         for group, names in self.groups.items():
@@ -128,11 +133,11 @@ def run_search(search: Sweep, folder=None, *, jobs: int = 1, cluster=None, evalu
     check_inputs(search, resolver)
     workload = spec.workloads[0]
     label = workload_label(search, workload)
-    for name in spec.objectives:
-        if name in DERIVED and DERIVED[name][1]:
-            machine_area(resolver.task(workload, {})["machine"]).require(f"objective {name}")
     constraints = [Expression(text, set(spec.axes)) for text in spec.constraints]
     space = Space(search)
+    for name in spec.objectives:
+        if name in DERIVED and DERIVED[name][1]:
+            machine_area(resolver.task(workload, space.first())["machine"]).require(f"objective {name}")
     study = _study(search, folder)
     trials: list[Trial] = []
     computed = infeasible = 0
