@@ -28,7 +28,7 @@ from hwsim.search.spec import DERIVED
 from hwsim.sweep.executors import run_points
 from hwsim.sweep.expr import Expression
 from hwsim.sweep.points import Point, Resolver, check_inputs, grid_values, hwsim_version, workload_label
-from hwsim.sweep.run import open_store
+from hwsim.sweep.run import open_store, run_sweep
 from hwsim.sweep.spec import Sweep
 
 MAX_INFEASIBLE_PER_TRIAL = 100     # proposals the constraints may reject per trial before the search gives up
@@ -175,6 +175,31 @@ def run_search(search: Sweep, folder=None, *, jobs: int = 1, cluster=None, evalu
         first.setdefault(trial.point.key, trial)
     front = list(first.values())
     return SearchResult(search, trials, front, computed, infeasible, folder)
+
+
+def non_dominated(values: dict, goals: list[str]) -> set:
+    """Keys of `values` (key -> objective values) that no other entry beats: at least as good on every
+    objective (goals 'max' or 'min') and better on one."""
+    signs = [1 if goal == "max" else -1 for goal in goals]
+    scored = {key: [s * v for s, v in zip(signs, vector)] for key, vector in values.items()}
+
+    def beats(a, b):
+        return all(x >= y for x, y in zip(a, b)) and any(x > y for x, y in zip(a, b))
+
+    return {key for key, vector in scored.items() if not any(beats(other, vector) for other in scored.values())}
+
+
+def grid_front(search: Sweep, store_path, *, jobs: int = 1, cluster=None, evaluator: Optional[str] = None,
+               progress: bool = False) -> tuple[int, set]:
+    """Evaluate every design of the search's axes as a sweep (a small space only) and return how many
+    designs there are and the point keys of the grid's Pareto front: what a search is measured against."""
+    result = run_sweep(search, store_path, jobs=jobs, cluster=cluster, evaluator=evaluator, progress=progress)
+    values = {}
+    for point in result.points:
+        record = result.record(point)
+        if record and record["status"] == "ok":
+            values[point.key] = objective_values(search, point, record["metrics"])
+    return len(result.points), non_dominated(values, list(search.spec.objectives.values()))
 
 
 def _tell(study, search: Sweep, trial, point: Point, record: dict) -> Trial:

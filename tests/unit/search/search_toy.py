@@ -4,10 +4,12 @@
 tokens_per_s = bandwidth in GB/s, energy_per_token_j = (bandwidth / 100 GB/s)^2 + batch - 1, so for
 each bandwidth the design with batch 1 dominates the others, and among batch-1 designs more tokens/s
 costs more energy: the true Pareto front of (tokens_per_s max, energy_per_token_j min) is batch == 1.
-It appends "batch bandwidth" to the file SEARCH_TOY_LOG if set (one line per evaluation), and raises
-KeyboardInterrupt at the evaluation numbered SEARCH_TOY_KILL_AT (a kill in the middle of a search).
+It sleeps SEARCH_TOY_DELAY_S seconds if set, appends "batch bandwidth" to the file SEARCH_TOY_LOG if
+set (one line per evaluation), and raises KeyboardInterrupt at the evaluation numbered
+SEARCH_TOY_KILL_AT in this process (an interrupt in the middle of a search).
 """
 import os
+import time
 
 from hwsim.config.units import parse_quantity
 
@@ -18,6 +20,7 @@ COUNT = {"evaluations": 0}
 def metrics(task: dict) -> dict:
     batch = task["options"]["batch"]
     bandwidth = parse_quantity(task["machine"]["components"]["gpu"]["memory"]["bandwidth"], "bandwidth") / 1e9
+    time.sleep(float(os.environ.get("SEARCH_TOY_DELAY_S", "0")))
     COUNT["evaluations"] += 1
     if COUNT["evaluations"] == int(os.environ.get("SEARCH_TOY_KILL_AT", "0")):
         raise KeyboardInterrupt
@@ -25,6 +28,7 @@ def metrics(task: dict) -> dict:
     if log:
         with open(log, "a") as handle:
             handle.write(f"{batch} {bandwidth:g}\n")
+            handle.flush()
     energy = (bandwidth / 100) ** 2 + batch - 1
     return {"tokens_per_s": bandwidth, "energy_per_token_j": energy, "latency_s": 1 / bandwidth,
             "energy_j": energy, "tokens": 1, "roofline_floor_s": 0.0, "bound": "gpu.memory", "time_by_kind_s": {}}
