@@ -29,6 +29,7 @@ def test_same_seed_same_trials_and_front(tmp_path, sampler):
     assert first.computed > 0 and second.computed == first.computed       # separate stores: both evaluated
     assert summary(first) == summary(second)
     assert [t.number for t in first.front] == [t.number for t in second.front]
+    assert summary(search(tmp_path, "d", text, jobs=2)) == summary(first)    # whatever the worker count
     other = search(tmp_path, "c", text.replace("seed: 3", "seed: 4"))
     assert summary(other) != summary(first)
 
