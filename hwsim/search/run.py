@@ -27,7 +27,8 @@ from hwsim.search.area import machine_area
 from hwsim.search.spec import DERIVED
 from hwsim.sweep.executors import run_points
 from hwsim.sweep.expr import Expression
-from hwsim.sweep.points import Point, Resolver, check_inputs, grid_values, hwsim_version, workload_label
+from hwsim.sweep.points import (Point, Resolver, check_inputs, grid_values, hwsim_version, satisfies,
+                               workload_label)
 from hwsim.sweep.run import open_store, run_sweep
 from hwsim.sweep.spec import Sweep
 
@@ -149,7 +150,7 @@ def run_search(search: Sweep, folder=None, *, jobs: int = 1, cluster=None, evalu
             while len(asked) < min(spec.batch, spec.budget - len(trials)):
                 trial = study.ask()
                 params = space.suggest(trial)
-                if all(c.evaluate(params) for c in constraints):
+                if satisfies(constraints, params):
                     asked.append((trial, resolver.point(trial.number, workload, params, label)))
                     continue
                 study.tell(trial, state=optuna.trial.TrialState.PRUNED)

@@ -6,7 +6,8 @@ each bandwidth the design with batch 1 dominates the others, and among batch-1 d
 costs more energy: the true Pareto front of (tokens_per_s max, energy_per_token_j min) is batch == 1.
 It sleeps SEARCH_TOY_DELAY_S seconds if set, appends "batch bandwidth" to the file SEARCH_TOY_LOG if
 set (one line per evaluation), and raises KeyboardInterrupt at the evaluation numbered
-SEARCH_TOY_KILL_AT in this process (an interrupt in the middle of a search).
+SEARCH_TOY_KILL_AT in this process (an interrupt in the middle of a search). The design batch 3 at
+500 GB/s fails (ValueError), as a design that does not fit would.
 """
 import os
 import time
@@ -29,6 +30,8 @@ def metrics(task: dict) -> dict:
         with open(log, "a") as handle:
             handle.write(f"{batch} {bandwidth:g}\n")
             handle.flush()
+    if (batch, bandwidth) == (3, 500):
+        raise ValueError("batch 3 at 500 GB/s is the failing design")
     energy = (bandwidth / 100) ** 2 + batch - 1
     return {"tokens_per_s": bandwidth, "energy_per_token_j": energy, "latency_s": 1 / bandwidth,
             "energy_j": energy, "tokens": 1, "roofline_floor_s": 0.0, "bound": "gpu.memory", "time_by_kind_s": {}}

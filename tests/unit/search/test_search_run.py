@@ -8,7 +8,7 @@ import hwsim
 from hwsim.cli import main
 from hwsim.machine import load_machine
 from hwsim.search.area import AreaUnknown
-from hwsim.search.output import write_outputs
+from hwsim.search.output import front_table, write_outputs
 from hwsim.search.run import non_dominated, run_search
 from hwsim.search.spec import load_search
 
@@ -41,6 +41,9 @@ def test_front_is_non_dominated_and_on_the_closed_form_front(tmp_path):
     assert len({t.point.key for t in result.front}) == len(result.front)            # each design once
     assert all(t.params["batch"] == 1 for t in result.front)    # closed form: batch 1 dominates at every bandwidth
     assert all(t.values == [t.params["bw"], (t.params["bw"] / 100) ** 2] for t in result.front)
+    failed = [t for t in result.trials if t.values is None]
+    assert failed and all((t.params["batch"], t.params["bw"]) == (3, 500) for t in failed)
+    assert "failed: ValueError: batch 3 at 500 GB/s is the failing design" in front_table(result)
 
 
 def test_killed_search_resumes_without_recomputing(tmp_path, monkeypatch):
@@ -104,3 +107,12 @@ def test_cli_search_prints_the_front(tmp_path, capsys):
     text = capsys.readouterr().out
     assert text.startswith("search toy: 6 trials (tpe, seed 3)") and "Pareto front of tokens_per_s (max)" in text
     assert (out / "pareto.png").exists() and (out / "study.journal").exists()
+
+
+def test_default_search_runs_the_shipped_example(tmp_path, capsys):
+    """`hwsim search` alone: the PIM-GPT example, here cut to 2 trials of real simulations."""
+    assert main(["search", "--budget", "2", "--out", str(tmp_path), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("search pim-gpt-search: 2 trials (tpe, seed 0), 2 evaluated now")
+    machine = load_machine(next((tmp_path / "best").glob("*.yaml")))
+    assert machine.spec.defaults.model == "gpt2-medium"
