@@ -116,3 +116,19 @@ def test_default_search_runs_the_shipped_example(tmp_path, capsys):
     assert text.startswith("search pim-gpt-search: 2 trials (tpe, seed 0), 2 evaluated now")
     machine = load_machine(next((tmp_path / "best").glob("*.yaml")))
     assert machine.spec.defaults.model == "gpt2-medium"
+
+
+def test_continuous_integer_and_zipped_axes(tmp_path):
+    text = TOY_SEARCH.replace('''  batch: {path: workload.batch, values: [1, 2, 3]}
+  bw: {path: machine.components.gpu.memory.bandwidth, range: {start: 100, stop: 600, step: 100}, unit: GB/s}''',
+                              '''  batch: {path: workload.batch, uniform: [1, 2], integer: true}
+  bw: {path: machine.components.gpu.memory.bandwidth, loguniform: [100, 600], unit: GB/s}
+  seed: {path: workload.seed, values: [1, 2], zip: pair}
+  context: {path: workload.context, values: [64, 128], zip: pair}''')
+    result = search(tmp_path, text=text)
+    for trial in result.trials:
+        params = trial.params
+        assert params["batch"] in (1, 2) and 100 <= params["bw"] <= 600
+        assert (params["seed"], params["context"]) in ((1, 64), (2, 128))        # zipped axes move together
+        assert trial.point.task["options"]["context"] == params["context"]
+    assert len({t.params["bw"] for t in result.trials}) > 5                         # continuous values
