@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import sys
-from contextlib import closing
+from contextlib import closing, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from hwsim.search.area import machine_area
 from hwsim.search.spec import DERIVED
-from hwsim.sweep.executors import run_points
+from hwsim.sweep.executors import connect, run_points
 from hwsim.sweep.expr import Expression
 from hwsim.sweep.points import (Point, Resolver, check_inputs, grid_values, hwsim_version, satisfies,
                                workload_label)
@@ -142,7 +142,11 @@ def run_search(search: Sweep, folder=None, *, jobs: int = 1, cluster=None, evalu
     study = _study(search, folder)
     trials: list[Trial] = []
     computed = infeasible = 0
-    with open_store(folder / "points.jsonl", "recomputing") as store, \
+    # one Dask client for all rounds (the executors leave a client they are given open); local pools
+    # start per round, since a round's results decide the next round's designs
+    client = connect(cluster) if cluster is not None else None
+    with closing(client) if client is not None and client is not cluster else nullcontext(), \
+            open_store(folder / "points.jsonl", "recomputing") as store, \
             tqdm(total=spec.budget, unit="trial", desc=spec.name, disable=not progress, file=sys.stderr,
                  dynamic_ncols=True) as bar:
         while len(trials) < spec.budget:
@@ -158,10 +162,11 @@ def run_search(search: Sweep, folder=None, *, jobs: int = 1, cluster=None, evalu
                 if infeasible > MAX_INFEASIBLE_PER_TRIAL * spec.budget:
                     raise ValueError(f"search {spec.name}: the constraints rejected {infeasible} proposals; "
                                      f"loosen them or narrow the axes")
-            pending = list({p.key: p for _, p in asked if p.key not in store}.values())
-            with closing(run_points(((p.key, p.task) for p in pending), jobs=jobs, cluster=cluster)) as results:
+            pending = {p.key: p for _, p in asked if p.key not in store}
+            with closing(run_points(((p.key, p.task) for p in pending.values()), jobs=jobs,
+                                    cluster=client)) as results:
                 for key, result in results:
-                    point = next(p for p in pending if p.key == key)
+                    point = pending[key]
                     store.add({"key": key, "inputs": point.inputs, **result, "hwsim": hwsim_version(),
                                "workload": point.workload, "params": point.params})
             computed += len(pending)

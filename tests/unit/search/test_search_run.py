@@ -132,3 +132,12 @@ def test_continuous_integer_and_zipped_axes(tmp_path):
         assert (params["seed"], params["context"]) in ((1, 64), (2, 128))        # zipped axes move together
         assert trial.point.task["options"]["context"] == params["context"]
     assert len({t.params["bw"] for t in result.trials}) > 5                         # continuous values
+
+
+def test_dask_cluster_gives_the_local_trials(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    local = search(tmp_path, "local")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        on_dask = search(tmp_path, "dask", cluster=cluster.scheduler_address)   # one client for every round
+    assert on_dask.computed == local.computed and summary(on_dask) == summary(local)
