@@ -76,3 +76,13 @@ def test_bad_area_blocks_name_their_line(block, message):
     with pytest.raises(ConfigError, match="components.asic.area") as info:
         machine_from_dict(data)
     assert message in str(info.value)
+
+
+def test_every_shipped_area_cites_its_source():
+    declared = 0
+    for path in sorted(ARCHITECTURES_DIR.glob("*.yaml")):
+        area = machine_area(load_document(path, search_dirs=[ARCHITECTURES_DIR]).data)
+        for component in area.components:
+            assert component.source and len(component.source) > 20, (path.name, component.name)
+            declared += 1
+    assert declared >= 1                      # the A100 (and the machines that extend it)
