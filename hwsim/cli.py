@@ -22,6 +22,7 @@ EXAMPLES = """examples:
   hwsim validate
   hwsim sweep sweeps/h100_batch_context.yaml -j 2      # or --cluster tcp://scheduler:8786
   hwsim plot pareto sweeps/h100_batch_context.yaml --x tokens_per_s --y energy_per_token_j
+  hwsim search sweeps/pim_gpt_search.yaml -j 2        # Pareto front by Optuna, resumable
 """
 
 
@@ -217,6 +218,8 @@ def parser() -> argparse.ArgumentParser:
     add_sweep_commands(commands)
     from hwsim.serving.cli import add_serve_command
     add_serve_command(commands)
+    from hwsim.search.cli import add_search_commands
+    add_search_commands(commands)
     return top
 
 

@@ -27,6 +27,7 @@ from hwsim.config.schema import Strict, parse
 from hwsim.engine import Simulator
 from hwsim.mapping.host_offload import Offload
 from hwsim.mapping.parallel import ParallelPlan
+from hwsim.search.area import component_area
 from hwsim.workload import precision
 from hwsim.workload.model import shipped_models
 from hwsim.workload.ops import CLASSES, Op
@@ -162,8 +163,12 @@ def _instances(name: str, count: int) -> list[str]:
     return [f"{name}[{i}]" for i in range(count)] if count > 1 else [name]
 
 
+MACHINE_KEYS = ("count", "area")   # keys of a component that the machine reads, not the component
+
+
 def _without_count(raw):
-    return {k: v for k, v in raw.items() if k != "count"} if isinstance(raw, dict) else raw
+    """The component's own parameters: its data without `count:` and `area:` (hwsim/search/area.py)."""
+    return {k: v for k, v in raw.items() if k not in MACHINE_KEYS} if isinstance(raw, dict) else raw
 
 
 def _check(spec: MachineSpec, source: SourceMap) -> None:
@@ -179,6 +184,10 @@ def _check(spec: MachineSpec, source: SourceMap) -> None:
                                            f"devices (tp x pp x dp)"))
         try:
             build_component(name, _without_count(raw), source, ("components", name), Simulator())
+        except ConfigError as exc:
+            problems += exc.problems
+        try:
+            component_area(raw, source, ("components", name))
         except ConfigError as exc:
             problems += exc.problems
     targets = {("mapping", c): getattr(spec.mapping, c) for c in ("default", *CLASSES)}

@@ -30,6 +30,24 @@ def _terminate(signum, frame):
     raise Terminated
 
 
+def interruptible(command: str, store: Path, run):
+    """(run(), None), or (None, exit status) after one line when it is interrupted (Ctrl-C, or SIGTERM,
+    raised like Ctrl-C meanwhile so that workers stop and the store keeps every finished point) or
+    fails to start (a RuntimeError, e.g. --cluster without Dask installed)."""
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return run(), None
+    except KeyboardInterrupt as exc:
+        print(f"interrupted: finished points are kept in {store}; run the same command again to resume",
+              file=sys.stderr)
+        return None, 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
+    except RuntimeError as exc:
+        print(f"hwsim {command}: error: {exc}", file=sys.stderr)
+        return None, 2
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def output_folder(sweep, out) -> Path:
     from hwsim.sweep.run import default_store
 
@@ -50,20 +68,11 @@ def _sweep(args) -> int:
         print(f"sweep {sweep.spec.name}: valid, {len(points)} points"
               + (f" ({removed} removed by constraints)" if removed else "") + f"; store {folder / 'points.jsonl'}")
         return 0
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    try:
-        result = run_sweep(sweep, folder / "points.jsonl", jobs=args.jobs, cluster=args.cluster,
-                           evaluator=args.evaluator, retry_failed=args.retry_failed,
-                           reuse_stale=args.reuse_stale, progress=not args.quiet, limit=args.limit)
-    except KeyboardInterrupt as exc:
-        print(f"interrupted: finished points are kept in {folder / 'points.jsonl'}; run the same command "
-              f"again to resume", file=sys.stderr)
-        return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
-    except RuntimeError as exc:          # e.g. --cluster without Dask installed
-        print(f"hwsim sweep: error: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    result, status = interruptible("sweep", folder / "points.jsonl", lambda: run_sweep(
+        sweep, folder / "points.jsonl", jobs=args.jobs, cluster=args.cluster, evaluator=args.evaluator,
+        retry_failed=args.retry_failed, reuse_stale=args.reuse_stale, progress=not args.quiet, limit=args.limit))
+    if status is not None:
+        return status
     print(summary(result))
     written = [write_csv(result, folder / "results.csv")]
     if args.parquet:
@@ -105,6 +114,17 @@ def _plot(args) -> int:
     return 0
 
 
+def add_executor_arguments(parser) -> None:
+    """Where and how points are evaluated: -j, --cluster, --evaluator, --quiet (sweep and search)."""
+    parser.add_argument("-j", "--jobs", type=int, default=1, help="local worker processes (default: 1)")
+    parser.add_argument("--cluster", metavar="ADDRESS",
+                        help="run on a Dask distributed scheduler, e.g. tcp://host:8786 (needs hwsim[cluster])")
+    parser.add_argument("--evaluator", metavar="MODULE:FUNCTION",
+                        help="evaluate points with your own function(task) -> metrics dict instead of "
+                             "hwsim.simulate (a surrogate model, a test double); it becomes part of each key")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def add_sweep_commands(subparsers) -> None:
     """Add `sweep` and `plot` to the `hwsim` command's subparsers."""
     sweep = subparsers.add_parser(
@@ -116,19 +136,13 @@ def add_sweep_commands(subparsers) -> None:
                     "OUT/results.csv.",
         epilog=SWEEP_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     sweep.add_argument("file", help="sweep file (see sweeps/)")
-    sweep.add_argument("-j", "--jobs", type=int, default=1, help="local worker processes (default: 1)")
-    sweep.add_argument("--cluster", metavar="ADDRESS",
-                       help="run on a Dask distributed scheduler, e.g. tcp://host:8786 (needs hwsim[cluster])")
+    add_executor_arguments(sweep)
     sweep.add_argument("--out", help="output folder (default: results/sweeps/<sweep name>)")
     sweep.add_argument("--retry-failed", action="store_true", help="evaluate stored failed points again")
     sweep.add_argument("--reuse-stale", action="store_true", help=REUSE_STALE_HELP)
     sweep.add_argument("--limit", type=int, help="evaluate at most this many new points")
     sweep.add_argument("--parquet", action="store_true", help="also write results.parquet (needs pyarrow)")
     sweep.add_argument("--dry-run", action="store_true", help="validate and count the points, run nothing")
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
-    sweep.add_argument("--evaluator", metavar="MODULE:FUNCTION",
-                       help="evaluate points with your own function(task) -> metrics dict instead of "
-                            "hwsim.simulate (a surrogate model, a test double); it becomes part of each key")
     sweep.set_defaults(handler=_sweep)
 
     plot = subparsers.add_parser(

@@ -196,6 +196,12 @@ class Resolver:
             task["evaluator"] = self.evaluator
         return task
 
+    def point(self, index: int, workload: Workload, params: dict, label: str) -> Point:
+        """The point of one parameter set on one workload, keyed for the result store."""
+        task = self.task(workload, params)
+        inputs = inputs_key(task)
+        return Point(index, label, params, task, point_key(inputs), inputs)
+
     def check(self, task: dict) -> None:
         """Validate a task's machine and model as strictly as their own files."""
         machine_from_dict(task["machine"], self.machine_source)
@@ -242,6 +248,15 @@ def workload_label(sweep: Sweep, workload: Workload) -> str:
     return " ".join(text for text, path in parts if path not in swept) or "workload"
 
 
+def satisfies(constraints: list[Expression], params: dict) -> bool:
+    """Whether a parameter set meets every constraint; a constraint that cannot be evaluated there (a
+    division by zero, a type mismatch) is a one-line ValueError."""
+    try:
+        return all(c.evaluate(params) for c in constraints)
+    except (ArithmeticError, TypeError, ValueError) as exc:
+        raise ValueError(f"constraint failed to evaluate at {params}: {type(exc).__name__}: {exc}") from None
+
+
 def expand(sweep: Sweep, evaluator: Optional[str] = None, check: bool = True) -> tuple[list[Point], int]:
     """All points that satisfy the constraints, and how many the constraints removed."""
     resolver = Resolver(sweep, evaluator)
@@ -249,18 +264,9 @@ def expand(sweep: Sweep, evaluator: Optional[str] = None, check: bool = True) ->
         check_inputs(sweep, resolver)
     constraints = [Expression(text, set(sweep.spec.axes)) for text in sweep.spec.constraints]
     candidates = parameter_sets(sweep)
-    kept = []
-    for params in candidates:
-        try:
-            if all(c.evaluate(params) for c in constraints):
-                kept.append(params)
-        except (ArithmeticError, TypeError, ValueError) as exc:
-            raise ValueError(f"constraint failed to evaluate at {params}: {type(exc).__name__}: {exc}") from None
+    kept = [params for params in candidates if satisfies(constraints, params)]
     points = []
     for workload in sweep.spec.workloads:
         label = workload_label(sweep, workload)
-        for params in kept:
-            task = resolver.task(workload, params)
-            inputs = inputs_key(task)
-            points.append(Point(len(points), label, params, task, point_key(inputs), inputs))
+        points += [resolver.point(len(points) + i, workload, params, label) for i, params in enumerate(kept)]
     return points, (len(candidates) - len(kept)) * len(sweep.spec.workloads)

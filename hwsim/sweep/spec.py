@@ -152,25 +152,36 @@ class SweepSpec(Strict):
     objectives: dict[str, Literal["min", "max"]] = {"tokens_per_s": "max"}
 
 
-def _problems(spec: SweepSpec, source: SourceMap) -> list:
-    """Cross-field checks the schema cannot express, each pointing at its line."""
+def axes_problems(spec: SweepSpec, source: SourceMap) -> list:
+    """Checks of the axes and constraints the schema cannot express, each pointing at its line
+    (shared with search files, hwsim/search/spec.py)."""
     problems = []
-    names = set(spec.axes)
     for name in spec.axes:
         if not name.isidentifier():
             problems.append(source.problem(("axes", name), "parameter names must be identifiers "
                                                            "(letters, digits, _) to be usable in constraints"))
+    for index, text in enumerate(spec.constraints):
+        try:
+            Expression(text, set(spec.axes))
+        except ValueError as exc:
+            problems.append(source.problem(("constraints", index), str(exc)))
+    seen: dict[str, str] = {}
+    for name, axis in spec.axes.items():
+        if axis.path in seen:
+            problems.append(source.problem(("axes", name, "path"), f"already set by axis '{seen[axis.path]}'"))
+        seen[axis.path] = name
+    return problems
+
+
+def _problems(spec: SweepSpec, source: SourceMap) -> list:
+    """Cross-field checks the schema cannot express, each pointing at its line."""
+    problems = axes_problems(spec, source)
     has_random = any(axis.is_random for axis in spec.axes.values())
     if has_random and spec.random is None:
         problems.append(source.problem(("axes",), "random axes (uniform, loguniform, choice) need "
                                                   "'random: {samples: N, seed: S}'"))
     if spec.random is not None and not has_random:
         problems.append(source.problem(("random",), "no axis is random (uniform, loguniform, choice)"))
-    for index, text in enumerate(spec.constraints):
-        try:
-            Expression(text, names)
-        except ValueError as exc:
-            problems.append(source.problem(("constraints", index), str(exc)))
     for index, metric in enumerate(spec.metrics):
         if metric not in METRICS:
             problems.append(source.problem(("metrics", index), f"unknown metric '{metric}'"
@@ -180,11 +191,6 @@ def _problems(spec: SweepSpec, source: SourceMap) -> list:
             numeric = [m for m in METRICS if m not in TEXT_METRICS]
             problems.append(source.problem(("objectives", metric), f"not a numeric metric"
                                            f"{did_you_mean(metric, numeric)}; known: {', '.join(numeric)}"))
-    seen: dict[str, str] = {}
-    for name, axis in spec.axes.items():
-        if axis.path in seen:
-            problems.append(source.problem(("axes", name, "path"), f"already set by axis '{seen[axis.path]}'"))
-        seen[axis.path] = name
     return problems
 
 
@@ -201,18 +207,20 @@ class Sweep:
         return self.path.parent if self.path else Path.cwd()
 
 
-def sweep_from_dict(data: dict, source: SourceMap | None = None, path: Path | None = None) -> Sweep:
-    """Validate plain data as a sweep; raises ConfigError naming file, line and key path."""
+def sweep_from_dict(data: dict, source: SourceMap | None = None, path: Path | None = None,
+                    schema: type[SweepSpec] = SweepSpec, checks=None) -> Sweep:
+    """Validate plain data as a sweep; raises ConfigError naming file, line and key path. `schema` and
+    `checks` (spec, source) -> problems: a file kind built on sweeps (search files, hwsim/search/spec.py)."""
     source = source or SourceMap("<dict>")
-    spec = parse(SweepSpec, data, source)
-    problems = _problems(spec, source)
+    spec = parse(schema, data, source)
+    problems = (checks or _problems)(spec, source)
     if problems:
         raise ConfigError(problems)
     return Sweep(spec, source, path)
 
 
-def load_sweep(path) -> Sweep:
+def load_sweep(path, schema: type[SweepSpec] = SweepSpec, checks=None) -> Sweep:
     """Load and validate a sweep file (an `extends:` of another sweep file works too)."""
     path = Path(path)
     doc = load_document(path, search_dirs=[Path(__file__).resolve().parents[2] / "sweeps"])
-    return sweep_from_dict(doc.data, doc.source, path)
+    return sweep_from_dict(doc.data, doc.source, path, schema, checks)

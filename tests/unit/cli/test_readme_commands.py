@@ -4,7 +4,7 @@ The commands are parsed from README.md, so the test follows its edits. Each runs
 `hwsim.cli.main` in a fresh working folder (results/ lands there), with the repository folders the
 command names (architectures/, workloads/, sweeps/) linked in. A line that chains commands with `&&`
 runs its hwsim commands in order (other programs, such as pip, are not run); a pipe's hwsim side runs.
-Lines with `hwsim validate`, `hwsim sweep` or `hwsim plot` (which reads the sweep's results) take tens
+Lines with `hwsim validate`, `hwsim sweep`, `hwsim plot` (which reads the sweep's results) or `hwsim search` take tens
 of seconds: the default run leaves them out, the slow test runs the whole README in order.
 `hwsim validate` exits 1 while a published target fails (the README lists the failures it keeps), so
 for it 1 counts as run; bad input or a crash (exit 2, an exception) fails for every command.
@@ -19,7 +19,7 @@ from hwsim.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
 SHELL_BLOCKS = ("", "bash", "sh", "shell", "console")
-SLOW = {"validate", "sweep", "plot"}
+SLOW = {"validate", "sweep", "plot", "search"}
 RAN = {"validate": (0, 1)}       # exit codes of a completed run, by subcommand; others: 0
 
 

@@ -1,0 +1,180 @@
+"""Silicon area and die cost of a machine, from published figures.
+
+A component declares its area in the machine file, per copy (`count:` copies are multiplied):
+
+    area: {mm2: 826, node_nm: 7, source: "NVIDIA A100 whitepaper: 826 mm^2, TSMC 7 nm"}   # as published
+    area: {node_nm: 7}       # computed from the component's parameters by its type's rule (RULES)
+
+A component without `area:` has an unknown area: the roll-up lists it, and an objective that needs
+area refuses the machine (AreaUnknown). Rules (figures carried over from their sources, not code):
+
+- `npu`: every PE of every tile's systolic array is one fp16 FPU and the scratchpad is SRAM, as
+  LLMCompass's area model counts them (PrincetonUniversity/LLMCompass, cost_model/cost_model.py):
+  an fp64 FPU has 685,300 transistors and an FPU scales with its mantissa bits squared (fp16: 10 of
+  52); SRAM is bit cells (mm^2 per bit) over an array efficiency that depends on the array size
+  (CACTI-derived, 4 KB to 512 KB arrays; larger memories are several 512 KB arrays). Control,
+  vector unit, DMA and NoC are not counted (LLMCompass's per-core control figures are GPU SMs').
+
+Die cost (ttm-cas, PrincetonUniversity/ttm-cas supply_chain_model.py, the cost model LLMCompass
+uses): dies per 300 mm wafer = pi (d/2)^2 / A - pi d / sqrt(2 A); negative-binomial yield
+(1 + A D0 / alpha)^-alpha with cluster parameter alpha = 3 and the node's defect density D0
+(estimated from TSMC's public 10 nm and 5 nm slides); wafer prices and transistor densities from
+Khan and Mann, "AI Chips: What They Are and Why They Matter" (CSET, 2020). Cost = wafer price /
+(good dies per wafer): silicon only, no packaging, test, memory stacks or margin.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+from pydantic import PositiveFloat, PositiveInt, model_validator
+
+from hwsim.config.errors import ConfigError
+from hwsim.config.loader import SourceMap
+from hwsim.config.schema import Strict, parse
+from hwsim.config.units import parse_quantity
+
+# process node (nm) -> (million transistors per mm^2, USD per 300 mm wafer, defects per mm^2); ttm-cas
+NODES = {250: (0.074, 900, 500e-6), 180: (0.39, 1020, 500e-6), 130: (0.92, 1580, 500e-6),
+         90: (1.6, 1650, 500e-6), 65: (3.3, 1937, 500e-6), 40: (7.7, 2274, 500e-6),
+         28: (15.3, 2891, 500e-6), 20: (22.1, 3677, 800e-6), 14: (28.9, 3984, 1000e-6),
+         10: (52.5, 5992, 1200e-6), 7: (96.3, 9346, 1500e-6), 5: (138.2, 16988, 2000e-6)}
+WAFER_DIAMETER_MM = 300            # ttm-cas assumes 300 mm wafers at every node
+YIELD_CLUSTER = 3                  # negative-binomial cluster parameter alpha, ttm-cas
+FP64_FPU_TRANSISTORS = 685_300     # LLMCompass (Ariane and OpenPiton SPARC T1 FPUs)
+FP16_FPU_TRANSISTORS = FP64_FPU_TRANSISTORS * (10 / 52) ** 2   # mantissa bits squared, LLMCompass
+SRAM_BITCELL_MM2 = {7: 1.70e-7, 5: 1.25e-7}                    # mm^2 per bit, LLMCompass
+SRAM_EFFICIENCY = {4096: 0.076, 8192: 0.142, 16384: 0.247, 32768: 0.393, 65536: 0.559,
+                   131072: 0.704, 262144: 0.526, 524288: 0.602}   # array bytes -> cell share, LLMCompass
+SRAM_ARRAY_MAX_B = 524288
+LLMCOMPASS = "LLMCompass cost_model.py: fp16 FPU per PE, SRAM bit cells over CACTI array efficiency"
+
+
+class AreaUnknown(ValueError):
+    """An objective needs the area of a machine whose area no source gives."""
+
+
+class AreaSpec(Strict):
+    """A component's `area:` block (per copy)."""
+
+    node_nm: PositiveInt
+    mm2: Optional[PositiveFloat] = None      # as a source publishes it; None: computed by the type's rule
+    source: Optional[str] = None             # required with mm2
+
+    @model_validator(mode="after")
+    def _sourced(self):
+        if self.node_nm not in NODES:
+            raise ValueError(f"node_nm {self.node_nm}: no wafer price or defect density for it; known nodes "
+                             f"(nm): {', '.join(map(str, NODES))}")
+        if self.mm2 is not None and not self.source:
+            raise ValueError("a declared mm2 needs its source: (paper, table or datasheet)")
+        return self
+
+
+def sram_mm2(size_bytes: int, node_nm: int) -> float:
+    """Area of an SRAM of `size_bytes` at `node_nm` (LLMCompass's model; 7 and 5 nm bit cells)."""
+    if node_nm not in SRAM_BITCELL_MM2:
+        raise ValueError(f"no SRAM bit-cell area at {node_nm} nm (known: "
+                         f"{', '.join(f'{n} nm' for n in SRAM_BITCELL_MM2)})")
+    arrays = max(1, math.ceil(size_bytes / SRAM_ARRAY_MAX_B))
+    array_bytes = max(4096, min(size_bytes, SRAM_ARRAY_MAX_B))
+    efficiency = SRAM_EFFICIENCY[2 ** math.ceil(math.log2(array_bytes))]
+    return arrays * array_bytes * 8 * SRAM_BITCELL_MM2[node_nm] / efficiency
+
+
+def npu_mm2(params: dict, node_nm: int) -> float:
+    """PE arrays (one fp16 FPU per PE) plus the scratchpad of an `npu` component."""
+    pes = params["tiles"] * params["array"]["rows"] * params["array"]["cols"]
+    logic = pes * FP16_FPU_TRANSISTORS / 1e6 / NODES[node_nm][0]
+    return logic + sram_mm2(int(parse_quantity(params["scratchpad"]["size"], "size")), node_nm)
+
+
+RULES = {"npu": (npu_mm2, LLMCOMPASS)}
+
+
+def dies_per_wafer(mm2: float) -> float:
+    """Whole dies of `mm2` on a 300 mm wafer (edge loss term pi d / sqrt(2 A))."""
+    d = WAFER_DIAMETER_MM
+    return math.pi * (d / 2) ** 2 / mm2 - math.pi * d / math.sqrt(2 * mm2)
+
+
+def die_yield(mm2: float, node_nm: int) -> float:
+    """Negative-binomial yield (1 + A D0 / alpha)^-alpha."""
+    return (1 + mm2 * NODES[node_nm][2] / YIELD_CLUSTER) ** -YIELD_CLUSTER
+
+
+def die_cost_usd(mm2: float, node_nm: int) -> float:
+    """Wafer price over good dies per wafer."""
+    good = dies_per_wafer(mm2) * die_yield(mm2, node_nm)
+    if good <= 0:
+        raise ValueError(f"a {mm2:g} mm^2 die does not fit on a {WAFER_DIAMETER_MM} mm wafer")
+    return NODES[node_nm][1] / good
+
+
+@dataclass(frozen=True)
+class ComponentArea:
+    name: str
+    copies: int
+    mm2: float          # per copy
+    node_nm: int
+    source: str
+
+    @property
+    def cost_usd(self) -> float:
+        return self.copies * die_cost_usd(self.mm2, self.node_nm)
+
+
+def component_area(raw: dict, source: Optional[SourceMap] = None,
+                   path: tuple = ()) -> Optional[tuple[float, int, str]]:
+    """(mm^2 per copy, node in nm, source) of a component's raw machine-file data at `path`, or None when
+    it declares no area. A bad `area:` block is a ConfigError naming its line (with `source`)."""
+    if not isinstance(raw, dict) or "area" not in raw:
+        return None
+    source = source or SourceMap("<dict>")
+    spec = parse(AreaSpec, raw["area"], source, (*path, "area"))
+    if spec.mm2 is not None:
+        return spec.mm2, spec.node_nm, spec.source
+    if raw.get("type") not in RULES:
+        raise ConfigError([source.problem((*path, "area"), f"no area rule for type '{raw.get('type')}' (rules: "
+                                                           f"{', '.join(RULES)}): give mm2 and its source")])
+    rule, rule_source = RULES[raw["type"]]
+    return rule(raw, spec.node_nm), spec.node_nm, rule_source
+
+
+@dataclass(frozen=True)
+class MachineArea:
+    """The roll-up: every component with a sourced area, and the names of those without."""
+
+    machine: str
+    components: tuple[ComponentArea, ...]
+    unknown: tuple[str, ...]
+
+    @property
+    def mm2(self) -> float:
+        self.require("the area sum")
+        return sum(c.copies * c.mm2 for c in self.components)
+
+    @property
+    def cost_usd(self) -> float:
+        self.require("the die cost")
+        return sum(c.cost_usd for c in self.components)
+
+    def require(self, needed_by: str) -> None:
+        """AreaUnknown (one line) if any component's area is unknown."""
+        if self.unknown:
+            raise AreaUnknown(f"{needed_by} needs the area of machine '{self.machine}', but components "
+                              f"{', '.join(self.unknown)} have area: unknown (give each an area: {{mm2, node_nm, "
+                              f"source}})")
+
+
+def machine_area(machine: dict) -> MachineArea:
+    """Roll up the area of a machine's data (a machine file after `extends:`)."""
+    known, unknown = [], []
+    for name, raw in machine["components"].items():
+        area = component_area(raw)
+        if area is None:
+            unknown.append(name)
+        else:
+            known.append(ComponentArea(name, raw.get("count", 1), *area))
+    return MachineArea(machine["name"], tuple(known), tuple(unknown))

@@ -1,0 +1,88 @@
+"""Area roll-ups and die cost equal their hand sums; bad or missing areas are named."""
+import copy
+import math
+
+import pytest
+
+from hwsim.config.errors import ConfigError
+from hwsim.config.loader import load_document
+from hwsim.machine import ARCHITECTURES_DIR, machine_from_dict
+from hwsim.search.area import AreaUnknown, die_cost_usd, machine_area, sram_mm2
+
+
+def machine_data(name: str) -> dict:
+    return load_document(ARCHITECTURES_DIR / f"{name}.yaml", search_dirs=[ARCHITECTURES_DIR]).data
+
+
+def test_sram_closed_form():
+    # 8 MiB at 7 nm: 16 arrays of 512 KiB, 1.70e-7 mm^2 per bit cell, 60.2% of a 512 KiB array is cells
+    assert sram_mm2(8 * 2**20, 7) == pytest.approx(16 * 524288 * 8 * 1.70e-7 / 0.602)
+    # 48 KiB at 5 nm: one 64 KiB-class array (efficiency 0.559) holding 48 KiB
+    assert sram_mm2(48 * 1024, 5) == pytest.approx(48 * 1024 * 8 * 1.25e-7 / 0.559)
+    with pytest.raises(ValueError, match="no SRAM bit-cell area at 28 nm"):
+        sram_mm2(1024, 28)
+
+
+def test_npu_rule_closed_form():
+    data = machine_data("npu_4x4_mesh")
+    data["components"]["npu"]["area"] = {"node_nm": 7}
+    machine_from_dict(data)                                   # the area block is valid in a machine file
+    area = machine_area(data)
+    fpu16 = 685_300 * (10 / 52) ** 2                          # transistors per PE (LLMCompass)
+    pes = 16 * 32 * 32
+    expected = pes * fpu16 / 1e6 / 96.3 + 16 * 524288 * 8 * 1.70e-7 / 0.602
+    assert area.mm2 == pytest.approx(expected)
+    assert area.unknown == ()
+
+
+def test_declared_areas_sum_over_components_and_copies():
+    data = machine_data("nvidia_a100_80gb")
+    area = machine_area(data)
+    assert area.mm2 == 826 and area.components[0].node_nm == 7
+    two = copy.deepcopy(data)
+    two["components"]["gpu"]["count"] = 2
+    two["components"]["npu"] = dict(machine_data("npu_4x4_mesh")["components"]["npu"],
+                                    area={"mm2": 100, "node_nm": 5, "source": "test"})
+    rolled = machine_area(two)
+    assert rolled.mm2 == 2 * 826 + 100
+    assert rolled.cost_usd == pytest.approx(2 * die_cost_usd(826, 7) + die_cost_usd(100, 5))
+
+
+def test_die_cost_closed_form():
+    # 100 mm^2 at 7 nm: 300 mm wafer, D0 = 0.0015 /mm^2, alpha 3, wafer 9346 USD (ttm-cas)
+    dies = math.pi * 150**2 / 100 - math.pi * 300 / math.sqrt(200)
+    good = dies * (1 + 100 * 0.0015 / 3) ** -3
+    assert die_cost_usd(100, 7) == pytest.approx(9346 / good)
+    assert die_cost_usd(826, 7) > 8.26 * die_cost_usd(100, 7)     # yield falls with area
+
+
+def test_unknown_area_is_listed_and_refused():
+    area = machine_area(machine_data("pim_gpt"))
+    assert area.unknown == ("pim", "asic") and area.components == ()
+    with pytest.raises(AreaUnknown, match=r"^the area sum needs the area of machine 'pim-gpt', but components "
+                                          r"pim, asic have area: unknown"):
+        area.mm2
+
+
+@pytest.mark.parametrize("block, message", [
+    ({"mm2": 10, "node_nm": 7}, "a declared mm2 needs its source"),
+    ({"mm2": 10, "node_nm": 3, "source": "x"}, "node_nm 3: no wafer price or defect density"),
+    ({"node_nm": 28}, "no area rule for type 'vector_unit'"),
+    ({"node_nm": 7, "mm": 3}, "did you mean 'mm2'"),
+])
+def test_bad_area_blocks_name_their_line(block, message):
+    data = machine_data("pim_gpt")
+    data["components"]["asic"]["area"] = block
+    with pytest.raises(ConfigError, match="components.asic.area") as info:
+        machine_from_dict(data)
+    assert message in str(info.value)
+
+
+def test_every_shipped_area_cites_its_source():
+    declared = 0
+    for path in sorted(ARCHITECTURES_DIR.glob("*.yaml")):
+        area = machine_area(load_document(path, search_dirs=[ARCHITECTURES_DIR]).data)
+        for component in area.components:
+            assert component.source and len(component.source) > 20, (path.name, component.name)
+            declared += 1
+    assert declared >= 1                      # the A100 (and the machines that extend it)
