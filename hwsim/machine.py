@@ -48,7 +48,11 @@ class Mapping(Strict):
 
     offload: a share of every layer's weights and KV cache held in an `offload_memory` component and
     copied back layer by layer ahead of use (hwsim.mapping.host_offload); its `host_load` copies run
-    on that component."""
+    on that component.
+
+    dataflow: the `dataflow_device` whose on-chip SRAM holds fused layers' intermediates: each decoder
+    layer that fits runs as one streaming kernel with only its weights, KV cache, input and output in
+    HBM (hwsim.mapping.dataflow; SambaNova SN40L, arXiv 2405.07518)."""
 
     default: str
     ops: dict[str, str] = {}
@@ -59,6 +63,7 @@ class Mapping(Strict):
     communication: Optional[str] = None
     kv_prefetch: bool = False
     offload: Optional[Offload] = None
+    dataflow: Optional[str] = None
 
 
 class Formats(Strict):
@@ -201,6 +206,16 @@ def _check(spec: MachineSpec, source: SourceMap) -> None:
                                            f"live in an offload_memory component"))
         if spec.parallelism is not None:
             problems.append(source.problem(("mapping", "offload"), "spills a single device's layers; "
+                                           "a machine with a parallelism plan cannot use it yet"))
+    if spec.mapping.dataflow is not None:
+        device = spec.mapping.dataflow
+        targets[("mapping", "dataflow")] = device
+        if device in spec.components and spec.components[device].get("type") != "dataflow_device":
+            problems.append(source.problem(("mapping", "dataflow"),
+                                           f"'{device}' is of type {spec.components[device].get('type')}; fused "
+                                           f"layers stream through the SRAM of a dataflow_device"))
+        if spec.parallelism is not None:
+            problems.append(source.problem(("mapping", "dataflow"), "fuses a single device's layers; "
                                            "a machine with a parallelism plan cannot use it yet"))
     for path, target in targets.items():
         if target is not None and target not in spec.components:

@@ -18,6 +18,7 @@ from hwsim.capacity import check_fit, footprint
 from hwsim.components.base import Execution
 from hwsim.engine import Simulator
 from hwsim.machine import Machine, load_machine
+from hwsim.mapping.dataflow import fuse_layers
 from hwsim.mapping.host_offload import spill, spilled_footprint
 from hwsim.mapping.kv_prefetch import prefetch_kv
 from hwsim.mapping.parallel import DeviceTrace, device_iteration, device_trace
@@ -57,7 +58,8 @@ def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None, *, mo
     """Simulate `trace` on `machine`; returns the checked Report. ``traffic``: routed all-to-all
     byte matrices by op id (``DeviceTrace.traffic``). A machine with ``mapping.kv_prefetch`` runs
     the trace with its cached K/V loads moved ahead (``hwsim.mapping.kv_prefetch``); one with
-    ``mapping.offload`` copies each layer's spilled bytes in first (``hwsim.mapping.host_offload``).
+    ``mapping.offload`` copies each layer's spilled bytes in first (``hwsim.mapping.host_offload``);
+    one with ``mapping.dataflow`` runs each decoder layer as one fused kernel (``hwsim.mapping.dataflow``).
 
     Before simulating, the step's bytes are placed in the machine's memories (``hwsim.capacity``:
     from ``model`` and the expert ``placement`` when given, else from the trace alone; from
@@ -69,6 +71,8 @@ def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None, *, mo
     if machine.spec.mapping.offload is not None:
         fp = spilled_footprint(fp, machine.spec.mapping.offload, components, capacity_trace or trace)
     fits = check_fit(fp, allow_overcommit)
+    if machine.spec.mapping.dataflow is not None:
+        trace = fuse_layers(trace, components[machine.spec.mapping.dataflow].params.sram)
     if machine.spec.mapping.kv_prefetch:
         trace, new_id = prefetch_kv(trace)
         traffic = {new_id[op_id]: matrix for op_id, matrix in (traffic or {}).items()}

@@ -47,7 +47,7 @@ def spill(trace: Trace, offload: Offload) -> Trace:
     ops: list[Op] = []
     new_id: list[int] = []
     blocks: list[list[Op]] = []                        # the transformer-layer runs so far
-    for run in _layer_runs(trace.ops):
+    for run in layer_runs(trace.ops):
         weights = sum(op.weight_bytes for op in run) * offload.weights
         cached = sum(op.kv_read_bytes for op in run) * offload.kv_cache
         load = None
@@ -58,7 +58,7 @@ def spill(trace: Trace, offload: Offload) -> Trace:
                 load = len(ops)
                 ops.append(Op(load, "host_load", "host_load", run[0].layer, 0.0, run[0].compute_dtype,
                               weight_bytes=weights, kv_read_bytes=cached, device=run[0].device,
-                              deps=tuple(new_id[op.id] for op in _ends(blocks[free])) if free >= 0 else ()))
+                              deps=tuple(new_id[op.id] for op in layer_ends(blocks[free])) if free >= 0 else ()))
         for op in run:
             deps = tuple(new_id[d] for d in op.deps)
             if load is not None and op.weight_bytes * offload.weights + op.kv_read_bytes * offload.kv_cache:
@@ -91,7 +91,7 @@ def spilled_footprint(fp: Footprint, offload: Offload, components: dict, trace: 
     return replace(fp, usages=sorted(usages + [spilled], key=lambda u: u.memory))
 
 
-def _layer_runs(ops) -> list[list[Op]]:
+def layer_runs(ops) -> list[list[Op]]:
     """The trace cut where the layer changes: each transformer layer of each step, and the ops
     outside the blocks (layer -1), as runs of consecutive ops."""
     runs: list[list[Op]] = []
@@ -102,7 +102,7 @@ def _layer_runs(ops) -> list[list[Op]]:
     return runs
 
 
-def _ends(run: list[Op]) -> list[Op]:
+def layer_ends(run: list[Op]) -> list[Op]:
     """The ops of ``run`` no other op of the run waits for: the layer is done when they are."""
     inside = {dep for op in run for dep in op.deps}
     return [op for op in run if op.id not in inside]

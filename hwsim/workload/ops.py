@@ -18,6 +18,7 @@ OP_CLASS = {
     "kv_write": "memory",         # append new K and V to the cache
     "kv_load": "memory",          # read earlier tokens' K and V ahead of attention (mapping.kv_prefetch)
     "host_load": "memory",        # copy a layer's spilled weights / K,V from a second memory (mapping.offload)
+    "fused_layer": "gemm",        # a whole decoder layer as one streaming dataflow kernel (mapping.dataflow)
     "softmax": "vector",
     "norm": "vector",
     "activation": "vector",       # GELU / SiLU / ReLU, gated product

@@ -1,0 +1,1 @@
+"""Dataflow accelerators with three memory tiers (SambaNova SN40L: on-chip SRAM, HBM, DDR)."""
