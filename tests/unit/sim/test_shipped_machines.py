@@ -35,7 +35,7 @@ WORKLOADS = {
     "lut_tensor_core_h100_4x": ("bitnet-b1.58-3b", W2F8, 1), "lut_tensor_core_a100_4x": ("bitnet-b1.58-3b", W2A8, 1),
     "raspberry_pi5": ("bitnet-b1.58-3b", W2A8, 1), "raspberry_pi5_tmac": ("bitnet-b1.58-3b", None, 1),
     "neoverse_n1": ("llama2-7b", FP16, 1), "xeon_gold_6154": ("llama2-7b", FP16, 1),
-    "sail_n1": ("llama2-7b", W2A8, 1), "tmac_m2ultra": ("llama2-7b", W2A8, 1),
+    "sail_n1": ("llama2-7b", W2A8, 1), "sn40l": ("llama2-7b", BF16, 1), "tmac_m2ultra": ("llama2-7b", W2A8, 1),
     "tellme_kv260": ("bitnet-b1.58-0.7b", None, 1), "npu_4x4_mesh": ("llama2-7b", BF16, 1),
     "nvidia_a100_80gb": ("llama2-7b", None, 1), "nvidia_a100_80gb_tiles": ("llama2-7b", None, 1),
     "nvidia_a40": ("llama2-7b", FP16, 1), "nvidia_h100_pcie": ("llama3.2-1b", None, 1),

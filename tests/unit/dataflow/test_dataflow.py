@@ -1,0 +1,98 @@
+"""mapping.dataflow and the dataflow_device (SambaNova SN40L). Closed forms: a fused layer's HBM bytes
+are its weights, KV cache, input and output (the unfused trace's bytes minus the intermediates); it
+takes max(FLOPs / peak, HBM bytes / bandwidth); a layer whose intermediates exceed the SRAM stays
+unfused; switching a model in takes its bytes / DDR bandwidth."""
+import math
+
+import pytest
+
+from hwsim.components.base import build_component, run_alone
+from hwsim.config.errors import ConfigError
+from hwsim.config.loader import SourceMap
+from hwsim.engine import Simulator
+from hwsim.machine import load_machine, machine_from_dict
+from hwsim.mapping.dataflow import fuse_layers, intermediate_bytes
+from hwsim.mapping.host_offload import layer_runs
+from hwsim.step import simulate
+from hwsim.workload.model import load_model
+from hwsim.workload.ops import Op
+from hwsim.workload.precision import Precision
+from hwsim.workload.trace import Trace, generate_trace
+
+BF16 = Precision("bf16", "bf16", "bf16")
+PEAK, HBM, DDR = 100e12, 1e12, 100e9          # FLOP/s, B/s, B/s: a made-up device with round numbers
+RDU = {"type": "dataflow_device", "source": "test", "peak": {"bf16": "100TFLOPS"},
+       "memory": {"capacity": "64GB", "bandwidth": "1TB/s"}, "sram": "1MB",
+       "ddr": {"capacity": "1TB", "bandwidth": "100GB/s"}}
+
+
+def chain() -> Trace:
+    """Embedding, then one layer a -> b -> c (c also reads the layer input, like a residual add)."""
+    ops = (Op(0, "embed", "embedding", -1, 0.0, "bf16", act_out_bytes=10),
+           Op(1, "a", "matmul", 0, 4e9, "bf16", weight_bytes=1e9, act_in_bytes=10, act_out_bytes=300, deps=(0,)),
+           Op(2, "b", "softmax", 0, 1e6, "bf16", act_in_bytes=300, act_out_bytes=200, kv_read_bytes=5e8, deps=(1,)),
+           Op(3, "c", "elementwise", 0, 1e3, "bf16", act_in_bytes=210, act_out_bytes=10, kv_write_bytes=7,
+              deps=(2, 0)))
+    return Trace(ops, "toy", "decode", 1, 1, BF16)
+
+
+def test_a_fused_layer_moves_its_weights_kv_input_and_output_only():
+    (embed, layer), = [fuse_layers(chain(), sram_bytes=1024).ops]
+    assert embed.kind == "embedding" and layer.kind == "fused_layer" and layer.deps == (0,)
+    assert layer.flops == 4e9 + 1e6 + 1e3
+    assert (layer.weight_bytes, layer.kv_read_bytes, layer.kv_write_bytes) == (1e9, 5e8, 7)
+    assert (layer.act_in_bytes, layer.act_out_bytes) == (10, 10)     # a's input, c's output
+    assert intermediate_bytes(list(chain().ops[1:])) == 300 + 200
+
+
+def test_a_layer_whose_intermediates_exceed_the_sram_stays_unfused():
+    assert fuse_layers(chain(), sram_bytes=499).ops == chain().ops
+    assert len(fuse_layers(chain(), sram_bytes=500).ops) == 2
+
+
+def test_a_fused_layer_takes_the_larger_of_its_compute_and_its_hbm_time():
+    (_, layer) = fuse_layers(chain(), sram_bytes=1024).ops
+    (run,), _ = run_alone("rdu", RDU, [layer])
+    assert run.end_ps == math.ceil(round(max(layer.flops / PEAK, layer.total_bytes / HBM) * 1e12, 6))
+    unfused = sum(max(op.flops / PEAK, op.total_bytes / HBM) for op in chain().ops[1:])
+    assert run.end_ps * 1e-12 < unfused       # a's compute overlaps b's KV reads
+
+
+def test_llama_decode_layer_fused_bytes_are_the_unfused_bytes_minus_the_intermediates():
+    model = load_model("llama2-7b")
+    trace = generate_trace(model, "decode", 4, 512, BF16)
+    fused = fuse_layers(trace, sram_bytes=520 * 2**20)
+    layers = [op for op in fused.ops if op.kind == "fused_layer"]
+    assert len(layers) == model.layers and len(fused.ops) == len(trace.ops) - sum(
+        len(run) - 1 for run in layer_runs(trace.ops) if run[0].layer >= 0)
+    run = next(run for run in layer_runs(trace.ops) if run[0].layer == 0)
+    hidden = 4 * model.hidden * 2                                  # batch x hidden in bf16
+    assert layers[0].act_in_bytes == layers[0].act_out_bytes == hidden
+    assert layers[0].total_bytes == pytest.approx(
+        sum(op.weight_bytes + op.kv_read_bytes + op.kv_write_bytes for op in run) + 2 * hidden)
+    assert sum(op.total_bytes for op in run) - layers[0].total_bytes == pytest.approx(
+        sum(op.act_in_bytes + op.act_out_bytes for op in run) - 2 * hidden)
+    assert all(dep < op.id for op in fused.ops for dep in op.deps)
+
+
+def test_switching_a_model_in_takes_its_bytes_over_the_ddr_bandwidth():
+    device = build_component("rdu", RDU, SourceMap("<t>"), ("components", "rdu"), Simulator())
+    assert device.switch_s(13.5e9) == pytest.approx(13.5e9 / DDR)
+    assert device.library_size(13.5e9) == math.floor(2**40 / 13.5e9)
+
+
+def test_sn40l_runs_fused_and_its_step_is_no_slower_than_unfused():
+    machine = load_machine("sn40l")
+    data = machine.spec.model_dump(mode="json", exclude_none=True)
+    data["mapping"].pop("dataflow")
+    fused, unfused = (simulate(m, "llama2-7b", phase="prefill", batch=1, context=256)
+                      for m in (machine, machine_from_dict(data)))
+    assert sum(op.kind == "fused_layer" for op in fused.ops) == 32
+    assert fused.latency_s < unfused.latency_s and fused.latency_s * (1 + 1e-9) >= fused.floor_s
+
+
+def test_dataflow_must_name_a_dataflow_device():
+    data = load_machine("nvidia_h100_sxm").spec.model_dump(mode="json", exclude_none=True)
+    data["mapping"]["dataflow"] = "gpu"
+    with pytest.raises(ConfigError, match="SRAM of a dataflow_device"):
+        machine_from_dict(data)
