@@ -1,0 +1,101 @@
+"""sn40l: the SambaNova SN40L paper's headline figures (arXiv 2405.07518) against hwsim, with the
+figures, sources and assumed workloads shipped in hwsim/validate/data/systems.yaml (group sn40l).
+
+- fused_speedup: a step on architectures/sn40l.yaml, each decoder layer one fused streaming kernel
+  (hwsim.mapping.dataflow), against the same machine with every operator its own kernel. hwsim charges
+  no kernel-launch cost, so fusion saves only the activations' HBM bytes and the compute/memory overlap
+  within a layer: a decode step is weight-bound and barely changes; the paper's 2-13x is mostly kernel
+  calls and host orchestration saved.
+- switch_speedup, switch_time: switching an expert in copies its weights from DDR to HBM
+  (``dataflow_device.switch_s``), each socket of a tensor-parallel Node its own share in parallel; a
+  DGX copies it from host memory over a PCIe link (the link presets).
+- footprint: how many DGX H100s hold, in HBM, the experts one Node holds in DDR.
+"""
+from __future__ import annotations
+
+import math
+
+from hwsim.validate.checks.systems import published
+from hwsim.validate.runner import Row, check
+
+
+def _component(machine_name: str, component: str | None = None):
+    """Component ``component`` of machine ``machine_name``, built (None: its mapping's ``dataflow`` device)."""
+    from hwsim.engine import Simulator
+    from hwsim.machine import load_machine
+    machine = load_machine(machine_name)
+    return machine.build(Simulator())[component or machine.spec.mapping.dataflow]
+
+
+def _unfused(name: str):
+    """Machine ``name`` with every operator its own kernel (no ``mapping.dataflow``)."""
+    from hwsim.machine import load_machine, machine_from_dict
+    data = load_machine(name).spec.model_dump(mode="json", exclude_none=True)
+    data["mapping"].pop("dataflow")
+    return machine_from_dict(data)
+
+
+def weight_bytes(model_name: str) -> float:
+    """A model's parameters in BF16 (the SN40L machine's format): the bytes switched in."""
+    from hwsim.workload.model import load_model
+    from hwsim.workload.params import count_params
+    from hwsim.workload.precision import nbytes
+    return nbytes(count_params(load_model(model_name)).total, "bf16")
+
+
+def fused_speedups(case: dict) -> dict[tuple, float]:
+    """(phase, batch, context) -> unfused step time over fused step time."""
+    from hwsim.step import simulate
+    unfused = _unfused(case["machine"])
+    return {tuple(run): simulate(unfused, case["model"], phase=run[0], batch=run[1], context=run[2]).latency_s
+            / simulate(case["machine"], case["model"], phase=run[0], batch=run[1], context=run[2]).latency_s
+            for run in case["runs"]}
+
+
+def node_switch_s(case: dict) -> float:
+    """Seconds to switch the case's model into a Node of ``sockets`` sockets, each copying its share."""
+    return _component(case["machine"]).switch_s(weight_bytes(case["model"]) / case["sockets"])
+
+
+def switch_speedups(case: dict) -> dict[str, float]:
+    """Baseline -> its switching time (the whole model over its host link) over the Node's."""
+    from hwsim.components.interconnect.presets import link_preset
+    nbytes = weight_bytes(case["model"])
+    return {name: link_preset(link).message_ps(round(nbytes)) * 1e-12 / node_switch_s(case)
+            for name, link in case["baselines"].items()}
+
+
+def footprint(case: dict) -> int:
+    """DGXs whose HBM holds the experts one Node's DDR holds (each Node socket its share)."""
+    nbytes = weight_bytes(case["model"])
+    experts = _component(case["machine"]).library_size(nbytes / case["sockets"])
+    hbm = _component(case["baseline"], "gpu").memories()[0].capacity
+    return math.ceil(experts * nbytes / (case["gpus"] * hbm))
+
+
+@check("sn40l", shipped=True)
+def sn40l(group: dict) -> list[Row]:
+    cases = published()["sn40l"]
+    fused = cases["fused_speedup"]
+    low, high = fused["published"]
+    rows = [Row(f"sn40l {fused['model']} {phase} b{batch} c{context} fused vs unfused speedup (1 socket; no "
+                f"kernel-launch cost in hwsim, so fusion saves only activation bytes)",
+                (low + high) / 2, ratio, "x", low <= ratio <= high, f"{low:g}-{high:g}x")
+            for (phase, batch, context), ratio in fused_speedups(fused).items()]
+    switch = cases["switch_speedup"]
+    rel = switch["tolerance"]
+    rows += [Row(f"sn40l node model switching speedup vs {name} ({switch['model']} bf16; DDR 8 x 100 GB/s "
+                 f"from Hot Chips vs the paper's >1 TB/s)", switch["published"][name], ratio, "x",
+                 abs(ratio / switch["published"][name] - 1) <= rel, f"rel {rel:.0%}")
+             for name, ratio in switch_speedups(switch).items()]
+    time = cases["switch_time"]
+    seconds = node_switch_s(time)
+    rows.append(Row(f"sn40l {time['sockets']}-socket switch-in of {time['model']} bf16 (DDR -> HBM at "
+                    f"{time['sockets']} x 100 GB/s)", time["published"], seconds, "s",
+                    abs(seconds / time["published"] - 1) <= time["tolerance"], f"rel {time['tolerance']:.0%}"))
+    space = cases["footprint"]
+    machines = footprint(space)
+    rows.append(Row(f"sn40l node footprint vs DGX H100 ({space['model']} experts filling 8 x 1.5 TB DDR, "
+                    f"in whole DGXs of 8 x 80 GB HBM)", space["published"], machines, "x",
+                    abs(machines / space["published"] - 1) <= space["tolerance"], f"rel {space['tolerance']:.0%}"))
+    return rows
