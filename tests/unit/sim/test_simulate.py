@@ -6,6 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from hwsim.components.analytic.device import AnalyticDevice
+from hwsim.engine import Simulator
 from hwsim.machine import load_machine
 from hwsim.step import RooflineViolation, run_trace, simulate
 from hwsim.workload.model import ModelSpec, load_model
@@ -23,8 +24,7 @@ def test_llama2_7b_decode_on_a100_is_memory_bound_at_bytes_over_bandwidth():
     machine = load_machine("nvidia_a100_80gb")
     report = run_trace(machine, trace)
     weight_bytes = sum(op.weight_bytes for op in trace.ops)
-    raw = {key: value for key, value in machine.spec.components["gpu"].items() if key != "type"}
-    rows = AnalyticDevice.Params(**raw).rows
+    rows = machine.build(Simulator())["gpu"].params.rows
     # ops run back to back at the sustained bandwidth, the one-token norm, rope and activation
     # kernels at their chain of round trips (the machine's rows) where that is longer
     expected = sum(max(op.total_bytes / A100_SUSTAINED, rows.seconds(op) if op.kind in rows.kernels else 0)
