@@ -105,6 +105,7 @@ class MachineSpec(Strict):
     name: str
     description: str
     source: str
+    assumptions: str = ""            # what the sources do not give and the machine had to choose
     components: dict[str, dict]
     mapping: Mapping
     parallelism: Optional[ParallelPlan] = None

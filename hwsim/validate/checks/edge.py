@@ -1,0 +1,35 @@
+"""mllm_npu, powerinfer2 and tpi_llm: issue 17's phone and edge-cluster systems against their papers'
+headline figures, with the figures, sources and assumed workloads shipped in hwsim/validate/data/edge.yaml.
+
+- mllm_npu prefill_tokens_per_s (arXiv 2407.05858): Qwen1.5-1.8B prefill tokens/s on a Snapdragon 8 Gen 3
+  (architectures/phone_mllm_npu.yaml), INT8 matmuls on the NPU, float attention and norms on the CPU.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from hwsim.validate.checks.systems import published
+from hwsim.validate.runner import Row, check
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "edge.yaml"
+
+
+def _report(case: dict, phase: str):
+    from hwsim.step import simulate
+    return simulate(case["machine"], case["model"], phase=phase, batch=case["batch"], context=case["context"])
+
+
+def _row(label: str, case: dict, simulated: float, unit: str) -> Row:
+    """hwsim's figure beside the paper's, passing within the case's relative tolerance."""
+    rel = case["tolerance"]
+    return Row(label, case["published"], simulated, unit, abs(simulated / case["published"] - 1) <= rel,
+               f"rel {rel:.0%}")
+
+
+@check("mllm_npu", shipped=True)
+def mllm_npu(group: dict) -> list[Row]:
+    case = published(DATA)["mllm_npu"]["prefill_tokens_per_s"]
+    report = _report(case, "prefill")
+    return [_row(f"mllm-npu {case['model']} prefill c{case['context']} tok/s (NPU and CPU at their peaks, "
+                 f"bound {report.bound}; no chunk pipelining or NPU graph overheads)",
+                 case, report.tokens_per_s, "tok/s")]
