@@ -24,3 +24,10 @@ def test_mllm_npu_row_is_the_prefill_tokens_per_s_of_the_machine():
     report = simulate("phone_mllm_npu")
     assert row.published == 1000 and row.simulated == pytest.approx(report.tokens_per_s)
     assert report.phase == "prefill" and "bound" in row.target
+
+
+def test_tpi_llm_row_is_the_decode_step_of_the_machine_bound_by_its_disks():
+    row, = run_group("tpi_llm", {})
+    report = simulate("tpi_llm_home")
+    assert row.published == 9.0 and row.simulated == pytest.approx(report.latency_s)
+    assert report.bound.startswith("disk")

@@ -3,6 +3,9 @@ headline figures, with the figures, sources and assumed workloads shipped in hws
 
 - mllm_npu prefill_tokens_per_s (arXiv 2407.05858): Qwen1.5-1.8B prefill tokens/s on a Snapdragon 8 Gen 3
   (architectures/phone_mllm_npu.yaml), INT8 matmuls on the NPU, float attention and norms on the CPU.
+- tpi_llm token_latency (arXiv 2410.00531, its README's home testbed): Llama 2-13B seconds per token on 4
+  laptops over Wi-Fi (architectures/tpi_llm_home.yaml), every layer's weight shard read from each
+  laptop's SSD a layer ahead and partial sums combined by a star all-reduce.
 """
 from __future__ import annotations
 
@@ -33,3 +36,13 @@ def mllm_npu(group: dict) -> list[Row]:
     return [_row(f"mllm-npu {case['model']} prefill c{case['context']} tok/s (NPU and CPU at their peaks, "
                  f"bound {report.bound}; no chunk pipelining or NPU graph overheads)",
                  case, report.tokens_per_s, "tok/s")]
+
+
+@check("tpi_llm", shipped=True)
+def tpi_llm(group: dict) -> list[Row]:
+    case = published(DATA)["tpi_llm"]["token_latency"]
+    report = _report(case, "decode")
+    shard = max(usage.weights for usage in report.footprint.usages if usage.memory.startswith("disk"))
+    return [_row(f"tpi-llm home {case['model']} fp32 tp4 s/token (bound {report.bound}: each laptop reads its "
+                 f"{shard / 2**30:.1f} GiB shard from its SSD every token; no framework overheads)", case,
+                 report.latency_s, "s")]
