@@ -1,10 +1,12 @@
-"""LLM in a flash: chunk-size read curve, windowing and row-column bundling against the paper."""
+"""LLM in a flash: chunk-size read curve, windowing and row-column bundling against the paper; PowerInfer-2's
+neuron cache and I/O-compute pipeline as closed forms."""
 import copy
 
 import numpy as np
 import pytest
 
-from hwsim.components.flash.flash_offload import ReadCurve, window_load_share, window_loads
+from hwsim.components.flash.flash_offload import ReadCurve, is_ffn, window_load_share, window_loads
+from hwsim.engine import Simulator
 from hwsim.machine import load_machine, machine_from_dict
 from hwsim.step import simulate
 from hwsim.workload.precision import Precision
@@ -100,9 +102,38 @@ def test_windowing_cuts_flash_traffic_and_bundling_cuts_io_time():
     assert windowed["io_s"] / bundled["io_s"] == pytest.approx(2.25 / 1.25, rel=1e-3)
 
 
+def _variant(**policy):
+    """llm_in_a_flash's predictor row with `policy` keys changed."""
+    data = copy.deepcopy(load_machine("llm_in_a_flash_predictor").spec.model_dump(mode="json"))
+    data["components"]["weights"]["policy"].update(policy)
+    return machine_from_dict(data)
+
+
+def test_a_neuron_cache_keeps_its_share_of_the_predicted_neurons_off_flash():
+    """PowerInfer-2's neuron cache: a share r of every FFN's neurons in DRAM, hit in proportion."""
+    w = weights(_variant(ffn_resident=0.5))
+    assert w["flash_bytes"] == pytest.approx(0.10 * 0.5 * FFN_BYTES)
+    assert w["io_s"] == pytest.approx(w["flash_bytes"] / 1.25e9, rel=2e-3)
+
+
+def test_pipelined_reads_overlap_compute_each_matmul_takes_the_longer():
+    """Per matmul max(I/O, compute, DRAM) instead of I/O + max(compute, DRAM)."""
+    trace = generate_trace(load_model("opt-6.7b"), "decode", 1, 128, FP16)
+    serial, piped = (_variant(pipelined=flag).build(Simulator())["weights"] for flag in (False, True))
+    for op in (op for op in trace.ops if op.kind == "matmul"):
+        a, b = serial.time(op), piped.time(op)
+        io = a.counts["io_ps"]
+        assert b.counts["io_ps"] == io and b.duration_ps == max(io, a.duration_ps - io)
+
+
+def test_routed_experts_up_and_down_are_ffn_neurons():
+    trace = generate_trace(load_model("mixtral-8x7b"), "decode", 1, 64)
+    assert {op.name for op in trace.ops if is_ffn(op)} == {f"expert{i}.{m}" for i in range(8) for m in ("up", "down")}
+
+
 @pytest.mark.parametrize("policy, message", [
     ({"predictor": None}, "need a predictor"),
-    ({"ffn_resident": 0.2}, "without a predictor"),
+    ({"ffn_resident": 0.2}, "both keep FFN neurons in DRAM: give one"),
     ({"window": {"tokens": 5, "share": 0.05}}, "must exceed"),
 ])
 def test_inconsistent_policies_are_one_line_errors(policy, message):
