@@ -31,3 +31,10 @@ def test_tpi_llm_row_is_the_decode_step_of_the_machine_bound_by_its_disks():
     report = simulate("tpi_llm_home")
     assert row.published == 9.0 and row.simulated == pytest.approx(report.latency_s)
     assert report.bound.startswith("disk")
+
+
+def test_powerinfer2_row_is_the_decode_step_bound_by_flash():
+    row, = run_group("powerinfer2", {})
+    report = simulate("phone_powerinfer2")
+    assert row.published == 11.68 and row.simulated == pytest.approx(report.tokens_per_s)
+    assert report.bound == "weights.flash"

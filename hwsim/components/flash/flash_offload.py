@@ -172,13 +172,14 @@ class FlashOffload(SerialComponent):
         return flash, p.read_curve.bandwidth(self.chunk_bytes(op), p.queue_depth)
 
     def memories(self):
-        """FFN weights live in the SSD (its size is no parameter: listed, not checked); the other
+        """FFN weights, every routed expert's included, live in the SSD (its size is no parameter: listed,
+        not checked); the other
         bytes stay in the DRAM of ``memory_of`` (the host's budget). The FFN neurons the window keeps
         in DRAM are not counted there."""
-        return [Memory(f"{self.name}.flash", None, frozenset({"weights"}))]
+        return [Memory(f"{self.name}.flash", None, frozenset({"weights", "experts"}))]
 
     def memory_for(self, kind, op):
-        return self.memories()[0] if kind == "weights" and is_ffn(op) else None
+        return self.memories()[0] if kind in ("weights", "experts") and is_ffn(op) else None
 
     def memory_owner(self):
         return self.params.memory_of

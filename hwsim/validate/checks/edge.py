@@ -3,6 +3,8 @@ headline figures, with the figures, sources and assumed workloads shipped in hws
 
 - mllm_npu prefill_tokens_per_s (arXiv 2407.05858): Qwen1.5-1.8B prefill tokens/s on a Snapdragon 8 Gen 3
   (architectures/phone_mllm_npu.yaml), INT8 matmuls on the NPU, float attention and norms on the CPU.
+- powerinfer2 decode_tokens_per_s (arXiv 2406.06282): TurboSparse-Mixtral-47B decode tokens/s on a OnePlus
+  12 (architectures/phone_powerinfer2.yaml), predicted FFN neurons read from UFS behind a neuron cache.
 - tpi_llm token_latency (arXiv 2410.00531, its README's home testbed): Llama 2-13B seconds per token on 4
   laptops over Wi-Fi (architectures/tpi_llm_home.yaml), every layer's weight shard read from each
   laptop's SSD a layer ahead and partial sums combined by a star all-reduce.
@@ -35,6 +37,16 @@ def mllm_npu(group: dict) -> list[Row]:
     report = _report(case, "prefill")
     return [_row(f"mllm-npu {case['model']} prefill c{case['context']} tok/s (NPU and CPU at their peaks, "
                  f"bound {report.bound}; no chunk pipelining or NPU graph overheads)",
+                 case, report.tokens_per_s, "tok/s")]
+
+
+@check("powerinfer2", shipped=True)
+def powerinfer2(group: dict) -> list[Row]:
+    case = published(DATA)["powerinfer2"]["decode_tokens_per_s"]
+    report = _report(case, "decode")
+    weights = report.components["weights"]
+    return [_row(f"powerinfer-2 {case['model']} decode tok/s (bound {report.bound}: "
+                 f"{weights['flash_bytes'] / 1e6:.0f} MB/token from UFS; cache hits in proportion, not hot-neuron skew)",
                  case, report.tokens_per_s, "tok/s")]
 
 
