@@ -8,6 +8,8 @@ headline figures, with the figures, sources and assumed workloads shipped in hws
 - tpi_llm token_latency (arXiv 2410.00531, its README's home testbed): Llama 2-13B seconds per token on 4
   laptops over Wi-Fi (architectures/tpi_llm_home.yaml), every layer's weight shard read from each
   laptop's SSD a layer ahead and partial sums combined by a star all-reduce.
+- tpi_llm peak_memory_70b (arXiv 2410.00531 abstract): Llama 2-70B on 8 such devices, the capacity
+  model's bytes on the fullest laptop against the paper's 3.1 GB peak (without the window it does not fit).
 """
 from __future__ import annotations
 
@@ -19,9 +21,23 @@ from hwsim.validate.runner import Row, check
 DATA = Path(__file__).resolve().parents[1] / "data" / "edge.yaml"
 
 
+def scaled(name: str, devices: int):
+    """Machine ``name`` with its device components, fabric ranks and tensor parallelism set to ``devices``."""
+    from hwsim.machine import load_machine, machine_from_dict
+    data = load_machine(name).spec.model_dump(mode="json", exclude_none=True)
+    for component in data["components"].values():
+        if "count" in component:
+            component["count"] = devices
+        if component.get("type") == "link_fabric":
+            component["ranks"] = devices
+    data["parallelism"]["tp"] = devices
+    return machine_from_dict(data)
+
+
 def _report(case: dict, phase: str):
     from hwsim.step import simulate
-    return simulate(case["machine"], case["model"], phase=phase, batch=case["batch"], context=case["context"])
+    machine = scaled(case["machine"], case["devices"]) if "devices" in case else case["machine"]
+    return simulate(machine, case["model"], phase=phase, batch=case["batch"], context=case["context"])
 
 
 def _row(label: str, case: dict, simulated: float, unit: str) -> Row:
@@ -55,6 +71,11 @@ def tpi_llm(group: dict) -> list[Row]:
     case = published(DATA)["tpi_llm"]["token_latency"]
     report = _report(case, "decode")
     shard = max(usage.weights for usage in report.footprint.usages if usage.memory.startswith("disk"))
-    return [_row(f"tpi-llm home {case['model']} fp32 tp4 s/token (bound {report.bound}: each laptop reads its "
+    rows = [_row(f"tpi-llm home {case['model']} fp32 tp4 s/token (bound {report.bound}: each laptop reads its "
                  f"{shard / 2**30:.1f} GiB shard from its SSD every token; no framework overheads)", case,
                  report.latency_s, "s")]
+    case = published(DATA)["tpi_llm"]["peak_memory_70b"]
+    fullest = max((u for u in _report(case, "decode").footprint.usages if u.memory.startswith("laptop")),
+                  key=lambda u: u.needs)
+    return rows + [_row(f"tpi-llm {case['model']} fp32 on {case['devices']} devices: GB on the fullest device "
+                        f"(window of 2 layers; no Python/PyTorch runtime)", case, fullest.needs / 1e9, "GB")]
