@@ -34,10 +34,12 @@ def scaled(name: str, devices: int):
     return machine_from_dict(data)
 
 
-def _report(case: dict, phase: str):
+def _run(group: str, name: str, phase: str):
+    """(case, Report): the shipped case ``name`` of ``group`` and hwsim's run of it."""
     from hwsim.step import simulate
+    case = published(DATA)[group][name]
     machine = scaled(case["machine"], case["devices"]) if "devices" in case else case["machine"]
-    return simulate(machine, case["model"], phase=phase, batch=case["batch"], context=case["context"])
+    return case, simulate(machine, case["model"], phase=phase, batch=case["batch"], context=case["context"])
 
 
 def _row(label: str, case: dict, simulated: float, unit: str) -> Row:
@@ -47,35 +49,34 @@ def _row(label: str, case: dict, simulated: float, unit: str) -> Row:
                f"rel {rel:.0%}")
 
 
+def _tokens_per_s(group: str, name: str, phase: str, why) -> list[Row]:
+    """The row of a tokens/s headline: the case's run, labelled with ``why(report)`` (what binds, what differs)."""
+    case, report = _run(group, name, phase)
+    return [_row(f"{group} {case['model']} {phase} c{case['context']} tok/s ({why(report)})", case,
+                 report.tokens_per_s, "tok/s")]
+
+
 @check("mllm_npu", shipped=True)
 def mllm_npu(group: dict) -> list[Row]:
-    case = published(DATA)["mllm_npu"]["prefill_tokens_per_s"]
-    report = _report(case, "prefill")
-    return [_row(f"mllm-npu {case['model']} prefill c{case['context']} tok/s (NPU and CPU at their peaks, "
-                 f"bound {report.bound}; no chunk pipelining or NPU graph overheads)",
-                 case, report.tokens_per_s, "tok/s")]
+    return _tokens_per_s("mllm_npu", "prefill_tokens_per_s", "prefill", lambda report: (
+        f"NPU and CPU at their peaks, bound {report.bound}; no chunk pipelining or NPU graph overheads"))
 
 
 @check("powerinfer2", shipped=True)
 def powerinfer2(group: dict) -> list[Row]:
-    case = published(DATA)["powerinfer2"]["decode_tokens_per_s"]
-    report = _report(case, "decode")
-    weights = report.components["weights"]
-    return [_row(f"powerinfer-2 {case['model']} decode tok/s (bound {report.bound}: "
-                 f"{weights['flash_bytes'] / 1e6:.0f} MB/token from UFS; cache hits in proportion, not hot-neuron skew)",
-                 case, report.tokens_per_s, "tok/s")]
+    return _tokens_per_s("powerinfer2", "decode_tokens_per_s", "decode", lambda report: (
+        f"bound {report.bound}: {report.components['weights']['flash_bytes'] / 1e6:.0f} MB/token from UFS; "
+        f"cache hits in proportion, not hot-neuron skew"))
 
 
 @check("tpi_llm", shipped=True)
 def tpi_llm(group: dict) -> list[Row]:
-    case = published(DATA)["tpi_llm"]["token_latency"]
-    report = _report(case, "decode")
+    case, report = _run("tpi_llm", "token_latency", "decode")
     shard = max(usage.weights for usage in report.footprint.usages if usage.memory.startswith("disk"))
     rows = [_row(f"tpi-llm home {case['model']} fp32 tp4 s/token (bound {report.bound}: each laptop reads its "
                  f"{shard / 2**30:.1f} GiB shard from its SSD every token; no framework overheads)", case,
                  report.latency_s, "s")]
-    case = published(DATA)["tpi_llm"]["peak_memory_70b"]
-    fullest = max((u for u in _report(case, "decode").footprint.usages if u.memory.startswith("laptop")),
-                  key=lambda u: u.needs)
+    case, report = _run("tpi_llm", "peak_memory_70b", "decode")
+    fullest = max((u for u in report.footprint.usages if u.memory.startswith("laptop")), key=lambda u: u.needs)
     return rows + [_row(f"tpi-llm {case['model']} fp32 on {case['devices']} devices: GB on the fullest device "
                         f"(window of 2 layers; no Python/PyTorch runtime)", case, fullest.needs / 1e9, "GB")]
