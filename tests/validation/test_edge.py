@@ -16,9 +16,9 @@ def test_every_edge_figure_names_its_source_and_what_the_run_assumes():
     for group in cases.values():
         for case in group.values():
             assert "arXiv" in case["source"] and case["assumed"] and case["published"] and case["tolerance"]
-            if "devices" not in case:                                   # a headline run is the machine's defaults
-                model, phase, batch, context = load_machine(case["machine"]).workload()
-                assert (model, batch, context) == (case["model"], case["batch"], case["context"])
+        headline = next(iter(group.values()))                           # a group's first case: the machine's defaults
+        model, phase, batch, context = load_machine(headline["machine"]).workload()
+        assert (model, batch, context) == (headline["model"], headline["batch"], headline["context"])
 
 
 def test_mllm_npu_row_is_the_prefill_tokens_per_s_of_the_machine():
@@ -29,10 +29,11 @@ def test_mllm_npu_row_is_the_prefill_tokens_per_s_of_the_machine():
 
 
 def test_tpi_llm_rows_are_the_decode_step_bound_by_the_disks_and_the_70b_footprint_per_device():
-    latency, memory = run_group("tpi_llm", {})
+    latency, small, memory = run_group("tpi_llm", {})
     report = simulate("tpi_llm_home")
     assert latency.published == 9.0 and latency.simulated == pytest.approx(report.latency_s)
     assert report.bound.startswith("disk")
+    assert small.published == 5.0 and small.simulated < latency.simulated     # half the shard to read
     assert memory.published == 3.1 and 0 < memory.simulated < 8.59     # fits the 8 GB laptops
 
 
