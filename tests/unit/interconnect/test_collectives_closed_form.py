@@ -158,3 +158,16 @@ def test_nccl_bus_bandwidth_of_an_ideal_ring_all_reduce_is_the_link_bandwidth():
     link = LinkSpec(source="t", bandwidth="100GB/s")
     seconds = time_alone(topo.ring(Simulator(), ranks, link), co.all_reduce(ranks, nbytes)) * 1e-12
     assert cf.nccl_bus_bandwidth("all_reduce", ranks, nbytes, seconds) == pytest.approx(100e9, rel=1e-9)
+
+
+def test_star_beats_ring_when_latency_dominates_and_loses_when_bandwidth_does():
+    """TPI-LLM's argument (arXiv 2410.00531 section 3): on a slow, high-latency link a small all-reduce is
+    latency-bound and the star's 2 message latencies beat the ring's 2(p-1); a large one is bandwidth-bound
+    and the star's centre port carries p - 1 buffers each way against the ring's 2(p-1)/p."""
+    wifi = LinkSpec(source="test", bandwidth="77.5MB/s", latency="1ms")
+    for nbytes, star_wins in ((20 * 1024, True), (64 * MIB, False)):
+        net = topo.switch(Simulator(), 4, wifi)
+        star = time_alone(net, co.all_reduce(4, nbytes, "star"))
+        net = topo.switch(Simulator(), 4, wifi)
+        ring = time_alone(net, co.all_reduce(4, nbytes, "ring"))
+        assert (star < ring) == star_wins
