@@ -175,11 +175,17 @@ class FlashOffload(SerialComponent):
         """FFN weights, every routed expert's included, live in the SSD (its size is no parameter: listed,
         not checked); the other
         bytes stay in the DRAM of ``memory_of`` (the host's budget). The FFN neurons the window keeps
-        in DRAM are not counted there."""
+        in DRAM are not counted there; the neuron cache's share is (``cached_share``)."""
         return [Memory(f"{self.name}.flash", None, frozenset({"weights", "experts"}))]
 
     def memory_for(self, kind, op):
         return self.memories()[0] if kind in ("weights", "experts") and is_ffn(op) else None
+
+    def cached_share(self):
+        """The neuron cache (``ffn_resident`` with a predictor) keeps that share of the FFN in the host's DRAM;
+        a window's neurons and the no-predictor resident share are not counted there."""
+        policy = self.params.policy
+        return policy.ffn_resident if policy.predictor is not None else 0.0
 
     def memory_owner(self):
         return self.params.memory_of

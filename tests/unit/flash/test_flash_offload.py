@@ -5,6 +5,7 @@ import copy
 import numpy as np
 import pytest
 
+from hwsim.capacity import CapacityError
 from hwsim.components.flash.flash_offload import ReadCurve, is_ffn, window_load_share, window_loads
 from hwsim.engine import Simulator
 from hwsim.machine import load_machine, machine_from_dict
@@ -111,9 +112,22 @@ def _variant(**policy):
 
 def test_a_neuron_cache_keeps_its_share_of_the_predicted_neurons_off_flash():
     """PowerInfer-2's neuron cache: a share r of every FFN's neurons in DRAM, hit in proportion."""
-    w = weights(_variant(ffn_resident=0.5))
-    assert w["flash_bytes"] == pytest.approx(0.10 * 0.5 * FFN_BYTES)
+    w = weights(_variant(ffn_resident=0.2))
+    assert w["flash_bytes"] == pytest.approx(0.10 * 0.8 * FFN_BYTES)
     assert w["io_s"] == pytest.approx(w["flash_bytes"] / 1.25e9, rel=2e-3)
+
+
+def test_the_neuron_cache_counts_in_the_host_dram_and_the_window_does_not():
+    def usages(machine, model, precision=None):
+        report = simulate(machine, model, phase="decode", batch=1, context=128, precision=precision)
+        return {u.memory: u for u in report.footprint.usages}
+    phone = usages("phone_powerinfer2", "turbosparse-mixtral-47b")
+    assert phone["npu.memory"].experts == pytest.approx(0.5 * phone["weights.flash"].experts, rel=1e-12)
+    mac, cached = usages("llm_in_a_flash", "opt-6.7b", FP16), usages(_variant(ffn_resident=0.2), "opt-6.7b", FP16)
+    assert cached["host.memory"].weights - mac["host.memory"].weights == pytest.approx(
+        0.2 * mac["weights.flash"].weights, rel=1e-12)
+    with pytest.raises(CapacityError, match="host.memory"):          # half the FFN overflows the 6.5 GB budget
+        usages(_variant(ffn_resident=0.5), "opt-6.7b", FP16)
 
 
 def test_pipelined_reads_overlap_compute_each_matmul_takes_the_longer():
