@@ -18,6 +18,10 @@ The copy lands in the processor's memory and is read from there by the layer's o
 their bytes; writing the copy is not charged to the processor's memory bandwidth, and new K/V written
 back to the spilled share travel the link's other direction (full duplex) uncharged. Embedding and
 LM-head weights (layer -1) stay resident.
+
+Under a parallel plan every device spills into its own copy of the memory (``count:`` one per device)
+and copies its own shard of each layer: TPI-LLM's sliding-window scheduler (arXiv 2410.00531) is
+``weights: 1.0, prefetch: 1`` over a disk per device, a window of two layers in DRAM.
 """
 from __future__ import annotations
 
