@@ -110,6 +110,7 @@ class MachineSpec(Strict):
     name: str
     description: str
     source: str
+    assumptions: str = ""            # what the sources do not give and the machine had to choose
     components: dict[str, dict]
     mapping: Mapping
     parallelism: Optional[ParallelPlan] = None
@@ -204,9 +205,11 @@ def _check(spec: MachineSpec, source: SourceMap) -> None:
             problems.append(source.problem(("mapping", "offload", "memory"),
                                            f"'{memory}' is of type {spec.components[memory].get('type')}; spilled bytes "
                                            f"live in an offload_memory component"))
-        if spec.parallelism is not None:
-            problems.append(source.problem(("mapping", "offload"), "spills a single device's layers; "
-                                           "a machine with a parallelism plan cannot use it yet"))
+        devices = spec.parallelism.devices if spec.parallelism is not None else 1
+        if devices > 1 and memory in spec.components and spec.copies(memory) != devices:
+            problems.append(source.problem(("mapping", "offload", "memory"),
+                                           f"each of the {devices} devices spills into its own copy: '{memory}' "
+                                           f"needs count: {devices}, has {spec.copies(memory)}"))
     if spec.mapping.dataflow is not None:
         device = spec.mapping.dataflow
         targets[("mapping", "dataflow")] = device

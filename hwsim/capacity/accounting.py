@@ -19,7 +19,8 @@ kind of bytes in (``Component.memory_for``), so a component that streams weights
   (a fabric, flash dies computing in place) keeps them in its own buffers: not listed.
 
 A component whose ``memory_owner()`` names another (``memory_of:``) keeps the bytes its own memories
-do not hold in that one's. Weights and KV cache on a component that declares no memory for them are listed under
+do not hold in that one's, plus its ``cached_share()`` of the weights its own memories hold (a neuron
+cache in DRAM over weights in flash). Weights and KV cache on a component that declares no memory for them are listed under
 ``<component> (no memory modeled)``, unchecked.
 
 A replayed trace has no model: weights are what its operators read (routed experts only, the
@@ -156,9 +157,25 @@ def footprint(machine, components: dict[str, Component], trace: Trace, model: Mo
             count = (len(placement.experts_on(moe_index, device)) if placement is not None
                      else model.moe.routed_experts / tp)
             at("experts", op).experts += count * per_expert
+    _add_caches(components, usage)
     step = _step(trace)
     return Footprint(machine.name, trace.model, trace.batch, step, trace.precision.weights,
                      sorted(usage.values(), key=lambda u: u.memory), from_model=model is not None)
+
+
+def _add_caches(components: dict, usage: dict[str, Usage]) -> None:
+    """Count each component's ``cached_share()`` of the weights in its own memories in its owner's
+    first memory too (the copy a cache keeps there)."""
+    for component in components.values():
+        share, owner = component.cached_share(), component.memory_owner()
+        if not share or owner not in components:
+            continue
+        home = components[owner].memories()[0]
+        for memory in component.memories():
+            if memory.name in usage:
+                cached = usage.setdefault(home.name, Usage(home.name, home.capacity))
+                cached.weights += share * usage[memory.name].weights
+                cached.experts += share * usage[memory.name].experts
 
 
 def _resident(op, model, trace) -> tuple[str, float]:

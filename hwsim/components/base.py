@@ -106,6 +106,11 @@ class Component:
         None: its own ``memories()``."""
         return None
 
+    def cached_share(self) -> float:
+        """Share of the weights in this component's own memories that it also keeps in its memory
+        owner's (PowerInfer-2's neuron cache holds part of the FFN that lives in flash); 0: none."""
+        return 0.0
+
     def memory_for(self, kind: str, op: Op) -> Optional[Memory]:
         """The memory holding the ``kind`` bytes of ``op`` when ``op`` runs here (its first memory that
         holds that kind; None: not modeled). Components that stream some weights override this."""

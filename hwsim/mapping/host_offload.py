@@ -18,6 +18,10 @@ The copy lands in the processor's memory and is read from there by the layer's o
 their bytes; writing the copy is not charged to the processor's memory bandwidth, and new K/V written
 back to the spilled share travel the link's other direction (full duplex) uncharged. Embedding and
 LM-head weights (layer -1) stay resident.
+
+Under a parallel plan every device spills into its own copy of the memory (``count:`` one per device)
+and copies its own shard of each layer: TPI-LLM's sliding-window scheduler (arXiv 2410.00531) is
+``weights: 1.0, prefetch: 1`` over a disk per device, a window of two layers in DRAM.
 """
 from __future__ import annotations
 
@@ -41,26 +45,29 @@ class Offload(Strict):
 
 
 def spill(trace: Trace, offload: Offload) -> Trace:
-    """``trace`` with one ``host_load`` before each layer that reads spilled bytes (ids stay dense;
-    every dep points to an earlier op). A layer is a run of consecutive
-    ops with one ``layer >= 0`` (several decode steps in one trace run each layer once per step)."""
+    """``trace`` with one ``host_load`` before each layer that reads spilled bytes, per device under a
+    parallel plan (each device copies its own shard from its own offload memory; ids stay dense; every
+    dep points to an earlier op). A layer is a run of consecutive ops with one ``layer >= 0`` (several
+    decode steps in one trace run each layer once per step)."""
     ops: list[Op] = []
     new_id: list[int] = []
-    blocks: list[list[Op]] = []                        # the transformer-layer runs so far
+    blocks: dict[int, list[list[Op]]] = {}             # device -> its parts of the transformer-layer runs so far
     for run in layer_runs(trace.ops):
-        weights = sum(op.weight_bytes for op in run) * offload.weights
-        cached = sum(op.kv_read_bytes for op in run) * offload.kv_cache
-        load = None
-        if run[0].layer >= 0:
-            blocks.append(run)
-            free = len(blocks) - offload.prefetch - 2   # the layer whose buffer this copy reuses
+        loads: dict[int, int] = {}
+        for device, part in (_by_device(run).items() if run[0].layer >= 0 else ()):
+            weights = sum(op.weight_bytes for op in part) * offload.weights
+            cached = sum(op.kv_read_bytes for op in part) * offload.kv_cache
+            done = blocks.setdefault(device, [])
+            done.append(part)
+            free = len(done) - offload.prefetch - 2     # the layer whose buffer this copy reuses
             if weights + cached:
-                load = len(ops)
-                ops.append(Op(load, "host_load", "host_load", run[0].layer, 0.0, run[0].compute_dtype,
-                              weight_bytes=weights, kv_read_bytes=cached, device=run[0].device,
-                              deps=tuple(new_id[op.id] for op in layer_ends(blocks[free])) if free >= 0 else ()))
+                loads[device] = len(ops)
+                ops.append(Op(len(ops), "host_load", "host_load", part[0].layer, 0.0, part[0].compute_dtype,
+                              weight_bytes=weights, kv_read_bytes=cached, device=device,
+                              deps=tuple(new_id[op.id] for op in layer_ends(done[free])) if free >= 0 else ()))
         for op in run:
             deps = tuple(new_id[d] for d in op.deps)
+            load = loads.get(op.device)
             if load is not None and op.weight_bytes * offload.weights + op.kv_read_bytes * offload.kv_cache:
                 deps += (load,)
             new_id.append(len(ops))
@@ -68,27 +75,39 @@ def spill(trace: Trace, offload: Offload) -> Trace:
     return replace(trace, ops=tuple(ops))
 
 
+def _by_device(run: list[Op]) -> dict[int, list[Op]]:
+    """The ops of one layer run grouped by the device that runs them, in order."""
+    parts: dict[int, list[Op]] = {}
+    for op in run:
+        parts.setdefault(op.device, []).append(op)
+    return parts
+
+
 def spilled_footprint(fp: Footprint, offload: Offload, components: dict, trace: Trace) -> Footprint:
     """``fp`` (the step's bytes, all in the processor's memories) with the spilled shares moved to the
     offload memory: it holds the ``weights`` share of every memory's weights and routed experts and the
     ``kv_cache`` share of its KV cache; the processor's memory keeps the rest plus the copy buffers of
     ``prefetch + 1`` layers. The embedding and LM head count at the weights share too (the copies leave
-    them resident; they are a few percent of a model's weights)."""
+    them resident; they are a few percent of a model's weights). An offload memory with copies pairs
+    each with the processor instance of the same index (``laptop[2]`` spills into ``disk[2]``)."""
     layers = len({op.layer for op in trace.ops if op.layer >= 0}) or 1
     kept = min(1.0, (offload.prefetch + 1) / layers)        # share of the spilled bytes buffered on the processor
-    home = components[offload.memory].memories()[0]
-    spilled = Usage(home.name, home.capacity)
+    homes = {name: component.memories()[0] for name, component in components.items()
+             if name == offload.memory or name.startswith(f"{offload.memory}[")}
+    spilled = {home.name: Usage(home.name, home.capacity) for home in homes.values()}
     usages = []
     for usage in fp.usages:
-        if usage.memory == home.name:
+        if usage.memory in spilled:
             continue
+        index = usage.memory.partition("[")[2].partition("]")[0]
+        home = homes.get(f"{offload.memory}[{index}]") or next(iter(homes.values()))
         moved = {"weights": usage.weights * offload.weights, "experts": usage.experts * offload.weights,
                  "kv": usage.kv * offload.kv_cache}
         for kind, nbytes in moved.items():
-            setattr(spilled, kind, getattr(spilled, kind) + nbytes)
+            setattr(spilled[home.name], kind, getattr(spilled[home.name], kind) + nbytes)
         usages.append(replace(usage, **{kind: getattr(usage, kind) - nbytes * (1 - kept)
                                         for kind, nbytes in moved.items()}))
-    return replace(fp, usages=sorted(usages + [spilled], key=lambda u: u.memory))
+    return replace(fp, usages=sorted(usages + list(spilled.values()), key=lambda u: u.memory))
 
 
 def layer_runs(ops) -> list[list[Op]]:

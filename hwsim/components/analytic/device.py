@@ -84,9 +84,9 @@ class Gemm(Strict):
                 raise ValueError(f"{fmt}: a share of the peak in (0, 1], got {share}")
         return shares
 
-    def seconds(self, op, peak: float, memory_s: float, bandwidth: float) -> float:
-        """Fastest tile (and split-K) for `op`: max(waves x one tile's time, memory time)."""
-        per_sm = peak * self.efficiency[op.compute_dtype] / self.sms
+    def seconds(self, op, fmt: str, peak: float, memory_s: float, bandwidth: float) -> float:
+        """Fastest tile (and split-K) for `op` computing in `fmt`: max(waves x one tile's time, memory time)."""
+        per_sm = peak * self.efficiency[fmt] / self.sms
         best = math.inf
         for rows, cols in self.tiles:
             tiles = math.ceil(op.m / rows) * math.ceil(op.n / cols) * op.count
@@ -143,6 +143,7 @@ class AnalyticDeviceParams(Strict):
     gemm: Optional[Gemm] = None          # matmuls as tiles in waves over SMs; None: FLOPs / peak
     rows: Optional[Rows] = None          # vector kernels as blocks per row; None: bytes / bandwidth
     power: Optional[Power] = None        # board power at load (TDP); energy = power x busy time
+    computes_in: Optional[str] = None    # format it computes every operator in, whatever the run's (None: the run's)
 
     @field_validator("peak")
     @classmethod
@@ -152,6 +153,11 @@ class AnalyticDeviceParams(Strict):
         return _known_formats(peak)
 
     _kinds = field_validator("kernels_per_op")(classmethod(lambda cls, kernels: _known_kinds(kernels)))
+
+    @field_validator("computes_in")
+    @classmethod
+    def _computes_in(cls, fmt):
+        return fmt if fmt is None else precision.check(fmt)
 
 
 @register
@@ -164,6 +170,11 @@ class AnalyticDevice(SerialComponent):
     stats = {"busy_s": "time spent running operators (s)", "compute_used": "operations executed (FLOP)",
              "memory_used": "bytes moved to/from memory (B)"}
 
+    def _format(self, op) -> str:
+        """The format ``op`` computes in here: ``computes_in`` (a CPU that runs a quantised model's
+        attention and norms in float, as mllm-NPU does) or the operator's own."""
+        return self.params.computes_in or op.compute_dtype
+
     def _peak(self, fmt: str) -> float:
         if fmt not in self.params.peak:
             raise ValueError(f"component '{self.name}' has no peak for {fmt} operators; "
@@ -173,7 +184,7 @@ class AnalyticDevice(SerialComponent):
     def _gemm_applies(self, op) -> bool:
         gemm = self.params.gemm
         return (gemm is not None and op.kind == "matmul" and op.m > 0 and op.n > 0 and op.k > 0
-                and op.compute_dtype in gemm.efficiency)
+                and self._format(op) in gemm.efficiency)
 
     def _rows_s(self, op) -> float:
         rows = self.params.rows
@@ -182,11 +193,12 @@ class AnalyticDevice(SerialComponent):
 
     def time(self, op):
         memory = self.params.memory
-        compute_s = op.flops / self._peak(op.compute_dtype) if op.flops else 0.0
+        fmt = self._format(op)
+        compute_s = op.flops / self._peak(fmt) if op.flops else 0.0
         memory_s = op.total_bytes / memory.bandwidth
         streamed_s = op.total_bytes / memory.streaming
         if self._gemm_applies(op):
-            busy_s = self.params.gemm.seconds(op, self._peak(op.compute_dtype), streamed_s, memory.streaming)
+            busy_s = self.params.gemm.seconds(op, fmt, self._peak(fmt), streamed_s, memory.streaming)
             bound = "memory" if busy_s <= streamed_s else "compute"
         else:
             busy_s = max(compute_s, streamed_s, self._rows_s(op))

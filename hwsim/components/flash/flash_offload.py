@@ -15,9 +15,16 @@ The paper's Table 2 builds its method up column by column; `policy` names the sa
   follows from the measured share of FFN neurons the window holds (`share`), see `window_load_share`.
 - `bundling`: a neuron's up column and down row are stored together, so one read of twice the
   chunk serves both matmuls.
+- `ffn_resident` with a predictor: PowerInfer-2's neuron cache (arXiv 2406.06282) keeps that share of
+  every FFN's neurons in DRAM, and the predicted neurons it holds are not read. Hits are taken in
+  proportion (a neuron is as likely active cached or not), a lower bound: PowerInfer-2 caches the
+  hot neurons, which are active more often.
+- `pipelined`: flash reads overlap compute at neuron-cluster granularity (PowerInfer-2's I/O-compute
+  pipeline), so a matmul takes max(I/O, compute, DRAM reads) instead of I/O + max(compute, DRAM reads).
 
 Per matmul the time is flash I/O plus max(compute, DRAM reads), not overlapped, like the paper's
-I/O + memory + compute latency split. Operators run one at a time in arrival order.
+I/O + memory + compute latency split, unless `pipelined`. Operators run one at a time in arrival order.
+FFN matmuls are the dense FFN's (`ffn.up`, `ffn.down`) and each routed expert's (`expert<i>.up`, `.down`).
 """
 from __future__ import annotations
 
@@ -95,17 +102,18 @@ class Window(Strict):
 
 class OffloadPolicy(Strict):
     hybrid: bool = True                          # non-FFN weights stay in DRAM (false: the naive row)
-    ffn_resident: confloat(ge=0, lt=1) = 0.0     # share of each FFN matrix kept in DRAM (no predictor)
+    ffn_resident: confloat(ge=0, lt=1) = 0.0     # share of each FFN matrix kept in DRAM (with a predictor: cached neurons)
     predictor: Predictor | None = None
     window: Window | None = None
     bundling: bool = False                       # up column + down row in one read
+    pipelined: bool = False                      # flash reads overlap compute (PowerInfer-2)
 
     @model_validator(mode="after")
     def _consistent(self):
         if self.predictor is None and (self.window or self.bundling):
             raise ValueError("window and bundling read predicted neurons: they need a predictor")
-        if self.predictor is not None and self.ffn_resident:
-            raise ValueError("ffn_resident applies without a predictor (with one, the window holds FFN neurons)")
+        if self.window is not None and self.ffn_resident:
+            raise ValueError("ffn_resident and window both keep FFN neurons in DRAM: give one")
         if self.ffn_resident and not self.hybrid:
             raise ValueError("ffn_resident needs hybrid: true (the naive row keeps nothing in DRAM)")
         if self.window and not self.predictor.active_fraction < self.window.share:
@@ -118,7 +126,8 @@ class OffloadPolicy(Strict):
         if self.predictor is None:
             return 1 - self.ffn_resident
         active = self.predictor.active_fraction
-        return window_load_share(active, self.window.tokens, self.window.share) if self.window else active
+        return window_load_share(active, self.window.tokens, self.window.share) if self.window else \
+            active * (1 - self.ffn_resident)
 
 
 class FlashOffloadParams(Strict):
@@ -133,7 +142,9 @@ class FlashOffloadParams(Strict):
 
 
 def is_ffn(op) -> bool:
-    return op.kind == "matmul" and op.name in ("ffn.up", "ffn.down")
+    """A dense FFN's or a routed expert's up or down projection (the neurons a predictor picks)."""
+    block, _, matrix = op.name.partition(".")
+    return op.kind == "matmul" and matrix in ("up", "down") and (block == "ffn" or block.startswith("expert"))
 
 
 @register
@@ -146,7 +157,7 @@ class FlashOffload(SerialComponent):
 
     def chunk_bytes(self, op) -> float:
         """One predicted read: a neuron's vector of this matrix, or its bundle with the other matrix."""
-        neurons = op.n if op.name == "ffn.up" else op.k
+        neurons = op.n if op.name.endswith(".up") else op.k
         return op.weight_bytes / op.count / neurons * (2 if self.params.policy.bundling else 1)
 
     def flash_read(self, op) -> tuple[float, float]:
@@ -161,13 +172,20 @@ class FlashOffload(SerialComponent):
         return flash, p.read_curve.bandwidth(self.chunk_bytes(op), p.queue_depth)
 
     def memories(self):
-        """FFN weights live in the SSD (its size is no parameter: listed, not checked); the other
+        """FFN weights, every routed expert's included, live in the SSD (its size is no parameter: listed,
+        not checked); the other
         bytes stay in the DRAM of ``memory_of`` (the host's budget). The FFN neurons the window keeps
-        in DRAM are not counted there."""
-        return [Memory(f"{self.name}.flash", None, frozenset({"weights"}))]
+        in DRAM are not counted there; the neuron cache's share is (``cached_share``)."""
+        return [Memory(f"{self.name}.flash", None, frozenset({"weights", "experts"}))]
 
     def memory_for(self, kind, op):
-        return self.memories()[0] if kind == "weights" and is_ffn(op) else None
+        return self.memories()[0] if kind in ("weights", "experts") and is_ffn(op) else None
+
+    def cached_share(self):
+        """The neuron cache (``ffn_resident`` with a predictor) keeps that share of the FFN in the host's DRAM;
+        a window's neurons and the no-predictor resident share are not counted there."""
+        policy = self.params.policy
+        return policy.ffn_resident if policy.predictor is not None else 0.0
 
     def memory_owner(self):
         return self.params.memory_of
@@ -181,9 +199,11 @@ class FlashOffload(SerialComponent):
         used = p.policy.predictor.active_fraction if is_ffn(op) and p.policy.predictor else 1.0
         dram = op.weight_bytes * used
         flops = op.flops * used
-        duration = io_ps + ps(max(flops / p.compute, dram / p.dram_bandwidth))
+        work_ps = ps(max(flops / p.compute, dram / p.dram_bandwidth))
+        duration = max(io_ps, work_ps) if p.policy.pipelined else io_ps + work_ps
         used = {"flash": flash, "dram": dram, "compute": flops}
-        return OpTiming(duration * 1e-12, "flash" if io_ps else "dram", used, duration_ps=duration,
+        bound = "flash" if io_ps and (io_ps >= work_ps or not p.policy.pipelined) else "dram"
+        return OpTiming(duration * 1e-12, bound, used, duration_ps=duration,
                         counts={"io_ps": io_ps})
 
     def capacity(self, resource):

@@ -28,6 +28,14 @@ def all_reduce_tree(p, n, alpha, beta):
     return 2 * _lg(p) * (alpha + n * beta)
 
 
+def all_reduce_star(p, n, alpha, beta, overhead=0.0):
+    """Gather to one rank, then send the sum back: 2 messages of latency on the critical path, and the
+    centre's one port carries p - 1 full buffers in and p - 1 out (TPI-LLM, arXiv 2410.00531 section 3).
+    The centre posts its p - 1 sends one after another, each paying the sender ``overhead`` (LogP's o,
+    part of alpha), so all but the first add it once more."""
+    return 2 * alpha + 2 * (p - 1) * n * beta + (p - 2) * overhead if p > 1 else 0.0
+
+
 def all_gather_ring(p, n, alpha, beta):
     return (p - 1) * alpha + (p - 1) / p * n * beta
 

@@ -94,6 +94,13 @@ def _binomial_steps(group: Sequence[int], nbytes: int) -> list[Step]:
     return reduce + broadcast
 
 
+def _star_steps(group: Sequence[int], nbytes: int) -> list[Step]:
+    """Every other rank sends its whole buffer to group[0], which reduces and sends the result back
+    (TPI-LLM's star all-reduce, arXiv 2410.00531 section 3: two hops of latency whatever the rank count)."""
+    gather = [(rank, group[0], nbytes) for rank in group[1:]]
+    return [gather, [(dst, src, size) for src, dst, size in gather]]
+
+
 def _pairwise_steps(matrix: np.ndarray) -> list[Step]:
     """Step s: rank i sends its block for rank (i + s) mod p."""
     p = len(matrix)
@@ -101,9 +108,11 @@ def _pairwise_steps(matrix: np.ndarray) -> list[Step]:
 
 
 def all_reduce(ranks: int, nbytes: int, algorithm: str = "ring") -> list[Message]:
-    """All-reduce of an ``nbytes`` buffer: ``ring``, ``tree`` (binomial) or ``halving_doubling``."""
+    """All-reduce of an ``nbytes`` buffer: ``ring``, ``tree`` (binomial), ``halving_doubling`` or
+    ``star`` (through rank 0)."""
     group = range(ranks)
     builders = {"ring": lambda: _ring_steps(group, nbytes, 2),
+                "star": lambda: _star_steps(group, nbytes),
                 "tree": lambda: _binomial_steps(group, nbytes),
                 "halving_doubling": lambda: _halving_doubling_steps(group, nbytes)}
     if algorithm not in builders:

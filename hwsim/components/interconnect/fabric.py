@@ -6,7 +6,7 @@
       topology: switch            # switch | ring | fully_connected | hierarchical
       ranks: 8                    # hierarchical: nodes x ranks_per_node instead
       link: nvlink4_h100          # a preset name or an inline link {bandwidth: ..., latency: ...}
-      all_reduce: ring            # ring | tree | halving_doubling
+      all_reduce: ring            # ring | tree | halving_doubling | star
       protocols: {...}            # optional: NCCL's LL / LL128 / Simple, see below
 
 Operators (``hwsim/workload/ops.py`` kinds), with ``p`` ranks:
@@ -77,7 +77,7 @@ class LinkFabricParams(Strict):
     nodes: Optional[int] = Field(None, gt=0)       # hierarchical only
     ranks_per_node: Optional[int] = Field(None, gt=0)
     inter_link: Union[str, LinkSpec, None] = None  # hierarchical only: the rank NICs
-    all_reduce: Literal["ring", "tree", "halving_doubling"] = "ring"
+    all_reduce: Literal["ring", "tree", "halving_doubling", "star"] = "ring"
     all_to_all: Literal["direct", "pairwise"] = "direct"
     protocols: Optional[Protocols] = None          # NCCL's protocols (see the module docstring)
 

@@ -25,9 +25,9 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "systems.yaml"
 
 
 @lru_cache(maxsize=None)
-def published() -> dict:
-    """The shipped figures: group -> case name -> case."""
-    return {group: {case["case"]: case for case in cases} for group, cases in yaml.safe_load(DATA.read_text()).items()}
+def published(path: Path = DATA) -> dict:
+    """The shipped figures of ``path``: group -> case name -> case."""
+    return {group: {case["case"]: case for case in cases} for group, cases in yaml.safe_load(path.read_text()).items()}
 
 
 def _datasheet(name: str):

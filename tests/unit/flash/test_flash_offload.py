@@ -1,10 +1,13 @@
-"""LLM in a flash: chunk-size read curve, windowing and row-column bundling against the paper."""
+"""LLM in a flash: chunk-size read curve, windowing and row-column bundling against the paper; PowerInfer-2's
+neuron cache and I/O-compute pipeline as closed forms."""
 import copy
 
 import numpy as np
 import pytest
 
-from hwsim.components.flash.flash_offload import ReadCurve, window_load_share, window_loads
+from hwsim.capacity import CapacityError
+from hwsim.components.flash.flash_offload import ReadCurve, is_ffn, window_load_share, window_loads
+from hwsim.engine import Simulator
 from hwsim.machine import load_machine, machine_from_dict
 from hwsim.step import simulate
 from hwsim.workload.precision import Precision
@@ -100,9 +103,51 @@ def test_windowing_cuts_flash_traffic_and_bundling_cuts_io_time():
     assert windowed["io_s"] / bundled["io_s"] == pytest.approx(2.25 / 1.25, rel=1e-3)
 
 
+def _variant(**policy):
+    """llm_in_a_flash's predictor row with `policy` keys changed."""
+    data = copy.deepcopy(load_machine("llm_in_a_flash_predictor").spec.model_dump(mode="json"))
+    data["components"]["weights"]["policy"].update(policy)
+    return machine_from_dict(data)
+
+
+def test_a_neuron_cache_keeps_its_share_of_the_predicted_neurons_off_flash():
+    """PowerInfer-2's neuron cache: a share r of every FFN's neurons in DRAM, hit in proportion."""
+    w = weights(_variant(ffn_resident=0.2))
+    assert w["flash_bytes"] == pytest.approx(0.10 * 0.8 * FFN_BYTES)
+    assert w["io_s"] == pytest.approx(w["flash_bytes"] / 1.25e9, rel=2e-3)
+
+
+def test_the_neuron_cache_counts_in_the_host_dram_and_the_window_does_not():
+    def usages(machine, model, precision=None):
+        report = simulate(machine, model, phase="decode", batch=1, context=128, precision=precision)
+        return {u.memory: u for u in report.footprint.usages}
+    phone = usages("phone_powerinfer2", "turbosparse-mixtral-47b")
+    assert phone["npu.memory"].experts == pytest.approx(0.5 * phone["weights.flash"].experts, rel=1e-12)
+    mac, cached = usages("llm_in_a_flash", "opt-6.7b", FP16), usages(_variant(ffn_resident=0.2), "opt-6.7b", FP16)
+    assert cached["host.memory"].weights - mac["host.memory"].weights == pytest.approx(
+        0.2 * mac["weights.flash"].weights, rel=1e-12)
+    with pytest.raises(CapacityError, match="host.memory"):          # half the FFN overflows the 6.5 GB budget
+        usages(_variant(ffn_resident=0.5), "opt-6.7b", FP16)
+
+
+def test_pipelined_reads_overlap_compute_each_matmul_takes_the_longer():
+    """Per matmul max(I/O, compute, DRAM) instead of I/O + max(compute, DRAM)."""
+    trace = generate_trace(load_model("opt-6.7b"), "decode", 1, 128, FP16)
+    serial, piped = (_variant(pipelined=flag).build(Simulator())["weights"] for flag in (False, True))
+    for op in (op for op in trace.ops if op.kind == "matmul"):
+        a, b = serial.time(op), piped.time(op)
+        io = a.counts["io_ps"]
+        assert b.counts["io_ps"] == io and b.duration_ps == max(io, a.duration_ps - io)
+
+
+def test_routed_experts_up_and_down_are_ffn_neurons():
+    trace = generate_trace(load_model("mixtral-8x7b"), "decode", 1, 64)
+    assert {op.name for op in trace.ops if is_ffn(op)} == {f"expert{i}.{m}" for i in range(8) for m in ("up", "down")}
+
+
 @pytest.mark.parametrize("policy, message", [
     ({"predictor": None}, "need a predictor"),
-    ({"ffn_resident": 0.2}, "without a predictor"),
+    ({"ffn_resident": 0.2}, "both keep FFN neurons in DRAM: give one"),
     ({"window": {"tokens": 5, "share": 0.05}}, "must exceed"),
 ])
 def test_inconsistent_policies_are_one_line_errors(policy, message):

@@ -30,6 +30,8 @@ CASES = [  # (schedule, closed form, critical-path messages)
     ("tree", lambda p, n: co.all_reduce(p, n, "tree"), cf.all_reduce_tree, lambda p: 2 * (p.bit_length() - 1)),
     ("halving_doubling", lambda p, n: co.all_reduce(p, n, "halving_doubling"), cf.all_reduce_halving_doubling,
      lambda p: 2 * (p.bit_length() - 1)),
+    ("star", lambda p, n: co.all_reduce(p, n, "star"),
+     lambda p, n, alpha, beta: cf.all_reduce_star(p, n, alpha, beta, overhead=300e-9), lambda p: 2 * (p - 1)),
     ("all_gather", co.all_gather, cf.all_gather_ring, lambda p: p - 1),
     ("reduce_scatter", co.reduce_scatter, cf.reduce_scatter_ring, lambda p: p - 1),
     ("all_to_all", lambda p, n: co.all_to_all(co.uniform_matrix(p, n)), cf.all_to_all_pairwise, lambda p: p - 1),
@@ -145,7 +147,7 @@ def test_direct_all_to_all_with_one_hot_rank_equals_its_port_time(hot):
 def test_algorithm_and_shape_errors_are_explicit():
     with pytest.raises(ValueError, match="power-of-two"):
         co.all_reduce(6, 600, "halving_doubling")
-    with pytest.raises(ValueError, match="known: ring, tree, halving_doubling"):
+    with pytest.raises(ValueError, match="known: ring, star, tree, halving_doubling"):
         co.all_reduce(4, 400, "rng")
     with pytest.raises(ValueError, match="square"):
         co.all_to_all(np.ones((2, 3)))
@@ -156,3 +158,16 @@ def test_nccl_bus_bandwidth_of_an_ideal_ring_all_reduce_is_the_link_bandwidth():
     link = LinkSpec(source="t", bandwidth="100GB/s")
     seconds = time_alone(topo.ring(Simulator(), ranks, link), co.all_reduce(ranks, nbytes)) * 1e-12
     assert cf.nccl_bus_bandwidth("all_reduce", ranks, nbytes, seconds) == pytest.approx(100e9, rel=1e-9)
+
+
+def test_star_beats_ring_when_latency_dominates_and_loses_when_bandwidth_does():
+    """TPI-LLM's argument (arXiv 2410.00531 section 3): on a slow, high-latency link a small all-reduce is
+    latency-bound and the star's 2 message latencies beat the ring's 2(p-1); a large one is bandwidth-bound
+    and the star's centre port carries p - 1 buffers each way against the ring's 2(p-1)/p."""
+    wifi = LinkSpec(source="test", bandwidth="77.5MB/s", latency="1ms")
+    for nbytes, star_wins in ((20 * 1024, True), (64 * MIB, False)):
+        net = topo.switch(Simulator(), 4, wifi)
+        star = time_alone(net, co.all_reduce(4, nbytes, "star"))
+        net = topo.switch(Simulator(), 4, wifi)
+        ring = time_alone(net, co.all_reduce(4, nbytes, "ring"))
+        assert (star < ring) == star_wins

@@ -11,6 +11,7 @@ from hwsim.machine import load_machine, machine_from_dict
 from hwsim.mapping.host_offload import Offload, spill
 from hwsim.mapping.offload import decode_steps
 from hwsim.step import run_trace, simulate
+from hwsim.workload.model import load_model
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
 from hwsim.workload.trace import Trace, generate_trace
@@ -94,7 +95,7 @@ def test_gh200_spilling_40_percent_of_a_small_kv_cache_is_transparent_and_a_larg
     assert spilled.latency_s >= kv / 450e9 > resident.latency_s
 
 
-def test_offload_needs_an_offload_memory_and_a_single_device():
+def test_offload_needs_an_offload_memory_and_one_per_device():
     data = load_machine("gh200_c2c_offload").spec.model_dump(mode="json")
     data["mapping"]["offload"]["memory"] = "grice"
     with pytest.raises(ConfigError, match="no component named 'grice'"):
@@ -103,8 +104,9 @@ def test_offload_needs_an_offload_memory_and_a_single_device():
     with pytest.raises(ConfigError, match="'gpu' is of type analytic_device; spilled bytes live in an offload_memory"):
         machine_from_dict(data)
     cluster = load_machine("h100_8gpu_nvlink").spec.model_dump(mode="json")
-    cluster["mapping"]["offload"] = {"memory": "gpu", "weights": 0.5}
-    with pytest.raises(ConfigError, match="parallelism plan"):
+    cluster["components"]["host"] = load_machine("gh200").spec.components["grace"]
+    cluster["mapping"]["offload"] = {"memory": "host", "weights": 0.5}
+    with pytest.raises(ConfigError, match="each of the 8 devices spills into its own copy: 'host' needs count: 8, has 1"):
         machine_from_dict(cluster)
 
 
@@ -115,3 +117,22 @@ def test_the_spilled_share_lives_in_the_offload_memory_less_the_copy_buffers():
     total = kv(resident, "gpu.memory")
     assert kv(spilled, "grace.memory") == pytest.approx(0.4 * total, rel=1e-12)
     assert kv(spilled, "gpu.memory") == pytest.approx(total * (1 - 0.4 * (1 - 2 / 32)), rel=1e-12)   # prefetch 1
+
+
+def test_under_tensor_parallelism_each_device_streams_its_shard_from_its_own_disk():
+    """TPI-LLM's sliding window (architectures/tpi_llm_home.yaml): every layer of every device waits for its
+    own copy from its own disk, the disks hold each device's whole shard, and with copies far slower than
+    compute the step is the L copies back to back plus what follows the last one."""
+    data = load_machine("tpi_llm_home").spec.model_dump(mode="json", exclude_none=True)
+    del data["mapping"]["offload"]
+    resident = simulate(machine_from_dict(data), "llama2-7b", context=64)
+    streamed = simulate("tpi_llm_home", "llama2-7b", context=64)
+    model = load_model("llama2-7b")
+    layers, h = model.layers, model.hidden
+    for device in range(4):
+        usage = {u.memory: u for u in streamed.footprint.usages}
+        held = next(u.weights for u in resident.footprint.usages if u.memory == f"laptop[{device}].memory")
+        assert usage[f"disk[{device}].memory"].weights == pytest.approx(held, rel=1e-12)
+        assert usage[f"laptop[{device}].memory"].weights == pytest.approx(held * 2 / layers, rel=1e-12)  # window 2
+    copy_s = (4 * h * h + 3 * h * model.ffn.intermediate) * 4 / 4 / 2.675e9    # one layer's fp32 shard of 4
+    assert layers * copy_s <= streamed.latency_s <= layers * copy_s + resident.latency_s

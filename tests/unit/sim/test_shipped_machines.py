@@ -42,6 +42,8 @@ WORKLOADS = {
     "nvidia_h100_sxm": ("llama2-7b", None, 1), "nvidia_h100_sxm_tiles": ("llama2-7b", None, 1),
     "nvidia_t4": ("gpt2-xl", FP16, 1), "nvidia_t4_eager": ("gpt2-xl", FP16, 1),
     "nvidia_t4_tiles": ("gpt2-xl", FP16, 1), "pim_gpt": ("gpt2-xl", BF16, 1),
+    "phone_mllm_npu": ("qwen1.5-1.8b", None, 1), "tpi_llm_home": ("llama2-7b", None, 1),
+    "phone_powerinfer2": ("turbosparse-mixtral-47b", None, 1),
 }
 
 

@@ -7,9 +7,10 @@ from hwsim.workload.model import MODELS_DIR, load_model, shipped_models
 
 DENSE = ["gpt2-small", "gpt2-medium", "gpt2-large", "gpt2-xl", "gpt3-small", "gpt3-medium", "gpt3-large",
          "gpt3-xl", "opt-6.7b", "opt-13b", "opt-30b", "opt-66b", "llama2-7b", "llama2-13b", "llama2-70b",
-         "llama3-8b", "llama3-70b", "llama3.2-1b", "bitnet-b1.58-0.7b", "bitnet-b1.58-3b", "llama-3b"]
+         "llama3-8b", "llama3-70b", "llama3.2-1b", "bitnet-b1.58-0.7b", "bitnet-b1.58-3b", "llama-3b",
+         "qwen1.5-1.8b"]
 MOE = ["mixtral-8x7b", "deepseek-v2-lite", "deepseek-v3", "qwen1.5-moe-a2.7b", "qwen3-30b-a3b",
-       "olmoe-1b-7b", "pangu-pro-moe"]
+       "olmoe-1b-7b", "pangu-pro-moe", "turbosparse-mixtral-47b"]
 
 
 def test_every_expected_preset_ships():
