@@ -15,7 +15,7 @@ from pydantic import PositiveInt, field_validator
 
 from hwsim.components.base import OpTiming, SerialComponent, register
 from hwsim.config.schema import Strict
-from hwsim.config.units import Bandwidth, ByteSize, ComputeRate, Duration, Power
+from hwsim.config.units import Bandwidth, ByteSize, ComputeRate, Latency, Power
 from hwsim.workload import precision
 from hwsim.workload.ops import KINDS
 
@@ -29,7 +29,7 @@ class AnalyticDeviceParams(Strict):
     source: str                          # where the peaks come from (datasheet, paper table)
     peak: dict[str, ComputeRate]         # number format -> peak operations/s (dense, no sparsity)
     memory: Memory
-    launch_overhead: Duration = "0s"     # fixed time added per kernel launch (framework dispatch + launch)
+    launch_overhead: Latency = "0s"     # fixed time added per kernel launch (framework dispatch + launch)
     kernels_per_op: dict[str, PositiveInt] = {}   # operator kind -> kernels one operator launches (absent: 1)
     power: Optional[Power] = None        # board power at load (TDP); energy = power x busy time
 

@@ -37,7 +37,7 @@ from hwsim.components.dram.spec import with_overrides
 from hwsim.components.dram.standards import COMMANDS
 from hwsim.components.host.shared_buffer_accel import SharedBufferTiming
 from hwsim.config.schema import Strict
-from hwsim.config.units import Bandwidth, ByteSize, Duration, Energy, Frequency
+from hwsim.config.units import Bandwidth, ByteSize, Energy, Frequency, Latency
 from hwsim.workload.precision import BITS
 
 GEMV_KINDS = {"matmul": "n", "attn_score": "n", "attn_context": "k"}   # kind -> dimension split over channels
@@ -49,7 +49,7 @@ REFRESH = frozenset({"REF", "REFpb"})   # energy counted as static (every channe
 class HostLink(Strict):
     """Link between the host and the devices (one broadcast and one gather per matmul under TP)."""
 
-    latency: Duration
+    latency: Latency
     bandwidth: Bandwidth
     energy_per_bit: Energy = "0J"
 
@@ -94,7 +94,7 @@ class PimParams(Strict):
     refresh: bool = True
     reduction: Reduction
     link: Optional[HostLink] = None            # required when devices > 1
-    sampling: Optional[Duration] = None        # host CPU sampling the next token after `lm_head` (see below)
+    sampling: Optional[Latency] = None        # host CPU sampling the next token after `lm_head` (see below)
 
 
 @register

@@ -24,7 +24,7 @@ from hwsim.components.flash.geometry import FlashGeometry
 from hwsim.components.flash.page_reads import KernelTimes, schedule
 from hwsim.components.npu.systolic import SystolicArray
 from hwsim.config.schema import Strict
-from hwsim.config.units import Bandwidth, ByteSize, Duration, Frequency, Power
+from hwsim.config.units import Bandwidth, ByteSize, Frequency, Latency, Power
 
 
 class ComputeCore(Strict):
@@ -64,7 +64,7 @@ class Policy(Strict):
     # False: whole-page data-out in a plain FIFO channel queue (the ablation's baseline)
     read_slicing: bool = True
     slice_size: ByteSize = "4KB"
-    slice_overhead: Duration = "0ns"   # bus time of the column change that starts each slice
+    slice_overhead: Latency = "0ns"   # bus time of the column change that starts each slice
     npu_coprocessing: bool = True      # False: flash-only, every page is read-computed
 
 
