@@ -10,18 +10,22 @@ File layout (version 1):
      "ops": [[0, "embedding", "embedding", ...], ...]}
 
 Rows are positional against `fields`, so a file stays small and readable. Ops must be listed
-with ids 0..n-1 in order and every dependency must point to an earlier op.
+with ids 0..n-1 in order and every dependency must point to an earlier op. Loading checks every
+value (counts are integers, work is a finite number >= 0, kinds and formats are known) and names
+the op and the rule it breaks, so nothing malformed reaches a component's timing model.
 """
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Optional
 
-from hwsim.workload.ops import KINDS, Op
-from hwsim.workload.precision import Precision
+from hwsim.config.errors import did_you_mean
+from hwsim.workload.ops import COLLECTIVES, KINDS, Op
+from hwsim.workload.precision import BITS, Precision
 
 FORMAT = "hwsim-trace"
 VERSION = 1
@@ -84,26 +88,93 @@ def _sum(ops) -> dict[str, float]:
     return total
 
 
+# integer op fields -> their least valid value (layer -1: outside the blocks, expert -2: shared,
+# device -1: unplaced); amounts of work must be finite numbers >= 0
+_INTEGERS = {"id": 0, "layer": -1, "m": 0, "n": 0, "k": 0, "count": 0, "expert": -2, "device": -1, "group": 0}
+_AMOUNTS = _SUMMED
+_OPTIONAL = {"deps", "count", "expert", "m", "n", "k", "device", "collective", "group"}
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_amount(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+
+
+def _field_problem(index: int, name: str, value) -> str | None:
+    """What is wrong with field `name` of op `index`, or None."""
+    if name in _INTEGERS:
+        if not _is_int(value) or value < _INTEGERS[name]:
+            return f"{name} must be an integer >= {_INTEGERS[name]}, got {value!r}"
+    elif name in _AMOUNTS:
+        if not _is_amount(value):
+            return f"{name} must be a finite number >= 0, got {value!r}"
+    elif name == "deps":
+        if not isinstance(value, list) or not all(_is_int(d) and 0 <= d < index for d in value):
+            return f"deps must be a list of earlier op ids (0..{index - 1}), got {value!r}"
+    elif not isinstance(value, str):
+        return f"{name} must be a string, got {value!r}"
+    elif name == "kind" and value not in KINDS:
+        return f"kind must be one of {', '.join(KINDS)}, got {value!r}{did_you_mean(value, KINDS)}"
+    elif name == "compute_dtype" and value not in BITS:
+        return f"compute_dtype must be a number format ({', '.join(BITS)}), got {value!r}"
+    elif name == "collective" and value not in ("", *COLLECTIVES):
+        return f"collective must be '' or one of {', '.join(COLLECTIVES)}, got {value!r}"
+    return None
+
+
+def _op(index: int, row, names: list[str]) -> Op:
+    """Op `index` from its row, every field checked: 'ops[17] (layer3.qkv): <rule>, got <value>'."""
+    if not isinstance(row, list) or len(row) != len(names):
+        size = f"{len(row)} values" if isinstance(row, list) else f"{row!r}"
+        raise ValueError(f"ops[{index}]: {size} for {len(names)} fields")
+    values = dict(zip(names, row))
+    label = f"ops[{index}]" + (f" ({values['name']})" if isinstance(values.get("name"), str) else "")
+    for name, value in values.items():
+        problem = _field_problem(index, name, value)
+        if problem:
+            raise ValueError(f"{label}: {problem}")
+    if values["id"] != index:
+        raise ValueError(f"{label}: ids must run 0..n-1 in order, got id {values['id']}")
+    return Op(**{**values, "deps": tuple(values.get("deps", ()))})
+
+
+def _header_problem(data: dict) -> str | None:
+    """What is wrong with the trace's own keys (not its ops), or None."""
+    if data["phase"] not in ("prefill", "decode"):
+        return f"phase must be prefill or decode, got {data['phase']!r}"
+    for name, least in (("batch", 1), ("context", int(data["phase"] == "prefill")), ("seed", 0)):
+        value = data.get(name, 0) if name == "seed" else data[name]
+        if not _is_int(value) or value < least:
+            return f"{name} must be an integer >= {least}, got {value!r}"
+    if not isinstance(data["model"], str):
+        return f"model must be a string, got {data['model']!r}"
+    if not isinstance(data["precision"], dict):
+        return f"precision must be a mapping of weights, activations, kv_cache to formats, got {data['precision']!r}"
+    if data.get("routing") is not None and not isinstance(data["routing"], dict):
+        return f"routing must be a mapping or null, got {data['routing']!r}"
+    if not isinstance(data["fields"], list) or not all(isinstance(n, str) for n in data["fields"]):
+        return f"fields must be a list of op field names, got {data['fields']!r}"
+    if not isinstance(data["ops"], list) or not data["ops"]:
+        return "ops must be a non-empty list of op rows"
+    return None
+
+
 def _from_dict(data) -> Trace:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"not a {FORMAT} file (no \"format\": \"{FORMAT}\" header)")
     if data.get("version") != VERSION:
         raise ValueError(f"trace format version {data.get('version')!r}; this hwsim reads version {VERSION}")
+    problem = _header_problem(data)
+    if problem:
+        raise ValueError(problem)
     names = data["fields"]
-    missing = set(OP_FIELDS) - {"deps", "count", "expert", "m", "n", "k", "device", "collective", "group"} - set(names)
+    missing = set(OP_FIELDS) - _OPTIONAL - set(names)
     unknown = set(names) - set(OP_FIELDS)
-    if missing or unknown:
-        raise ValueError(f"op fields: missing {sorted(missing)}, unknown {sorted(unknown)}")
-    ops = []
-    for index, row in enumerate(data["ops"]):
-        if len(row) != len(names):
-            raise ValueError(f"op {index}: {len(row)} values for {len(names)} fields")
-        values = dict(zip(names, row))
-        values["deps"] = tuple(values.get("deps", ()))
-        op = Op(**values)
-        if op.id != index or op.kind not in KINDS or any(not 0 <= d < index for d in op.deps):
-            raise ValueError(f"op {index} ({op.name}): ids must run 0..n-1, kind must be one of "
-                             f"{', '.join(KINDS)}, deps must point to earlier ops")
-        ops.append(op)
-    return Trace(tuple(ops), data["model"], data["phase"], data["batch"], data["context"],
+    if missing or unknown or len(set(names)) != len(names):
+        raise ValueError(f"op fields: missing {sorted(missing)}, unknown {sorted(unknown)}, each once")
+    ops = tuple(_op(index, row, names) for index, row in enumerate(data["ops"]))
+    return Trace(ops, data["model"], data["phase"], data["batch"], data["context"],
                  Precision(**data["precision"]), data.get("seed", 0), data.get("routing"))

@@ -51,9 +51,19 @@ def edited(tmp_path, change) -> str:
     (lambda d: d.update(format="other"), "not a hwsim-trace file"),
     (lambda d: d.pop("model"), "missing key 'model'"),
     (lambda d: d["ops"][1].__setitem__(2, "convolution"), "kind must be one of"),
-    (lambda d: d["ops"][1].__setitem__(-1, [3]), "deps must point to earlier ops"),
-    (lambda d: d["ops"][1].pop(), r"op 1: \d+ values for \d+ fields"),
+    (lambda d: d["ops"][1].__setitem__(-1, [3]), r"ops\[1\] \(qkv\): deps must be a list of earlier op ids \(0..0\)"),
+    (lambda d: d["ops"][1].pop(), r"ops\[1\]: \d+ values for \d+ fields"),
     (lambda d: d["fields"].append("colour"), "unknown \\['colour'\\]"),
+    (lambda d: d["ops"][1].__setitem__(4, "abc"), r"t.json: ops\[1\] \(qkv\): flops must be a finite number >= 0, got 'abc'"),
+    (lambda d: d["ops"][1].__setitem__(4, float("nan")), r"ops\[1\] \(qkv\): flops must be a finite number >= 0, got nan"),
+    (lambda d: d["ops"][1].__setitem__(6, -8.0), r"ops\[1\] \(qkv\): weight_bytes must be a finite number >= 0, got -8.0"),
+    (lambda d: d["ops"][1].__setitem__(12, 1.5), r"ops\[1\] \(qkv\): n must be an integer >= 0, got 1.5"),
+    (lambda d: d["ops"][1].__setitem__(1, 7), r"ops\[1\]: name must be a string, got 7"),
+    (lambda d: d["ops"][1].__setitem__(5, "bf17"), r"compute_dtype must be a number format"),
+    (lambda d: d["ops"][1].__setitem__(0, 5), r"ops\[1\] \(qkv\): ids must run 0..n-1 in order, got id 5"),
+    (lambda d: d.update(batch="2"), "batch must be an integer >= 1, got '2'"),
+    (lambda d: d.update(phase="train"), "phase must be prefill or decode"),
+    (lambda d: d.update(ops=[]), "ops must be a non-empty list"),
 ])
 def test_malformed_files_are_rejected_clearly(tmp_path, change, message):
     with pytest.raises(ValueError, match=message):
