@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Optional
 
 from hwsim.config.errors import did_you_mean
-from hwsim.workload.ops import COLLECTIVES, KINDS, Op
+from hwsim.workload.ops import COLLECTIVES, KINDS, OP_CLASS, Op
 from hwsim.workload.precision import BITS, Precision
 
 FORMAT = "hwsim-trace"
@@ -90,7 +90,8 @@ def _sum(ops) -> dict[str, float]:
 
 # integer op fields -> their least valid value (layer -1: outside the blocks, expert -2: shared,
 # device -1: unplaced); amounts of work must be finite numbers >= 0
-_INTEGERS = {"id": 0, "layer": -1, "m": 0, "n": 0, "k": 0, "count": 0, "expert": -2, "device": -1, "group": 0}
+_INTEGERS = {"id": 0, "layer": -1, "m": 0, "n": 0, "k": 0, "count": 1, "expert": -2, "device": -1, "group": 0}
+_GEMMS = tuple(kind for kind, op_class in OP_CLASS.items() if op_class in ("gemm", "attention"))
 _AMOUNTS = _SUMMED
 _OPTIONAL = {"deps", "count", "expert", "m", "n", "k", "device", "collective", "group"}
 
@@ -138,6 +139,9 @@ def _op(index: int, row, names: list[str]) -> Op:
             raise ValueError(f"{label}: {problem}")
     if values["id"] != index:
         raise ValueError(f"{label}: ids must run 0..n-1 in order, got id {values['id']}")
+    if values["kind"] in _GEMMS and min(values.get(d, 0) for d in "mnk") < 1:
+        shape = ", ".join(f"{d}={values.get(d, 0)}" for d in "mnk")
+        raise ValueError(f"{label}: a {values['kind']} needs m, n and k >= 1 (its GEMM shape), got {shape}")
     return Op(**{**values, "deps": tuple(values.get("deps", ()))})
 
 
