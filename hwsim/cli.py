@@ -158,11 +158,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def run_handler(args, prog: str = "hwsim") -> int:
-    """Run a subcommand; bad input (config, missing file, bad value) prints one line and exits 2."""
+    """Run a subcommand; bad input (config, missing file, bad value) exits 2 after one
+    `prog: error: ...` line per problem (a ConfigError lists every problem of a file)."""
     try:
         return args.handler(args)
     except (ConfigError, FileNotFoundError, ValueError) as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            print(f"{prog}: error: {line}", file=sys.stderr)
         return 2
 
 

@@ -74,7 +74,7 @@ def _message(error: dict, model: type[BaseModel]) -> str:
         return f"must be < {ctx.get('lt')}, got {value!r}"
     if kind == "less_than_equal":
         return f"must be <= {ctx.get('le')}, got {value!r}"
-    if kind in ("int_parsing", "int_type", "int_from_float"):
+    if kind in ("int_parsing", "int_type", "int_from_float", "int_parsing_size"):
         return f"must be an integer, got {value!r}"
     if kind == "finite_number":
         return f"must be a finite number, got {value!r}"
