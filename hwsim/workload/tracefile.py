@@ -139,10 +139,28 @@ def _op(index: int, row, names: list[str]) -> Op:
             raise ValueError(f"{label}: {problem}")
     if values["id"] != index:
         raise ValueError(f"{label}: ids must run 0..n-1 in order, got id {values['id']}")
-    if values["kind"] in _GEMMS and min(values.get(d, 0) for d in "mnk") < 1:
-        shape = ", ".join(f"{d}={values.get(d, 0)}" for d in "mnk")
-        raise ValueError(f"{label}: a {values['kind']} needs m, n and k >= 1 (its GEMM shape), got {shape}")
+    problem = _shape_problem(values) if values["kind"] in _GEMMS else None
+    if problem:
+        raise ValueError(f"{label}: {problem}")
     return Op(**{**values, "deps": tuple(values.get("deps", ()))})
+
+
+def _shape_problem(values: dict) -> str | None:
+    """What is wrong with a GEMM-like op's shape, or None. Components that time an op by its shape
+    (PIM banks, flash pages) still charge its FLOPs and bytes to their resources, so the shape must
+    bound them: count x m x n x (2k + 1) FLOPs (the + 1 a bias; causal attention does less) and
+    at most 4 bytes per element of the k x n weights or K/V (fp32, plus a bias row)."""
+    m, n, k, count = (values.get(d, 1 if d == "count" else 0) for d in ("m", "n", "k", "count"))
+    if min(m, n, k) < 1:
+        return f"a {values['kind']} needs m, n and k >= 1 (its GEMM shape), got m={m}, n={n}, k={k}"
+    if values["flops"] > count * m * n * (2 * k + 1):
+        return (f"flops {values['flops']!r} exceed what its shape does: count x m x n x (2k + 1) = "
+                f"{count * m * n * (2 * k + 1)}")
+    operand = values.get("weight_bytes", 0) + values.get("kv_read_bytes", 0)
+    if operand > 4 * count * n * (k + 1):
+        return (f"weight_bytes + kv_read_bytes {operand!r} exceed 4 bytes per element of its k x n operand: "
+                f"4 x count x n x (k + 1) = {4 * count * n * (k + 1)}")
+    return None
 
 
 def _header_problem(data: dict) -> str | None:

@@ -64,6 +64,9 @@ def edited(tmp_path, change) -> str:
     (lambda d: d["ops"][1].__setitem__(0, 5), r"ops\[1\] \(qkv\): ids must run 0..n-1 in order, got id 5"),
     (lambda d: d["ops"][1].__setitem__(13, 0), r"ops\[1\] \(qkv\): a matmul needs m, n and k >= 1 \(its GEMM shape\), got m=1, n=12, k=0"),
     (lambda d: d["ops"][1].__setitem__(14, 0), r"ops\[1\] \(qkv\): count must be an integer >= 1, got 0"),
+    (lambda d: d["ops"][1].__setitem__(4, 1e300), r"ops\[1\] \(qkv\): flops 1e\+300 exceed what its shape does: "
+                                                 r"count x m x n x \(2k \+ 1\) = 108"),
+    (lambda d: d["ops"][1].__setitem__(6, 1e6), r"ops\[1\] \(qkv\): weight_bytes \+ kv_read_bytes 1000000.0 exceed"),
     (lambda d: d.update(batch="2"), "batch must be an integer >= 1, got '2'"),
     (lambda d: d.update(phase="train"), "phase must be prefill or decode"),
     (lambda d: d.update(ops=[]), "ops must be a non-empty list"),
