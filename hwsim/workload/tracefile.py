@@ -92,7 +92,6 @@ def _sum(ops) -> dict[str, float]:
 # device -1: unplaced); amounts of work must be finite numbers >= 0
 _INTEGERS = {"id": 0, "layer": -1, "m": 0, "n": 0, "k": 0, "count": 1, "expert": -2, "device": -1, "group": 0}
 _GEMMS = tuple(kind for kind, op_class in OP_CLASS.items() if op_class in ("gemm", "attention"))
-_AMOUNTS = _SUMMED
 _OPTIONAL = {"deps", "count", "expert", "m", "n", "k", "device", "collective", "group"}
 
 
@@ -109,7 +108,7 @@ def _field_problem(index: int, name: str, value) -> str | None:
     if name in _INTEGERS:
         if not _is_int(value) or value < _INTEGERS[name]:
             return f"{name} must be an integer >= {_INTEGERS[name]}, got {value!r}"
-    elif name in _AMOUNTS:
+    elif name in _SUMMED:
         if not _is_amount(value):
             return f"{name} must be a finite number >= 0, got {value!r}"
     elif name == "deps":
@@ -133,13 +132,11 @@ def _op(index: int, row, names: list[str]) -> Op:
         raise ValueError(f"ops[{index}]: {size} for {len(names)} fields")
     values = dict(zip(names, row))
     label = f"ops[{index}]" + (f" ({values['name']})" if isinstance(values.get("name"), str) else "")
-    for name, value in values.items():
-        problem = _field_problem(index, name, value)
-        if problem:
-            raise ValueError(f"{label}: {problem}")
-    if values["id"] != index:
-        raise ValueError(f"{label}: ids must run 0..n-1 in order, got id {values['id']}")
-    problem = _shape_problem(values) if values["kind"] in _GEMMS else None
+    problem = next(filter(None, (_field_problem(index, name, value) for name, value in values.items())), None)
+    if problem is None and values["id"] != index:
+        problem = f"ids must run 0..n-1 in order, got id {values['id']}"
+    if problem is None and values["kind"] in _GEMMS:
+        problem = _shape_problem(values)
     if problem:
         raise ValueError(f"{label}: {problem}")
     return Op(**{**values, "deps": tuple(values.get("deps", ()))})
