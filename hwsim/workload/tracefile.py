@@ -11,13 +11,13 @@ File layout (version 1):
 
 Rows are positional against `fields`, so a file stays small and readable. Ops must be listed
 with ids 0..n-1 in order and every dependency must point to an earlier op. Loading checks every
-value (counts are integers, work is a finite number >= 0, kinds and formats are known) and names
-the op and the rule it breaks, so nothing malformed reaches a component's timing model.
+value (counts are integers, work is a finite number in [0, MAX_AMOUNT], kinds and formats are known,
+a matmul's shape bounds its work) and names the op and the rule it breaks, so nothing malformed
+reaches a component's timing model.
 """
 from __future__ import annotations
 
 import json
-import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -89,7 +89,10 @@ def _sum(ops) -> dict[str, float]:
 
 
 # integer op fields -> their least valid value (layer -1: outside the blocks, expert -2: shared,
-# device -1: unplaced); amounts of work must be finite numbers >= 0
+# device -1: unplaced); amounts of work (FLOPs, bytes) must lie in [0, MAX_AMOUNT]: 10^18 per
+# operator is orders of magnitude above any real one and keeps pages, bursts and picoseconds
+# derived from it finite and within the 64-bit integers of the timing kernels
+MAX_AMOUNT = 1e18
 _INTEGERS = {"id": 0, "layer": -1, "m": 0, "n": 0, "k": 0, "count": 1, "expert": -2, "device": -1, "group": 0}
 _GEMMS = tuple(kind for kind, op_class in OP_CLASS.items() if op_class in ("gemm", "attention"))
 _OPTIONAL = {"deps", "count", "expert", "m", "n", "k", "device", "collective", "group"}
@@ -100,7 +103,7 @@ def _is_int(value) -> bool:
 
 
 def _is_amount(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= MAX_AMOUNT
 
 
 def _field_problem(index: int, name: str, value) -> str | None:
@@ -110,7 +113,7 @@ def _field_problem(index: int, name: str, value) -> str | None:
             return f"{name} must be an integer >= {_INTEGERS[name]}, got {value!r}"
     elif name in _SUMMED:
         if not _is_amount(value):
-            return f"{name} must be a finite number >= 0, got {value!r}"
+            return f"{name} must be a finite number in [0, {MAX_AMOUNT:g}], got {value!r}"
     elif name == "deps":
         if not isinstance(value, list) or not all(_is_int(d) and 0 <= d < index for d in value):
             return f"deps must be a list of earlier op ids (0..{index - 1}), got {value!r}"
