@@ -48,9 +48,10 @@ MACHINES = {
 MODELS = ["gpt2-small", "llama2-7b", "olmoe-1b-7b", "deepseek-v2-lite"]
 
 QUANTITY = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*([A-Za-z/%]+)\s*$")
-BAD_NUMBERS = [0, -1, 0.5, 1e300, 1e-300, float("nan"), float("inf"), float("-inf"), "abc", "", None,
+# replacements: broken, or valid but extreme (1e17, '1e-3GHz'), which must still run or be refused
+BAD_NUMBERS = [0, -1, 0.5, 1e17, 1e300, 1e-300, float("nan"), float("inf"), float("-inf"), "abc", "", None,
                True, [], {}]
-BAD_QUANTITY_NUMBERS = ["0", "-1", "1e-300", "1e300", "1e999", "0.4"]
+BAD_QUANTITY_NUMBERS = ["0", "-1", "1e-300", "1e300", "1e999", "0.4", "1e-3", "1e4"]
 
 
 def _leaves(data, path=()):
@@ -148,7 +149,8 @@ TRACES = {(model, phase): _trace_file(model, phase) for model in ("gpt2-small", 
 @FUZZ
 def test_mutated_trace_files(data):
     trace = data.draw(mutated(TRACES[data.draw(st.sampled_from(sorted(TRACES)))]))
-    machine = data.draw(st.sampled_from(["nvidia_a100_80gb", "xeon_gold_6154", "cambricon_llm_s"]))
+    machine = data.draw(st.sampled_from(["nvidia_a100_80gb", "nvidia_a100_80gb_tiles", "xeon_gold_6154",
+                                         "cambricon_llm_s", "pim_gpt"]))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "trace.json"
         path.write_text(json.dumps(trace))
