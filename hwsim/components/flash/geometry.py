@@ -16,7 +16,7 @@ from pydantic import PositiveInt
 
 from hwsim.components.base import ps
 from hwsim.config.schema import Strict
-from hwsim.config.units import ByteSize, Duration, Frequency
+from hwsim.config.units import ByteSize, Duration, Frequency, Latency
 
 
 class FlashGeometry(Strict):
@@ -31,7 +31,7 @@ class FlashGeometry(Strict):
     t_erase: Optional[Duration] = None     # tBERS (None when the source gives none)
     bus_width_bits: PositiveInt        # channel data width
     transfer_rate: Frequency           # transfers per second on the channel ('1000MT/s')
-    command_overhead: Duration         # bus time of one read's command + address cycles
+    command_overhead: Latency          # bus time of one read's command + address cycles (0: idealised bus)
     cache_read: bool = True            # data register -> cache register hand-off (2-stage pipeline)
     multi_plane: bool = True           # planes of a die read concurrently (else one tR per die at a time)
 
