@@ -45,7 +45,7 @@ class UnitShape(Strict):
     """One LUT unit (see timing.LutUnit): cycle counts may be 0 (none), and so may the port, bank
     and capacity limits, where 0 means unlimited."""
 
-    g: PositiveInt
+    g: int = Field(gt=0, le=16)           # activations per group: a table holds 2^g entries (T-MAC: 4)
     lanes: PositiveInt
     tables: PositiveInt = 1
     rows: PositiveInt = 1
