@@ -1,12 +1,11 @@
-"""Fuzzed input files through `hwsim run`: a checked report or a one-line error, never a traceback.
+"""Fuzzed input files through `hwsim run`: a checked report or one-line errors, never a traceback.
 
 Shipped machine and model files and generated trace files are mutated one value or key at a
 time (numbers to 0, negative, NaN, inf, huge, tiny, strings; quantities keep their unit with a
 bad number; keys dropped or misspelt) and run through `hwsim.cli.main` as a user would. The
 property: exit 0 with a report whose latency is finite (run_trace has checked the roofline),
 or exit 2 with one `hwsim: error:` line per problem on stderr (nothing else: no traceback). Any
-other exception fails the test.
-Derandomized, so CI sees the same examples on every run.
+other exception fails the test. Derandomized, so CI sees the same examples on every run.
 """
 from __future__ import annotations
 
@@ -60,12 +59,6 @@ def _leaves(data, path=()):
     items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
     for key, value in items:
         yield from _leaves(value, path + (key,))
-
-
-def _set(data, path, value):
-    for key in path[:-1]:
-        data = data[key]
-    data[path[-1]] = value
 
 
 @st.composite
