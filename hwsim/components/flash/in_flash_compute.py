@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal, Optional
 
 import numpy as np
-from pydantic import PositiveInt
+from pydantic import Field, PositiveInt
 
 from hwsim.components.base import ps
 from hwsim.components.flash.geometry import FlashGeometry
@@ -33,7 +33,7 @@ class ComputeCore(Strict):
     throughput: Bandwidth          # INT8 weight bytes consumed per second (MAC rate for a GEMV)
     input_buffer: ByteSize         # holds input slices of this many bytes (whole requests)
     output_buffer: ByteSize        # holds results of this many bytes (whole pages' partial sums)
-    result_bytes: PositiveInt      # bytes per partial sum sent back
+    result_bytes: int = Field(gt=0, le=64)   # bytes per partial sum sent back (one scalar: 1..8 in practice)
     power: Optional[Power] = None  # while computing a page (W); None: energy not modelled
 
     def page_energy_j(self, page_bytes: int, batch: int) -> float:
