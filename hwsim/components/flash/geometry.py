@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from pydantic import PositiveInt
+from pydantic import Field, PositiveInt
 
 from hwsim.components.base import ps
 from hwsim.config.schema import Strict
@@ -21,10 +21,11 @@ from hwsim.config.units import ByteSize, Duration, Frequency, Latency
 
 class FlashGeometry(Strict):
     source: str                        # where the figures come from (paper table, simulator preset)
-    channels: PositiveInt
-    chips_per_channel: PositiveInt
-    dies_per_chip: PositiveInt
-    planes_per_die: PositiveInt
+    # counts bounded far above any SSD (kernels keep per-channel and per-die arrays; 1e17 channels ran out of memory)
+    channels: int = Field(gt=0, le=4096)
+    chips_per_channel: int = Field(gt=0, le=1024)
+    dies_per_chip: int = Field(gt=0, le=64)
+    planes_per_die: int = Field(gt=0, le=64)
     page_size: ByteSize                # user data per page (spare area excluded)
     t_read: Duration                   # tR: array -> data register
     t_program: Optional[Duration] = None   # tPROG (writes; None when the source gives none)
