@@ -116,6 +116,9 @@ class PimDram(Component):
         self.spec = with_overrides(spec, **params.timing_overrides) if params.timing_overrides else spec
         if "nCCDAB" not in self.spec.timings:
             raise ValueError(f"{name}: preset {params.preset} has no PIM commands")
+        if params.global_buffer < self.spec.org.burst_bytes:
+            raise ValueError(f"{name}: global_buffer {params.global_buffer} B holds less than one "
+                             f"{self.spec.org.burst_bytes} B burst of {params.preset}")
         if params.devices > 1 and params.link is None:
             raise ValueError(f"{name}: {params.devices} devices need a `link`")
         if (params.attention_devices or 1) > params.devices:
