@@ -225,14 +225,16 @@ def parser() -> argparse.ArgumentParser:
 
 def run_handler(args, prog: str = "hwsim") -> int:
     """Run a subcommand; bad input (config, missing file, bad value) or an unreachable resource (a
-    refused connection, a disk error) prints one line and exits 2. A closed output pipe is not an
-    error of the run: it goes up to `main`, which ends quietly."""
+    refused connection, a disk error) exits 2 after one `prog: error: ...` line per problem (a
+    ConfigError lists every problem of a file). A closed output pipe is not an error of the run: it
+    goes up to `main`, which ends quietly."""
     try:
         return args.handler(args)
     except BrokenPipeError:
         raise
     except (ConfigError, OSError, ValueError) as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            print(f"{prog}: error: {line}", file=sys.stderr)
         return 2
 
 

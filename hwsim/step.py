@@ -8,6 +8,7 @@ each operator on its device's instance, communication on the fabric with the rou
 """
 from __future__ import annotations
 
+import math
 import multiprocessing
 import sys
 
@@ -43,7 +44,11 @@ class RooflineViolation(AssertionError):
 
 
 def check_roofline(report: Report) -> None:
-    """Raise unless the step takes at least max(used / peak) of every resource."""
+    """Raise unless the step takes at least max(used / peak) of every resource. A NaN or infinite
+    latency or floor is refused too: NaN compares False with everything and would pass silently."""
+    for name, value in [("latency", report.latency_s), *((r.name, r.floor_s) for r in report.resources)]:
+        if not math.isfinite(value):
+            raise RooflineViolation(f"{report.machine}: {name} is {value} s, not a finite time")
     for resource in report.resources:
         # relative slack for floating-point summation only; durations are rounded up to whole ps
         if report.latency_s * (1 + 1e-9) < resource.floor_s:

@@ -221,13 +221,16 @@ def build_component(name: str, raw: dict, source: SourceMap, path: tuple, sim: S
         raise ConfigError([source.problem(path + ("type",),
                                           f"missing required key (one of: {', '.join(sorted(REGISTRY))})")])
     type_name = raw["type"]
-    cls = REGISTRY.get(type_name)
+    cls = REGISTRY.get(type_name) if isinstance(type_name, str) else None
     if cls is None:
         raise ConfigError([source.problem(path + ("type",),
                                           f"unknown component type '{type_name}'{did_you_mean(type_name, REGISTRY)}"
                                           f"; known: {', '.join(sorted(REGISTRY))}")])
     params = parse(cls.Params, {k: v for k, v in raw.items() if k != "type"}, source, path)
-    return cls(name, params, sim)
+    try:
+        return cls(name, params, sim)
+    except (KeyError, ValueError) as exc:  # parameters the schema alone cannot judge (a preset's timings)
+        raise ConfigError([source.problem(path, str(exc.args[0]) if exc.args else repr(exc))]) from None
 
 
 def run_alone(name: str, raw: dict, ops: list[Op]) -> tuple[list[Execution], Component]:

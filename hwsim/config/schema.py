@@ -15,9 +15,10 @@ from .loader import SourceMap
 
 
 class Strict(BaseModel):
-    """Base of every config schema: unknown keys rejected, values validated on assignment."""
+    """Base of every config schema: unknown keys rejected, values validated on assignment,
+    plain numbers finite (a NaN compares False with every bound and would pass them all)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False,
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False,
                               validate_default=True, protected_namespaces=())
 
 
@@ -73,8 +74,10 @@ def _message(error: dict, model: type[BaseModel]) -> str:
         return f"must be < {ctx.get('lt')}, got {value!r}"
     if kind == "less_than_equal":
         return f"must be <= {ctx.get('le')}, got {value!r}"
-    if kind in ("int_parsing", "int_type", "int_from_float"):
+    if kind in ("int_parsing", "int_type", "int_from_float", "int_parsing_size"):
         return f"must be an integer, got {value!r}"
+    if kind == "finite_number":
+        return f"must be a finite number, got {value!r}"
     if kind in ("float_parsing", "float_type"):
         return f"must be a number, got {value!r}"
     if kind in ("bool_parsing", "bool_type"):

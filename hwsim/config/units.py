@@ -7,6 +7,13 @@ Values parse to SI base units (Hz, seconds, bytes, bytes/s, ops/s, watts, joules
 Sizes follow the JEDEC memory convention: KB = KiB = 1024 bytes (a '16KB' SRAM holds
 16384 bytes, an '80GB' HBM stack 80 GiB). Rates are decimal: '900GB/s' = 9e11 bytes/s,
 '1GHz' = 1e9 Hz. Bits are written with a lower-case 'b' ('16Gb/s' = 2e9 bytes/s).
+
+Every quantity must be finite and, unless its type says zero is meaningful, > 0: a zero clock,
+bandwidth, rate or capacity has no physical meaning and would divide by zero downstream. The
+non-negative variants (`Latency`, `ByteCount`, `Power`, `Energy`) are for amounts whose zero means
+"none of it". A non-zero value must also lie in its kind's RANGE, many orders of magnitude around
+any real part: outside it, it is a typo ('1e-300MT/s'), and its quotients (times of 10^300 s) would
+overflow the integer-picosecond kernels instead of giving an error.
 """
 from __future__ import annotations
 
@@ -42,6 +49,9 @@ EXAMPLES = {"frequency": "1GHz", "time": "0.5ns", "size": "16KB", "bandwidth": "
             "compute": "312TFLOPS", "power": "400W", "energy": "20pJ"}
 BASE_UNIT = {"frequency": "Hz", "time": "s", "size": "B", "bandwidth": "B/s",
              "compute": "FLOP/s", "power": "W", "energy": "J"}
+# plausible non-zero values per kind, in base units (inclusive)
+RANGE = {"frequency": (1e3, 1e13), "time": (1e-15, 1e6), "size": (1, 1e21), "bandwidth": (1.0, 1e18),
+         "compute": (1.0, 1e21), "power": (1e-12, 1e9), "energy": (1e-21, 1e3)}
 
 
 def parse_quantity(value, kind: str) -> float:
@@ -64,9 +74,17 @@ def parse_quantity(value, kind: str) -> float:
     return number * factors[unit]
 
 
-def _quantity(kind: str, integer: bool = False):
+def _quantity(kind: str, integer: bool = False, zero: bool = False):
+    """A pydantic type for a `kind` quantity in base units; `zero` admits 0, else it must be > 0."""
+    low, high = RANGE[kind]
+
     def parse(value):
         parsed = parse_quantity(value, kind)
+        if parsed == 0 and not zero:
+            raise ValueError(f"must be > 0, got {value!r}")
+        if parsed != 0 and not low <= parsed <= high:
+            raise ValueError(f"must be {'0 or ' if zero else ''}between {low:g} and {high:g} "
+                             f"{BASE_UNIT[kind]}, got {value!r}")
         return int(round(parsed)) if integer else parsed
 
     def dump(value) -> str:
@@ -75,13 +93,15 @@ def _quantity(kind: str, integer: bool = False):
     return Annotated[int if integer else float, BeforeValidator(parse), PlainSerializer(dump)]
 
 
-Frequency = _quantity("frequency")      # Hz
-Duration = _quantity("time")            # seconds
-ByteSize = _quantity("size", True)      # bytes (KB = 1024)
-Bandwidth = _quantity("bandwidth")      # bytes per second
-ComputeRate = _quantity("compute")      # operations per second
-Power = _quantity("power")              # watts
-Energy = _quantity("energy")            # joules
+Frequency = _quantity("frequency")                # Hz, > 0: a clock that never ticks times nothing
+Duration = _quantity("time")                      # seconds, > 0: a step time (tR, a command's bus time)
+Latency = _quantity("time", zero=True)            # seconds, >= 0: a latency or overhead; 0 means none
+ByteSize = _quantity("size", True)                # bytes (KB = 1024), > 0: a capacity, width or unit
+ByteCount = _quantity("size", True, zero=True)    # bytes, >= 0: an optional amount (header, private cache)
+Bandwidth = _quantity("bandwidth")                # bytes per second, > 0
+ComputeRate = _quantity("compute")                # operations per second, > 0
+Power = _quantity("power", zero=True)             # watts, >= 0: 0 W is a part without that draw
+Energy = _quantity("energy", zero=True)           # joules, >= 0: 0 J is an event not costed
 
 
 def format_quantity(value: float, unit: str, digits: int = 3) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import PositiveInt, NonNegativeInt, field_validator, model_validator
+from pydantic import Field, NonNegativeInt, PositiveInt, field_validator, model_validator
 
 from hwsim.config.loader import find_file, load_document
 from hwsim.config.schema import Strict, parse
@@ -66,7 +66,7 @@ class FFN(Strict):
 class MoE(Strict):
     """Mixture of experts replacing the FFN in every layer except `dense_layers`."""
 
-    routed_experts: PositiveInt
+    routed_experts: int = Field(gt=0, le=4096)        # the trace has ops per expert (DeepSeek-V3: 256)
     top_k: PositiveInt
     expert_intermediate: PositiveInt
     shared_experts: NonNegativeInt = 0
@@ -112,7 +112,7 @@ class ModelSpec(Strict):
     name: str
     source: str
     family: str
-    layers: PositiveInt
+    layers: int = Field(gt=0, le=1000)       # the trace has ops per layer (Llama-3.1-405B: 126)
     hidden: PositiveInt
     vocab: PositiveInt
     max_position: PositiveInt

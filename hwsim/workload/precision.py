@@ -12,7 +12,7 @@ INTEGER = {"int8", "int4", "int3", "int2", "ternary", "int1"}
 
 
 def check(name: str) -> str:
-    if name not in BITS:
+    if not isinstance(name, str) or name not in BITS:
         from hwsim.config.errors import did_you_mean
         raise ValueError(f"unknown number format '{name}'{did_you_mean(name, BITS)}; "
                          f"known: {', '.join(BITS)}")

@@ -36,7 +36,7 @@ from pydantic import Field, NonNegativeInt, PositiveInt, field_validator
 from hwsim.components.base import ALL_BYTES, OpTiming, SerialComponent, register
 from hwsim.components.base import Memory as Resident
 from hwsim.config.schema import Strict
-from hwsim.config.units import Bandwidth, ByteSize, ComputeRate, Duration, Power
+from hwsim.config.units import Bandwidth, ByteSize, ComputeRate, Latency, Power
 from hwsim.workload import precision
 from hwsim.workload.ops import KINDS
 
@@ -138,7 +138,7 @@ class AnalyticDeviceParams(Strict):
     source: str                          # where the peaks come from (datasheet, paper table)
     peak: dict[str, ComputeRate]         # number format -> peak operations/s (dense, no sparsity)
     memory: Memory
-    launch_overhead: Duration = "0s"     # fixed time added per kernel launch (framework dispatch + launch)
+    launch_overhead: Latency = "0s"     # fixed time added per kernel launch (framework dispatch + launch)
     kernels_per_op: dict[str, PositiveInt] = {}   # operator kind -> kernels one operator launches (absent: 1)
     gemm: Optional[Gemm] = None          # matmuls as tiles in waves over SMs; None: FLOPs / peak
     rows: Optional[Rows] = None          # vector kernels as blocks per row; None: bytes / bandwidth

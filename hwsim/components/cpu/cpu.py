@@ -30,12 +30,12 @@ from hwsim.components.npu.mapper import GemmWork
 from hwsim.components.npu.npu import gemm_work
 from hwsim.components.npu.scratchpad import block_gemm
 from hwsim.config.schema import Strict
-from hwsim.config.units import ByteSize, Frequency, Power
+from hwsim.config.units import ByteCount, ByteSize, Frequency, Power
 from hwsim.workload import precision
 
 
 class CacheParams(Strict):
-    l2: ByteSize = "0B"             # bytes per core, private
+    l2: ByteCount = "0B"             # bytes per core, private
     llc: ByteSize                   # bytes, shared last-level cache
 
 

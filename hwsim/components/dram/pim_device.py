@@ -37,7 +37,7 @@ from hwsim.components.dram.spec import with_overrides
 from hwsim.components.dram.standards import COMMANDS
 from hwsim.components.host.shared_buffer_accel import SharedBufferTiming
 from hwsim.config.schema import Strict
-from hwsim.config.units import Bandwidth, ByteSize, Duration, Energy, Frequency
+from hwsim.config.units import Bandwidth, ByteSize, Energy, Frequency, Latency
 from hwsim.workload.precision import BITS
 
 GEMV_KINDS = {"matmul": "n", "attn_score": "n", "attn_context": "k"}   # kind -> dimension split over channels
@@ -53,7 +53,7 @@ class HostLink(Strict):
     PCIe_lanes_per_device = PCIE_lanes // num_devices) and `bandwidth` is one lane's, so a device's
     link narrows as a bigger model takes more devices."""
 
-    latency: Duration
+    latency: Latency
     bandwidth: Bandwidth                       # per device, or per lane with `lanes`
     lanes: Optional[PositiveInt] = None        # host lanes shared by all devices
     energy_per_bit: Energy = "0J"
@@ -112,7 +112,7 @@ class PimParams(Strict):
     refresh: bool = True
     reduction: Reduction
     link: Optional[HostLink] = None            # required when devices > 1
-    sampling: Optional[Duration] = None        # host CPU sampling the next token after `lm_head` (see below)
+    sampling: Optional[Latency] = None        # host CPU sampling the next token after `lm_head` (see below)
 
 
 @register
@@ -136,6 +136,9 @@ class PimDram(Component):
             raise ValueError(f"{name}: preset {params.preset} has no PIM commands")
         if unstaged := sorted(set(params.staging) - STAGED_KINDS):
             raise ValueError(f"{name}: staging runs {sorted(STAGED_KINDS)} ops, not {unstaged}")
+        if params.global_buffer < self.spec.org.burst_bytes:
+            raise ValueError(f"{name}: global_buffer {params.global_buffer} B holds less than one "
+                             f"{self.spec.org.burst_bytes} B burst of {params.preset}")
         if params.devices > 1 and params.link is None:
             raise ValueError(f"{name}: {params.devices} devices need a `link`")
         if params.link and (params.link.lanes or params.devices) < params.devices:

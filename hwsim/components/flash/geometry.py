@@ -12,26 +12,27 @@ from __future__ import annotations
 
 from typing import Optional
 
-from pydantic import PositiveInt
+from pydantic import Field, PositiveInt
 
 from hwsim.components.base import ps
 from hwsim.config.schema import Strict
-from hwsim.config.units import ByteSize, Duration, Frequency
+from hwsim.config.units import ByteSize, Duration, Frequency, Latency
 
 
 class FlashGeometry(Strict):
     source: str                        # where the figures come from (paper table, simulator preset)
-    channels: PositiveInt
-    chips_per_channel: PositiveInt
-    dies_per_chip: PositiveInt
-    planes_per_die: PositiveInt
+    # counts bounded far above any SSD (kernels keep per-channel and per-die arrays; 1e17 channels ran out of memory)
+    channels: int = Field(gt=0, le=4096)
+    chips_per_channel: int = Field(gt=0, le=1024)
+    dies_per_chip: int = Field(gt=0, le=64)
+    planes_per_die: int = Field(gt=0, le=64)
     page_size: ByteSize                # user data per page (spare area excluded)
     t_read: Duration                   # tR: array -> data register
     t_program: Optional[Duration] = None   # tPROG (writes; None when the source gives none)
     t_erase: Optional[Duration] = None     # tBERS (None when the source gives none)
     bus_width_bits: PositiveInt        # channel data width
     transfer_rate: Frequency           # transfers per second on the channel ('1000MT/s')
-    command_overhead: Duration         # bus time of one read's command + address cycles
+    command_overhead: Latency          # bus time of one read's command + address cycles (0: idealised bus)
     cache_read: bool = True            # data register -> cache register hand-off (2-stage pipeline)
     multi_plane: bool = True           # planes of a die read concurrently (else one tR per die at a time)
 

@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from typing import Literal, Optional
 
 import numpy as np
-from pydantic import PositiveInt
+from pydantic import Field, PositiveInt
 
 from hwsim.components.base import ps
 from hwsim.components.flash.geometry import FlashGeometry
 from hwsim.components.flash.page_reads import KernelTimes, schedule
 from hwsim.components.npu.systolic import SystolicArray
 from hwsim.config.schema import Strict
-from hwsim.config.units import Bandwidth, ByteSize, Duration, Frequency, Power
+from hwsim.config.units import Bandwidth, ByteSize, Frequency, Latency, Power
 
 
 class ComputeCore(Strict):
@@ -39,7 +39,7 @@ class ComputeCore(Strict):
     throughput: Bandwidth          # INT8 weight bytes consumed per second (MAC rate for a GEMV)
     input_buffer: ByteSize         # holds input slices of this many bytes (whole requests)
     output_buffer: ByteSize        # holds results of this many bytes (whole pages' partial sums)
-    result_bytes: PositiveInt      # bytes per partial sum sent back
+    result_bytes: int = Field(gt=0, le=64)   # bytes per partial sum sent back (one scalar: 1..8 in practice)
     power: Optional[Power] = None  # while computing a page (W); None: energy not modelled
 
     def page_energy_j(self, page_bytes: int, batch: int) -> float:
@@ -70,7 +70,7 @@ class Policy(Strict):
     # False: whole-page data-out in a plain FIFO channel queue (the ablation's baseline)
     read_slicing: bool = True
     slice_size: ByteSize = "4KB"
-    slice_overhead: Duration = "0ns"   # bus time of the column change that starts each slice
+    slice_overhead: Latency = "0ns"   # bus time of the column change that starts each slice
     npu_coprocessing: bool = True      # False: flash-only, every page is read-computed
 
 

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import model_validator
-
 from hwsim.config.schema import Strict
-from hwsim.config.units import Bandwidth, ByteSize, Duration
+from hwsim.config.units import Bandwidth, ByteCount, ByteSize, Latency
 
 PS_PER_S = 10**12
 
@@ -35,20 +33,12 @@ class LinkSpec(Strict):
     source: str                           # where the figures come from (spec, paper, measurement)
     bandwidth: Bandwidth                  # bytes/s per direction (datasheet)
     sustained: Optional[Bandwidth] = None # payload bytes/s per direction that software measures
-    latency: Duration = "0s"              # seconds, propagation + switching, does not occupy the link
-    overhead: Duration = "0s"             # seconds per message at the sender (setup, doorbell), occupies it
+    latency: Latency = "0s"              # seconds, propagation + switching, does not occupy the link
+    overhead: Latency = "0s"             # seconds per message at the sender (setup, doorbell), occupies it
     duplex: Literal["full", "half"] = "full"   # half: both directions share one channel
     flit: ByteSize = "1B"                 # bytes, the link's transfer unit
-    header: ByteSize = "0B"               # bytes of header per packet
+    header: ByteCount = "0B"               # bytes of header per packet
     max_payload: Optional[ByteSize] = None     # bytes per packet; None = one packet per message
-
-    @model_validator(mode="after")
-    def _positive(self):
-        if self.bandwidth <= 0 or (self.sustained is not None and self.sustained <= 0):
-            raise ValueError("bandwidth and sustained must be > 0")
-        if self.flit <= 0 or (self.max_payload is not None and self.max_payload <= 0):
-            raise ValueError("flit and max_payload must be > 0")
-        return self
 
     @property
     def latency_ps(self) -> int:

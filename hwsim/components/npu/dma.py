@@ -14,12 +14,12 @@ from pydantic import Field, model_validator
 
 from hwsim.components.base import ALL_BYTES, Memory
 from hwsim.config.schema import Strict
-from hwsim.config.units import Bandwidth, ByteSize, Duration
+from hwsim.config.units import Bandwidth, ByteSize, Latency
 
 
 class DmaParams(Strict):
     bandwidth: Optional[Bandwidth] = None   # bytes/s, all channels
-    latency: Optional[Duration] = None      # s, request to first data
+    latency: Optional[Latency] = None      # s, request to first data
     dram: Optional[str] = None              # DRAM preset name (hwsim/components/dram/presets)
     channels: int = Field(default=1, gt=0)  # channels of that preset
     chunk: ByteSize = "64KB"                # smallest block one DMA step moves (bytes)

@@ -33,7 +33,7 @@ from dataclasses import replace
 from typing import Literal, Optional
 
 import numpy as np
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from hwsim.components.base import OpTiming, SerialComponent, ps, register
 from hwsim.components.cpu.memory import CoreMemory, sustained_bandwidth
@@ -45,22 +45,23 @@ from hwsim.workload import precision
 
 
 class UnitShape(Strict):
-    """One LUT unit (see timing.LutUnit)."""
+    """One LUT unit (see timing.LutUnit): cycle counts may be 0 (none), and so may the port, bank
+    and capacity limits, where 0 means unlimited."""
 
-    g: PositiveInt
+    g: int = Field(gt=0, le=16)           # activations per group: a table holds 2^g entries (T-MAC: 4)
     lanes: PositiveInt
     tables: PositiveInt = 1
     rows: PositiveInt = 1
     acts_per_cycle: PositiveInt
-    drain: int = 1
-    fixed: int = 0
-    setup: int = 0
+    drain: NonNegativeInt = 1
+    fixed: NonNegativeInt = 0
+    setup: NonNegativeInt = 0
     overlap: bool = False
     entry_bits: PositiveInt = 8
-    weight_banks: int = 0
+    weight_banks: NonNegativeInt = 0
     weight_ports: PositiveInt = 1
-    table_ports: int = 0
-    table_capacity_bits: int = 0
+    table_ports: NonNegativeInt = 0
+    table_capacity_bits: NonNegativeInt = 0
     pattern_reuse: bool = False
 
 

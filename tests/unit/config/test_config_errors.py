@@ -68,3 +68,17 @@ def test_missing_file():
 def test_unknown_shipped_name_suggests():
     with pytest.raises(FileNotFoundError, match="did you mean 'nvidia_a100_80gb'"):
         load_machine("nvidia_a100_80g")
+
+
+def test_zero_nan_and_infinite_numbers_are_errors_at_their_line():
+    assert errors_of("bad_numbers.yaml") == [
+        "bad_numbers.yaml:8: components.gpu.peak.bf16: needs a unit: write a compute like '312TFLOPS', got nan",
+        "bad_numbers.yaml:11: components.gpu.memory.bandwidth: must be > 0, got '0GB/s'",
+        "bad_numbers.yaml:13: components.gpu.power: must be 0 or between 1e-12 and 1e+09 W, got '1e999W'",
+    ]
+
+
+def test_a_component_that_rejects_its_parameters_names_the_component():
+    assert errors_of("pim_timing_typo.yaml") == [
+        "pim_timing_typo.yaml:5: components.pim: GDDR6_AiM: unknown timing 'nCCDABx'; did you mean 'nCCDAB'?",
+    ]

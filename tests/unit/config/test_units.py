@@ -1,7 +1,11 @@
 """Quantities with units parse to SI base units; missing or wrong units are errors."""
-import pytest
+import re
 
-from hwsim.config.units import format_quantity, parse_quantity
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from hwsim.config.units import (Bandwidth, ByteCount, ByteSize, Energy, Frequency, Latency, Power, format_quantity,
+                                parse_quantity)
 
 
 @pytest.mark.parametrize("text, kind, expected", [
@@ -35,3 +39,21 @@ def test_format_quantity():
     assert format_quantity(2.039e12, "B/s") == "2.04 TB/s"
     assert format_quantity(1.5e-3, "s") == "1.5 ms"
     assert format_quantity(0, "J") == "0 J"
+
+
+@pytest.mark.parametrize("kind_type, value, message", [
+    (Bandwidth, "0GB/s", "must be > 0, got '0GB/s'"),
+    (Frequency, "0GHz", "must be > 0, got '0GHz'"),
+    (ByteSize, "0.4B", "must be between 1 and 1e+21 B, got '0.4B'"),
+    (Bandwidth, "1e999GB/s", "must be between 1 and 1e+18 B/s, got '1e999GB/s'"),
+    (Frequency, "1e-300MT/s", "must be between 1000 and 1e+13 Hz, got '1e-300MT/s'"),
+    (Latency, "1e300ns", "must be 0 or between 1e-15 and 1e+06 s, got '1e300ns'"),
+])
+def test_quantity_types_reject_zero_and_implausible_values(kind_type, value, message):
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        TypeAdapter(kind_type).validate_python(value)
+
+
+@pytest.mark.parametrize("kind_type, value", [(Latency, "0s"), (ByteCount, "0B"), (Power, "0W"), (Energy, "0J")])
+def test_zero_is_meaningful_for_latencies_optional_bytes_power_and_energy(kind_type, value):
+    assert TypeAdapter(kind_type).validate_python(value) == 0

@@ -67,6 +67,16 @@ def test_a_component_faster_than_its_roofline_is_caught(monkeypatch):
         simulate("nvidia_a100_80gb", "llama2-7b", context=128, precision=BF16)
 
 
+def test_a_nan_floor_is_refused_not_passed(monkeypatch):
+    resources = AnalyticDevice.resources
+
+    def nan_floor(self):  # NaN < anything is False: the plain comparison would let it through
+        return [replace(r, floor_s=float("nan")) for r in resources(self)]
+    monkeypatch.setattr(AnalyticDevice, "resources", nan_floor)
+    with pytest.raises(RooflineViolation, match="gpu.compute is nan s, not a finite time"):
+        simulate("nvidia_a100_80gb", "gpt2-small", context=16, precision=BF16)
+
+
 def _small_model(draw) -> ModelSpec:
     heads = draw(st.sampled_from([1, 2, 4, 8]))
     kind = draw(st.sampled_from(["mha", "gqa", "mqa"]))
