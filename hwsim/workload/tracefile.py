@@ -183,9 +183,10 @@ def _header_problem(data: dict) -> str | None:
     sequences = data.get("sequences")
     if sequences is not None and not (
             isinstance(sequences, list) and sequences
-            and all(isinstance(row, list) and len(row) == 3 and all(_is_int(v) and v >= 0 for v in row)
-                    and row[0] >= 1 for row in sequences)):
-        return f"sequences must be null or a non-empty list of [new >= 1, cached >= 0, logits 0/1], got {sequences!r}"
+            and all(isinstance(row, list) and len(row) == 3 and all(_is_int(v) and v >= 0 for v in row[:2])
+                    and row[0] >= 1 and isinstance(row[2], bool) for row in sequences)):
+        return (f"sequences must be null or a non-empty list of [new >= 1, cached >= 0, samples true/false], "
+                f"got {sequences!r}")
     if data["phase"] == "mixed" and sequences is None:
         return "a mixed (iteration) trace needs its sequences"
     for name, least in (("batch", 1), ("context", int(data["phase"] == "prefill")), ("seed", 0)):

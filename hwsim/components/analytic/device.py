@@ -36,7 +36,7 @@ from pydantic import Field, NonNegativeInt, PositiveInt, field_validator
 from hwsim.components.base import ALL_BYTES, OpTiming, SerialComponent, register
 from hwsim.components.base import Memory as Resident
 from hwsim.config.schema import Strict
-from hwsim.config.units import Bandwidth, ByteSize, ComputeRate, Latency, Power
+from hwsim.config.units import Bandwidth, ByteSize, ComputeRate, Duration, Latency, Power
 from hwsim.workload import precision
 from hwsim.workload.ops import KINDS
 

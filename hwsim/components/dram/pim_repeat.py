@@ -32,7 +32,7 @@ from numba import njit
 
 from .pim_kernel import (DONE, N_OPEN, OK, OPEN_CYCLES, OPEN_SINCE, REF, T, _check, due_refresh, earliest_issue,
                          empty_state, issue)
-from .timing_kernel import FOREVER, NEVER
+from .timing_kernel import FOREVER
 
 
 @njit(cache=True)

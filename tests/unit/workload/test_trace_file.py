@@ -72,7 +72,7 @@ def edited(tmp_path, change) -> str:
                                                  r"count x m x n x \(2k \+ 1\) = 108"),
     (lambda d: d["ops"][1].__setitem__(6, 1e6), r"ops\[1\] \(qkv\): weight_bytes \+ kv_read_bytes 1000000.0 exceed"),
     (lambda d: d.update(batch="2"), "batch must be an integer >= 1, got '2'"),
-    (lambda d: d.update(phase="train"), "phase must be prefill or decode"),
+    (lambda d: d.update(phase="train"), "phase must be prefill, decode or mixed"),
     (lambda d: d.update(ops=[]), "ops must be a non-empty list"),
 ])
 def test_malformed_files_are_rejected_clearly(tmp_path, change, message):
