@@ -23,23 +23,31 @@ class Seq(NamedTuple):
 
 @dataclass(frozen=True)
 class Step:
-    """Attention geometry of a group of equal sequences: queries, keys attended, causal
-    (query, key) pairs, per sequence. Query i of n (i = 1..n) sees cached + i keys, so
-    pairs = n * cached + n (n + 1) / 2."""
+    """Attention work of a group of sequences run by one kernel: sequences, the longest query run
+    and key run (the op's padded shape), and the totals of new tokens, keys and causal (query, key)
+    pairs over the group. Query i of n (i = 1..n) sees cached + i keys, so a sequence has
+    n * cached + n (n + 1) / 2 pairs; a group of equal sequences is today's batched step."""
 
     batch: int
     queries: int
     keys: int
+    tokens: int
+    key_total: int
     pairs: int
 
     @classmethod
-    def of_seq(cls, batch: int, seq: Seq) -> "Step":
-        n, c = seq.new, seq.cached
-        return cls(batch, n, c + n, n * c + n * (n + 1) // 2)
+    def of_seqs(cls, seqs) -> "Step":
+        return cls(len(seqs), max(s.new for s in seqs), max(s.new + s.cached for s in seqs),
+                   sum(s.new for s in seqs), sum(s.new + s.cached for s in seqs),
+                   sum(s.new * s.cached + s.new * (s.new + 1) // 2 for s in seqs))
 
-    @property
-    def tokens(self) -> int:
-        return self.batch * self.queries
+
+def kernel_form(seq: Seq) -> str:
+    """The attention kernel a serving engine runs a sequence through: 'decode' for one new token
+    (vLLM's paged decode kernel, flash_attn_with_kvcache), 'prefill' for a prompt or prompt chunk
+    (flash_attn_varlen_func); vLLM V0's FlashAttention backend (vllm/attention/backends/flash_attn.py)
+    runs each form as one kernel over all its sequences of the batch."""
+    return "decode" if seq.new == 1 else "prefill"
 
 
 @dataclass(frozen=True)
@@ -87,12 +95,14 @@ class Iteration:
         first = self.seqs[0].new
         return first if all(seq.new == first for seq in self.seqs) else 1
 
-    def groups(self) -> list[Step]:
-        """Sequences of equal (new, cached) shape as attention groups, in order of first appearance."""
-        counts: dict[tuple[int, int], int] = {}
+    def groups(self, form=kernel_form) -> dict:
+        """{form: Step}, one attention group per kernel form (``form(seq)``) in order of first appearance: each
+        a single op whose FLOPs and KV bytes are the sums over its sequences (exact for the work;
+        equal sequences give today's batched step)."""
+        forms: dict = {}
         for seq in self.seqs:
-            counts[seq.new, seq.cached] = counts.get((seq.new, seq.cached), 0) + 1
-        return [Step.of_seq(count, Seq(*shape)) for shape, count in counts.items()]
+            forms.setdefault(form(seq), []).append(seq)
+        return {key: Step.of_seqs(seqs) for key, seqs in forms.items()}
 
     def split(self, parts: int) -> list["Iteration"]:
         """`parts` contiguous runs of equally many sequences (data-parallel units; `parts`

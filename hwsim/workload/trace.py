@@ -25,10 +25,12 @@ Counting rules:
 - Attention per sequence and head: score 2 * qk_dim * pairs, context 2 * v_dim * pairs, where
   pairs = keys = C + 1 (decode) or sum_{i<C} (i + 1) = C (C + 1) / 2 (causal prefill); in general
   n new tokens on c cached: n c + n (n + 1) / 2 (``iteration.Step``). One attention op triple per
-  group of sequences with equal (new, cached). The op's
-  m, k, n give the full shape (queries, dim, keys); its flops count only the causal pairs.
+  kernel form (``iteration.kernel_form``: the decode sequences, the prompt and chunk sequences; MLA:
+  whole prompts, the rest), as a serving engine runs one varlen/paged kernel over all sequences of a
+  form: its flops and bytes are the sums over those sequences; its m, k, n give the padded shape
+  (longest queries, dim, longest keys) and count = sequences x heads.
 - K and V are read once per KV head and sequence (GQA query heads share them):
-  kv_read = B * keys * (K or V elements per key) in the KV format.
+  kv_read = sum over sequences of keys * (K or V elements per key) in the KV format.
 - Vector ops, FLOPs per element: rmsnorm 4, layernorm 7, rope 3, softmax 5, residual add 1,
   activation relu 1 / silu 4 / gelu 8 (+1 for the gated product); norms read their scale
   (and layernorm shift) vectors as weights.
@@ -117,9 +119,9 @@ class _Builder:
         fmt = p.kv_cache if cached else p.activations
         dtype = compute_format(p.kv_cache, p.activations) if cached else p.activations
         batch_heads = step.batch * heads
-        scores = batch_heads * step.pairs
-        k_bytes = nbytes(step.batch * step.keys * k_per_key, fmt)
-        v_bytes = nbytes(step.batch * step.keys * v_per_key, fmt)
+        scores = heads * step.pairs
+        k_bytes = nbytes(step.key_total * k_per_key, fmt)
+        v_bytes = nbytes(step.key_total * v_per_key, fmt)
         q_bytes = self.act(step.tokens * heads * qk_dim)
         score = self.emit("attn_score", "attn_score", q_deps + kv_deps, 2 * qk_dim * scores, dtype,
                           act_in_bytes=q_bytes + (0 if cached else k_bytes),
@@ -145,7 +147,8 @@ def _gqa_attention(b: _Builder, model: ModelSpec, it: Iteration, x: int) -> int:
     ready = b.vector("rope", "rope", [qkv], T * (h + g) * d, ROPE_FLOPS, m=T) \
         if model.positional == "rope" else qkv
     write = b.kv_write([ready], T, 2 * g * d)
-    contexts = [b.attention(step, h, d, d, g * d, g * d, True, [ready], [write]) for step in it.groups()]
+    contexts = [b.attention(step, h, d, d, g * d, g * d, True, [ready], [write])
+                for step in it.groups().values()]
     return b.matmul("o_proj", contexts, T, h * d, model.hidden, bias=att.bias)
 
 
@@ -181,9 +184,9 @@ def _mla_attention(b: _Builder, model: ModelSpec, it: Iteration, x: int) -> int:
     latent = b.norm("kv_norm", [kv_low], model.norm, T, r)
     rope = b.vector("rope", "rope", [q, kv_low], T * (h + 1) * dr, ROPE_FLOPS)
     write = b.kv_write([latent, rope], T, r + dr)
-    groups = it.groups()
-    whole = [step for step in groups if step.keys == step.queries > 1]
-    absorbed = [step for step in groups if not step.keys == step.queries > 1]
+    groups = it.groups(lambda seq: seq.cached == 0 and seq.new > 1)    # whole prompts, or not
+    whole = [step for prompts, step in groups.items() if prompts]
+    absorbed = [step for prompts, step in groups.items() if not prompts]
     heads_out = []
     if whole:
         kv = b.matmul("kv_b", [latent], sum(step.tokens for step in whole), r, h * (dn + dv))
