@@ -35,7 +35,7 @@ class BlockManager:
 
     def extra(self, request: int, tokens: int) -> int:
         """Blocks `request` still needs to hold `tokens` tokens."""
-        return max(0, self.blocks(tokens) - self.held.get(request, 0))
+        return max(0, -(-tokens // self.block_size) - self.held.get(request, 0))
 
     def can_grow(self, request: int, tokens: int, admitting: bool = False) -> bool:
         """Whether `request` can hold `tokens` tokens (a new admission also leaves the watermark free)."""

@@ -80,6 +80,8 @@ class Scheduler:
     def fit(live: Live, tokens: int, batch: dict, waiting: deque, running: list, kv: BlockManager) -> bool:
         """Grow `live`'s blocks for `tokens` more tokens, preempting the newest running request
         (perhaps `live` itself, which then waits) until they fit; false if `live` was preempted."""
+        if not kv.extra(live.id, live.cached + tokens):     # its blocks already hold them (most decodes)
+            return True
         while not kv.can_grow(live.id, live.cached + tokens):
             victim = running.pop()
             kv.release(victim.id)

@@ -8,6 +8,7 @@ hashable and compares by its exact shape, so it is the key of the serving layer'
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 
@@ -21,8 +22,7 @@ class Seq(NamedTuple):
     logits: bool = True
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """Attention work of a group of sequences run by one kernel: sequences, the longest query run
     and key run (the op's padded shape), and the totals of new tokens, keys and causal (query, key)
     pairs over the group. Query i of n (i = 1..n) sees cached + i keys, so a sequence has
@@ -37,9 +37,13 @@ class Step:
 
     @classmethod
     def of_seqs(cls, seqs) -> "Step":
-        return cls(len(seqs), max(s.new for s in seqs), max(s.new + s.cached for s in seqs),
-                   sum(s.new for s in seqs), sum(s.new + s.cached for s in seqs),
-                   sum(s.new * s.cached + s.new * (s.new + 1) // 2 for s in seqs))
+        queries = keys = tokens = key_total = pairs = 0
+        for new, cached, _ in seqs:
+            queries, keys = max(queries, new), max(keys, new + cached)
+            tokens += new
+            key_total += new + cached
+            pairs += new * cached + new * (new + 1) // 2
+        return cls(len(seqs), queries, keys, tokens, key_total, pairs)
 
 
 def kernel_form(seq: Seq) -> str:
@@ -79,11 +83,11 @@ class Iteration:
     def batch(self) -> int:
         return len(self.seqs)
 
-    @property
+    @cached_property
     def tokens(self) -> int:
         return sum(seq.new for seq in self.seqs)
 
-    @property
+    @cached_property
     def logits(self) -> int:
         """Sequences that sample a token this iteration (rows of the LM head)."""
         return sum(seq.logits for seq in self.seqs)
@@ -96,9 +100,18 @@ class Iteration:
         return first if all(seq.new == first for seq in self.seqs) else 1
 
     def groups(self, form=kernel_form) -> dict:
-        """{form: Step}, one attention group per kernel form (``form(seq)``) in order of first appearance: each
-        a single op whose FLOPs and KV bytes are the sums over its sequences (exact for the work;
-        equal sequences give today's batched step)."""
+        """{form: Step}, one attention group per kernel form (``form(seq)``) in order of first
+        appearance: each a single op whose FLOPs and KV bytes are the sums over its sequences (exact
+        for the work; equal sequences give today's batched step)."""
+        if form is kernel_form:
+            return self._kernel_groups
+        return self._groups(form)
+
+    @cached_property
+    def _kernel_groups(self) -> dict:
+        return self._groups(kernel_form)
+
+    def _groups(self, form) -> dict:
         forms: dict = {}
         for seq in self.seqs:
             forms.setdefault(form(seq), []).append(seq)

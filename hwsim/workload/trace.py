@@ -61,7 +61,7 @@ ROPE_FLOPS = 3
 SOFTMAX_FLOPS = 5
 ID_BYTES = 2          # a routed expert id (uint16)
 
-__all__ = ["generate_trace", "iteration_trace", "Iteration", "Seq", "Trace", "Step"]
+__all__ = ["generate_trace", "iteration_trace", "attention_kernels", "Iteration", "Seq", "Trace", "Step"]
 
 
 class _Builder:
@@ -147,9 +147,25 @@ def _gqa_attention(b: _Builder, model: ModelSpec, it: Iteration, x: int) -> int:
     ready = b.vector("rope", "rope", [qkv], T * (h + g) * d, ROPE_FLOPS, m=T) \
         if model.positional == "rope" else qkv
     write = b.kv_write([ready], T, 2 * g * d)
-    contexts = [b.attention(step, h, d, d, g * d, g * d, True, [ready], [write])
-                for step in it.groups().values()]
+    contexts = _gqa_kernels(b, model, it, [ready], [write])
     return b.matmul("o_proj", contexts, T, h * d, model.hidden, bias=att.bias)
+
+
+def _gqa_kernels(b: _Builder, model: ModelSpec, it: Iteration, q_deps, kv_deps) -> list[int]:
+    """The attention kernels (score, softmax, context) of one layer, one triple per kernel form."""
+    d, g = model.head_dim, model.attention.n_kv_heads
+    return [b.attention(step, model.attention.heads, d, d, g * d, g * d, True, q_deps, kv_deps)
+            for step in it.groups().values()]
+
+
+def attention_kernels(model: ModelSpec, iteration: Iteration, precision: Precision) -> tuple[Op, ...]:
+    """One layer's attention kernel ops of an MHA/GQA/MQA model, as ``iteration_trace`` emits them
+    in every layer (without ids or deps): the part of an iteration that depends on its contexts."""
+    if model.attention.kind == "mla":
+        raise ValueError(f"{model.name}: attention_kernels covers MHA/GQA/MQA models, not MLA")
+    b = _Builder(precision)
+    _gqa_kernels(b, model, iteration, [], [])
+    return tuple(b.ops)
 
 
 def _mla_attention(b: _Builder, model: ModelSpec, it: Iteration, x: int) -> int:
@@ -259,8 +275,8 @@ def generate_trace(model, phase: str, batch: int, context: int, precision: Preci
 def iteration_trace(model, iteration: Iteration, precision: Precision | None = None,
                     routing: RoutingSpec | np.ndarray | None = None, seed: int = 0) -> Trace:
     """The operator DAG of one scheduler iteration: all sequences' new tokens go through the
-    matmuls and vector ops together (token rows sequence-major); attention runs per group of
-    equal (new, cached) shape; the LM head runs on the sequences that sample (``Seq.logits``).
+    matmuls and vector ops together (token rows sequence-major); attention runs one kernel per
+    form (``iteration.kernel_form``); the LM head runs on the sequences that sample (``Seq.logits``).
     The trace's phase and context are ``iteration.phase()`` and ``iteration.context()``."""
     model = model if isinstance(model, ModelSpec) else load_model(model)
     keys = max(seq.new + seq.cached for seq in iteration.seqs)
