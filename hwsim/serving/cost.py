@@ -7,10 +7,13 @@ timing depends on:
   timing, a dense MHA/GQA model; ``hwsim.serving.additive``), the body of the iteration is keyed by
   (new tokens, sampling rows) and its attention kernels are timed by the component per iteration,
   so the memo hits whenever the batch's token counts repeat;
-- on every other machine, the exact ordered (new, cached, logits) of every sequence, the
-  ``Iteration`` itself: a hit returns bit for bit what simulating again would (MoE routing is drawn
-  from the seed for that shape, so it repeats too; routing reuse across decode steps is not
-  followed in serving runs).
+- on every other machine without a parallelism plan, what the iteration's operators depend on
+  (``hwsim.workload.trace.work_key``: token and sampling rows, and per attention kernel form its
+  sequences and summed work), so iterations whose traces are equal share one simulation;
+- under a plan (which splits the sequences over data-parallel units in batch order), the exact
+  ordered (new, cached, logits) of every sequence, the ``Iteration`` itself.
+A hit returns bit for bit what simulating again would (MoE routing is drawn from the seed and the
+token count, so it repeats too; routing reuse across decode steps is not followed in serving runs).
 Optional bucketing (``bucket`` tokens) rounds every sequence's cached tokens up to a multiple of
 the bucket before costing, so more iterations share a shape; ``benchmarks/serving.py`` reports its
 error against the exact mode. No fitted model: a stream of thousands of requests costs only its
@@ -25,6 +28,7 @@ from hwsim.serving.additive import AdditiveCost, additive_reason
 from hwsim.step import simulate_iteration
 from hwsim.workload.iteration import Iteration, Seq
 from hwsim.workload.model import ModelSpec, load_model
+from hwsim.workload.trace import work_key
 
 
 class IterationCost(NamedTuple):
@@ -76,9 +80,10 @@ class CostModel:
             if key not in self.memo:
                 self.memo[key] = self.additive.body(iteration)
             return IterationCost(*self.additive(iteration))
-        cost = self.memo.get(iteration)
+        key = iteration if self.machine.spec.parallelism else work_key(self.model, iteration)
+        cost = self.memo.get(key)
         if cost is None:
-            cost = self.memo[iteration] = self.simulate(iteration)
+            cost = self.memo[key] = self.simulate(iteration)
         return cost
 
     @property

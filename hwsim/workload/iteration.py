@@ -92,7 +92,7 @@ class Iteration:
         """Sequences that sample a token this iteration (rows of the LM head)."""
         return sum(seq.logits for seq in self.seqs)
 
-    @property
+    @cached_property
     def tokens_per_sequence(self) -> int:
         """New tokens per sequence when all sequences have the same number, else 1 (MoE routing
         reuse then stays within each token)."""

@@ -61,7 +61,7 @@ ROPE_FLOPS = 3
 SOFTMAX_FLOPS = 5
 ID_BYTES = 2          # a routed expert id (uint16)
 
-__all__ = ["generate_trace", "iteration_trace", "attention_kernels", "Iteration", "Seq", "Trace", "Step"]
+__all__ = ["generate_trace", "iteration_trace", "attention_kernels", "work_key", "Iteration", "Seq", "Trace", "Step"]
 
 
 class _Builder:
@@ -200,7 +200,7 @@ def _mla_attention(b: _Builder, model: ModelSpec, it: Iteration, x: int) -> int:
     latent = b.norm("kv_norm", [kv_low], model.norm, T, r)
     rope = b.vector("rope", "rope", [q, kv_low], T * (h + 1) * dr, ROPE_FLOPS)
     write = b.kv_write([latent, rope], T, r + dr)
-    groups = it.groups(lambda seq: seq.cached == 0 and seq.new > 1)    # whole prompts, or not
+    groups = it.groups(_whole_prompt)
     whole = [step for prompts, step in groups.items() if prompts]
     absorbed = [step for prompts, step in groups.items() if not prompts]
     heads_out = []
@@ -215,6 +215,20 @@ def _mla_attention(b: _Builder, model: ModelSpec, it: Iteration, x: int) -> int:
                     for step in absorbed]
         heads_out.append(b.matmul("v_up", contexts, rows, r, dv, count=h))
     return b.matmul("o_proj", heads_out, T, h * dv, H, bias=att.bias)
+
+
+def _whole_prompt(seq: Seq) -> bool:
+    """MLA's kernel forms: whole prompts (decompressed) or not (absorbed)."""
+    return seq.cached == 0 and seq.new > 1
+
+
+def work_key(model: ModelSpec, iteration: Iteration) -> tuple:
+    """Everything ``iteration_trace`` takes from `iteration` into its operators: token and sampling
+    rows, tokens per sequence (MoE routing), and the attention groups of each kernel form. Two
+    iterations with equal keys get the same operators (their headers may differ)."""
+    forms = iteration.groups(_whole_prompt) if model.attention.kind == "mla" else {}
+    return (iteration.tokens, iteration.logits, iteration.tokens_per_sequence,
+            tuple(iteration.groups().items()), tuple(forms.items()))
 
 
 def _ffn(b: _Builder, model: ModelSpec, deps, rows, width, count=1, expert=-1, prefix="ffn") -> int:

@@ -98,3 +98,14 @@ def test_each_kernel_form_is_one_attention_op_per_layer_with_the_summed_work(mod
                                           if op.op_class == "attention"), rel=1e-12)
     padded = max(op.n for op in scores)
     assert padded == 513                                   # padded shape: the longest keys
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_iterations_with_equal_work_keys_have_equal_operators(model):
+    from hwsim.workload.trace import work_key
+    spec = load_model(model)
+    a = Iteration((Seq(1, 100), Seq(1, 50), Seq(1, 75), Seq(9, 0)))
+    b = Iteration((Seq(1, 62), Seq(1, 100), Seq(1, 63), Seq(9, 0)))
+    assert work_key(spec, a) == work_key(spec, b)
+    assert iteration_trace(spec, a).ops == iteration_trace(spec, b).ops
+    assert work_key(spec, a) != work_key(spec, Iteration((Seq(1, 101), Seq(1, 49), Seq(1, 75), Seq(9, 0))))
