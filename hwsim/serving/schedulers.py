@@ -80,7 +80,7 @@ class Scheduler:
     def fit(live: Live, tokens: int, batch: dict, waiting: deque, running: list, kv: BlockManager) -> bool:
         """Grow `live`'s blocks for `tokens` more tokens, preempting the newest running request
         (perhaps `live` itself, which then waits) until they fit; false if `live` was preempted."""
-        if not kv.extra(live.id, live.cached + tokens):     # its blocks already hold them (most decodes)
+        if live.cached + tokens <= kv.held.get(live.id, 0) * kv.block_size:   # its blocks hold them (most decodes)
             return True
         while not kv.can_grow(live.id, live.cached + tokens):
             victim = running.pop()
@@ -147,7 +147,7 @@ class Continuous(Scheduler):
         if batch:
             return batch
         for live in list(running):
-            if live in running and self.fit(live, 1, batch, waiting, running, kv):
+            if live.id in kv.held and self.fit(live, 1, batch, waiting, running, kv):   # not preempted meanwhile
                 batch[live] = 1
         return batch
 
@@ -166,7 +166,7 @@ class Chunked(Scheduler):
             if budget == 0:
                 break
             tokens = min(live.remaining, budget)
-            if live in running and self.fit(live, tokens, batch, waiting, running, kv):
+            if live.id in kv.held and self.fit(live, tokens, batch, waiting, running, kv):
                 batch[live] = tokens
         self.admit(waiting, running, kv, batch, self.max_tokens - sum(batch.values()))
         return batch

@@ -49,7 +49,7 @@ class Live:
     def advance(self, tokens: int, now: float) -> bool:
         """Account `tokens` computed in an iteration ending at `now`; true once it has finished."""
         self.cached += tokens
-        if self.cached == self.known:
+        if self.cached == self.request.prompt + self.generated:      # known, inlined (hot path)
             self.generated += 1
             if self.first_token_s is None:
                 self.first_token_s = now

@@ -37,13 +37,12 @@ class Step(NamedTuple):
 
     @classmethod
     def of_seqs(cls, seqs) -> "Step":
-        queries = keys = tokens = key_total = pairs = 0
-        for new, cached, _ in seqs:
-            queries, keys = max(queries, new), max(keys, new + cached)
-            tokens += new
-            key_total += new + cached
-            pairs += new * cached + new * (new + 1) // 2
-        return cls(len(seqs), queries, keys, tokens, key_total, pairs)
+        news = [seq.new for seq in seqs]
+        keys = [seq.new + seq.cached for seq in seqs]
+        tokens, key_total = sum(news), sum(keys)
+        pairs = key_total if tokens == len(seqs) else \
+            sum(n * (k - n) + n * (n + 1) // 2 for n, k in zip(news, keys))     # one query each: pairs = keys
+        return cls(len(seqs), max(news), max(keys), tokens, key_total, pairs)
 
 
 def kernel_form(seq: Seq) -> str:
@@ -63,9 +62,9 @@ class Iteration:
     def __post_init__(self):
         if not self.seqs:
             raise ValueError("an iteration needs at least one sequence")
-        for seq in self.seqs:
-            if seq.new < 1 or seq.cached < 0:
-                raise ValueError(f"a sequence needs new >= 1 and cached >= 0 tokens, got {tuple(seq)}")
+        if min(seq.new for seq in self.seqs) < 1 or min(seq.cached for seq in self.seqs) < 0:
+            bad = next(seq for seq in self.seqs if seq.new < 1 or seq.cached < 0)
+            raise ValueError(f"a sequence needs new >= 1 and cached >= 0 tokens, got {tuple(bad)}")
 
     @classmethod
     def of(cls, phase: str, batch: int, context: int) -> "Iteration":
@@ -109,7 +108,11 @@ class Iteration:
 
     @cached_property
     def _kernel_groups(self) -> dict:
-        return self._groups(kernel_form)
+        decode = [seq for seq in self.seqs if seq.new == 1]      # kernel_form, inlined: the serving hot path
+        prefill = [seq for seq in self.seqs if seq.new != 1]
+        forms = {"decode": decode, "prefill": prefill}
+        order = ("decode", "prefill") if self.seqs[0].new == 1 else ("prefill", "decode")
+        return {form: Step.of_seqs(forms[form]) for form in order if forms[form]}
 
     def _groups(self, form) -> dict:
         forms: dict = {}
