@@ -39,7 +39,7 @@ def _serve(args) -> int:
     machine = load_machine(args.machine)
     model = load_model(machine.workload(args.model).model)
     precision = machine.precision_for(model, weights=args.weights, activations=args.activations, kv_cache=args.kv)
-    cost = CostModel(machine, model, precision, seed=args.seed)
+    cost = CostModel(machine, model, precision, seed=args.seed, bucket=args.bucket)
     with tqdm(total=args.requests, unit="req", desc="serving", disable=args.no_progress) as bar:
         report = serve(machine, model, requests=args.trace, rate=args.rate, n=args.requests, arrival=args.arrival,
                        cv=args.cv, prompt=args.prompt, output=args.output, scheduler=args.scheduler,
@@ -92,6 +92,9 @@ def add_serve_command(commands) -> None:
     serve.add_argument("--block-size", type=int, default=16, help="KV-cache block in tokens (default: 16)")
     serve.add_argument("--kv-tokens", type=int,
                        help="KV-cache capacity in tokens (default: the machine's memory left after the weights)")
+    serve.add_argument("--bucket", type=int, default=1,
+                       help="round cached tokens up to a multiple of this before costing an iteration, so more "
+                            "iterations share a simulation (default 1: exact; benchmarks/serving.py reports the error)")
     serve.add_argument("--slo-ttft", type=duration, default=1.0, help="time-to-first-token target (default: 1s)")
     serve.add_argument("--slo-tpot", type=duration, default=0.1, help="time-per-output-token target (default: 100ms)")
     serve.add_argument("--weights", help="weight format (default: the machine's precision:, else the model's)")

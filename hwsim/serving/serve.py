@@ -21,16 +21,17 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
           arrival: str = "poisson", cv: float = 1.0, prompt=PROMPT, output=OUTPUT, scheduler: str = "continuous",
           max_seqs: int = MAX_SEQS, max_tokens: int | None = None, block_size: int = 16,
           kv_tokens: int | None = None, slo_ttft: float = 1.0, slo_tpot: float = 0.1, precision=None,
-          routing=None, seed: int = defaults.SEED, cost: CostModel | None = None,
+          routing=None, seed: int = defaults.SEED, bucket: int = 1, cost: CostModel | None = None,
           progress: Callable[[int], None] | None = None) -> ServingReport:
     """Serve requests and return the ServingReport. model None: the machine's `defaults:` model.
 
     requests: a list of Request, a CSV trace path (``hwsim.serving.requests``; the first `n` rows),
     or None to generate `n` requests (`arrival` at `rate` per s with burstiness `cv`, `prompt` and
     `output` length distributions, `seed`). kv_tokens: the KV cache in tokens, default the
-    machine's capacity model. cost: a CostModel to use (and share its memo) instead of a new one.
+    machine's capacity model. bucket: round cached tokens up to a multiple of it before costing
+    (``hwsim.serving.cost``; 1 is exact). cost: a CostModel to use (and share its memo) instead of a new one.
     """
-    cost = cost or CostModel(machine, model, precision, routing, seed)
+    cost = cost or CostModel(machine, model, precision, routing, seed, bucket=bucket)
     plan = cost.machine.spec.parallelism
     if plan is not None and plan.dp * plan.splits > 1:
         raise ValueError(f"{cost.machine.name}: data-parallel replicas ({plan.dp} x {plan.splits}) each need "
