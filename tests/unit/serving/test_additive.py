@@ -42,3 +42,18 @@ def test_bucketing_rounds_cached_tokens_up():
     assert cost(it) == cost.simulate(cost.bucketed(it))
     with pytest.raises(ValueError, match="bucket"):
         CostModel("nvidia_a100_80gb", "llama2-7b", bucket=0)
+
+
+def test_a_bucketed_serving_run_costs_only_rounded_contexts(formula):
+    from hwsim.serving.serve import serve
+    seen = []
+
+    class Recording(formula):
+        def simulate(self, iteration):
+            seen.extend(seq.cached for seq in iteration.seqs)
+            return super().simulate(iteration)
+
+    cost = Recording(per_key=1e-4)
+    cost.bucket = 64
+    report = serve(n=30, rate=5.0, prompt="uniform:10:300", output="uniform:2:40", kv_tokens=20_000, cost=cost)
+    assert len(report.done) == 30 and seen and all(cached % 64 == 0 for cached in seen)
