@@ -7,8 +7,9 @@ import re
 from pathlib import Path
 
 from hwsim import defaults
+from hwsim.serving.kv import SWAP_LINK
 from hwsim.serving.requests import ARRIVALS, OUTPUT, PROMPT
-from hwsim.serving.schedulers import MAX_SEQS, SCHEDULERS
+from hwsim.serving.schedulers import MAX_SEQS, PREEMPTIONS, SCHEDULERS
 
 EXAMPLES = """examples:
   hwsim serve                                  # 50 Poisson requests at 4/s, Llama-2-7B on an A100
@@ -45,7 +46,7 @@ def _serve(args) -> int:
                        cv=args.cv, prompt=args.prompt, output=args.output, scheduler=args.scheduler,
                        max_seqs=args.max_seqs, max_tokens=args.max_tokens, block_size=args.block_size,
                        kv_tokens=args.kv_tokens, slo_ttft=args.slo_ttft, slo_tpot=args.slo_tpot, seed=args.seed,
-                       cost=cost, progress=bar.update)
+                       preemption=args.preemption, swap_link=args.swap_link, cost=cost, progress=bar.update)
     print(report)
     out = Path(args.out) if args.out else Path("results") / (
         f"serve-{Path(str(args.machine)).stem}-{report.model}-{args.scheduler}")
@@ -92,6 +93,10 @@ def add_serve_command(commands) -> None:
     serve.add_argument("--block-size", type=int, default=16, help="KV-cache block in tokens (default: 16)")
     serve.add_argument("--kv-tokens", type=int,
                        help="KV-cache capacity in tokens (default: the machine's memory left after the weights)")
+    serve.add_argument("--preemption", choices=PREEMPTIONS, default="recompute",
+                       help="when KV blocks run out: recompute the newest request, or swap its blocks to host "
+                            "memory (4 GiB, vLLM's swap_space) over --swap-link (default: recompute)")
+    serve.add_argument("--swap-link", default=SWAP_LINK, help=f"link preset swaps move over (default: {SWAP_LINK})")
     serve.add_argument("--bucket", type=int, default=1,
                        help="round cached tokens up to a multiple of this before costing an iteration, so more "
                             "iterations share a simulation (default 1: exact; benchmarks/serving.py reports the error)")

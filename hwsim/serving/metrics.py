@@ -101,6 +101,7 @@ class ServingReport:
             "energy_per_request_j": timeline.energy_j / len(done) if done else None,
             "energy_per_output_token_j": timeline.energy_j / output if output else None,
             "preemptions": sum(live.preemptions for live in self.lives),
+            "swap": {"blocks": timeline.swap_blocks, "stall_s": timeline.swap_s},
             "iterations": iterations, "distinct_iterations": self.distinct_iterations,
             "memo_hit_rate": 1 - self.distinct_iterations / iterations if iterations else 0.0,
             "batch_mean": float(np.mean(timeline.batch)) if iterations else 0.0,
@@ -155,7 +156,9 @@ class ServingReport:
         energy = s["energy_per_output_token_j"]
         lines.append(f"  energy {s['energy_j']:.1f} J" + (f", {energy:.3f} J per output token" if energy else "")
                      + f"; {s['preemptions']} preemptions; mean batch {s['batch_mean']:.1f}; "
-                     f"KV peak {s['kv']['peak_blocks']}/{s['kv']['blocks']} blocks")
+                     f"KV peak {s['kv']['peak_blocks']}/{s['kv']['blocks']} blocks"
+                     + (f"; {s['swap']['blocks']} blocks swapped, {s['swap']['stall_s']:.3f} s waiting on swaps"
+                        if s['swap']['blocks'] else ""))
         lines.append(f"  {s['iterations']} iterations, {s['distinct_iterations']} distinct simulated "
                      f"(memo hit rate {s['memo_hit_rate']:.1%})")
         return "\n".join(lines)

@@ -7,21 +7,23 @@ from pathlib import Path
 from typing import Callable
 
 from hwsim import defaults
-from hwsim.capacity import kv_capacity_tokens
+from hwsim.capacity import kv_bytes_per_token, kv_capacity_tokens
 from hwsim.serving.cost import CostModel
-from hwsim.serving.kv import BlockManager
+from hwsim.serving.kv import SWAP_LINK, SWAP_SPACE, BlockManager
 from hwsim.serving.loop import serve_requests
 from hwsim.serving.metrics import ServingReport
 from hwsim.serving.requests import OUTPUT, PROMPT, Request, generate, load_trace
 from hwsim.serving.schedulers import MAX_SEQS, make_scheduler
 from hwsim.serving.state import Live
+from hwsim.serving.transfer import transfer_s
 
 
 def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 4.0, n: int = 100,
           arrival: str = "poisson", cv: float = 1.0, prompt=PROMPT, output=OUTPUT, scheduler: str = "continuous",
           max_seqs: int = MAX_SEQS, max_tokens: int | None = None, block_size: int = 16,
           kv_tokens: int | None = None, slo_ttft: float = 1.0, slo_tpot: float = 0.1, precision=None,
-          routing=None, seed: int = defaults.SEED, bucket: int = 1, cost: CostModel | None = None,
+          routing=None, seed: int = defaults.SEED, bucket: int = 1, preemption: str = "recompute",
+          swap_link: str = SWAP_LINK, swap_space: float = SWAP_SPACE, cost: CostModel | None = None,
           progress: Callable[[int], None] | None = None) -> ServingReport:
     """Serve requests and return the ServingReport. model None: the machine's `defaults:` model.
 
@@ -29,7 +31,8 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
     or None to generate `n` requests (`arrival` at `rate` per s with burstiness `cv`, `prompt` and
     `output` length distributions, `seed`). kv_tokens: the KV cache in tokens, default the
     machine's capacity model. bucket: round cached tokens up to a multiple of it before costing
-    (``hwsim.serving.cost``; 1 is exact). cost: a CostModel to use (and share its memo) instead of a new one.
+    (``hwsim.serving.cost``; 1 is exact). preemption: 'recompute' or 'swap' (a victim's blocks
+    go to a host pool of `swap_space` bytes over the link preset `swap_link`). cost: a CostModel to use (and share its memo) instead of a new one.
     """
     cost = cost or CostModel(machine, model, precision, routing, seed, bucket=bucket)
     plan = cost.machine.spec.parallelism
@@ -48,11 +51,13 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
         requests = load_trace(requests, limit=n)
     requests = sorted(requests, key=lambda r: r.arrival_s)
     max_position = cost.model.max_position
-    policy = make_scheduler(scheduler, max_seqs, max_tokens, max_position)
-    kv = BlockManager(kv_tokens, block_size)
+    policy = make_scheduler(scheduler, max_seqs, max_tokens, max_position, preemption)
+    block_bytes = block_size * kv_bytes_per_token(cost.machine, cost.model, cost.precision)
+    kv = BlockManager(kv_tokens, block_size, host_blocks=int(swap_space // block_bytes) if policy.swap else 0)
     lives = [Live(r) for r in requests]
     known = len(cost.memo)
-    timeline = serve_requests(lives, policy, kv, cost, max_position, progress)
+    timeline = serve_requests(lives, policy, kv, cost, max_position, progress,
+                              swap_s=lambda blocks: transfer_s(swap_link, blocks * block_bytes))
     return ServingReport(cost.machine.name, cost.model.name, scheduler, lives, timeline, slo_ttft, slo_tpot,
                          kv.capacity, block_size, len(cost.memo) - known, plan.devices if plan else 1)
 
