@@ -46,7 +46,8 @@ def _serve(args) -> int:
                        cv=args.cv, prompt=args.prompt, output=args.output, scheduler=args.scheduler,
                        max_seqs=args.max_seqs, max_tokens=args.max_tokens, block_size=args.block_size,
                        kv_tokens=args.kv_tokens, slo_ttft=args.slo_ttft, slo_tpot=args.slo_tpot, seed=args.seed,
-                       preemption=args.preemption, swap_link=args.swap_link, cost=cost, progress=bar.update)
+                       preemption=args.preemption, swap_link=args.swap_link, replicas=args.replicas, cost=cost,
+                       progress=bar.update)
     print(report)
     out = Path(args.out) if args.out else Path("results") / (
         f"serve-{Path(str(args.machine)).stem}-{report.model}-{args.scheduler}")
@@ -97,6 +98,9 @@ def add_serve_command(commands) -> None:
                        help="when KV blocks run out: recompute the newest request, or swap its blocks to host "
                             "memory (4 GiB, vLLM's swap_space) over --swap-link (default: recompute)")
     serve.add_argument("--swap-link", default=SWAP_LINK, help=f"link preset swaps move over (default: {SWAP_LINK})")
+    serve.add_argument("--replicas", type=int, default=1,
+                       help="copies of the machine behind a round-robin router, each with its own scheduler and "
+                            "KV cache (default: 1)")
     serve.add_argument("--bucket", type=int, default=1,
                        help="round cached tokens up to a multiple of this before costing an iteration, so more "
                             "iterations share a simulation (default 1: exact; benchmarks/serving.py reports the error)")

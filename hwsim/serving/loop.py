@@ -41,6 +41,19 @@ class Timeline:
     unscheduled_s: float = 0.0      # integral of requests arrived but not yet scheduled once dt
     energy_j: float = 0.0
     end_s: float = 0.0
+    replica: list = field(default_factory=list)     # per iteration, the replica that ran it
+
+    @classmethod
+    def merge(cls, timelines: list["Timeline"]) -> "Timeline":
+        """The replicas' timelines as one: iterations in start order, tagged with their replica;
+        integrals, swaps and energy summed; the end is the last replica's."""
+        rows = sorted((start, index, i) for index, t in enumerate(timelines) for i, start in enumerate(t.starts))
+        merged = cls(**{name: sum(getattr(t, name) for t in timelines)
+                        for name in ("swap_blocks", "swap_s", "in_system_s", "unscheduled_s", "energy_j")},
+                     end_s=max(t.end_s for t in timelines), replica=[index for _, index, _ in rows])
+        for name in ("starts", "latencies", "batch", "tokens", "kv_blocks"):
+            getattr(merged, name).extend(getattr(timelines[index], name)[i] for _, index, i in rows)
+        return merged
 
 
 def serve_requests(lives: list[Live], scheduler: Scheduler, kv: BlockManager, cost: Callable,

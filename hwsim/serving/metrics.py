@@ -27,7 +27,7 @@ from hwsim.serving.state import Live
 
 COLUMNS = ("id", "arrival_s", "prompt_tokens", "output_tokens", "scheduled_s", "first_token_s", "finish_s",
            "ttft_s", "tpot_s", "e2e_s", "queueing_s", "preemptions", "energy_j", "slo_met", "rejected")
-ITERATION_COLUMNS = ("start_s", "latency_s", "sequences", "new_tokens", "kv_blocks")
+ITERATION_COLUMNS = ("start_s", "latency_s", "sequences", "new_tokens", "kv_blocks", "replica")
 
 
 def distribution(values) -> dict:
@@ -137,7 +137,8 @@ class ServingReport:
             writer = csv.writer(handle)
             writer.writerow(ITERATION_COLUMNS)
             t = self.timeline
-            writer.writerows(zip(t.starts, t.latencies, t.batch, t.tokens, t.kv_blocks))
+            replicas = t.replica or [0] * len(t.starts)
+            writer.writerows(zip(t.starts, t.latencies, t.batch, t.tokens, t.kv_blocks, replicas))
         (folder / "summary.json").write_text(json.dumps(self.summary(), indent=1))
         return folder
 

@@ -10,7 +10,7 @@ from hwsim import defaults
 from hwsim.capacity import kv_bytes_per_token, kv_capacity_tokens
 from hwsim.serving.cost import CostModel
 from hwsim.serving.kv import SWAP_LINK, SWAP_SPACE, BlockManager
-from hwsim.serving.loop import serve_requests
+from hwsim.serving.loop import Timeline, serve_requests
 from hwsim.serving.metrics import ServingReport
 from hwsim.serving.requests import OUTPUT, PROMPT, Request, generate, load_trace
 from hwsim.serving.schedulers import MAX_SEQS, make_scheduler
@@ -23,7 +23,8 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
           max_seqs: int = MAX_SEQS, max_tokens: int | None = None, block_size: int = 16,
           kv_tokens: int | None = None, slo_ttft: float = 1.0, slo_tpot: float = 0.1, precision=None,
           routing=None, seed: int = defaults.SEED, bucket: int = 1, preemption: str = "recompute",
-          swap_link: str = SWAP_LINK, swap_space: float = SWAP_SPACE, cost: CostModel | None = None,
+          swap_link: str = SWAP_LINK, swap_space: float = SWAP_SPACE, replicas: int = 1,
+          cost: CostModel | None = None,
           progress: Callable[[int], None] | None = None) -> ServingReport:
     """Serve requests and return the ServingReport. model None: the machine's `defaults:` model.
 
@@ -32,13 +33,18 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
     `output` length distributions, `seed`). kv_tokens: the KV cache in tokens, default the
     machine's capacity model. bucket: round cached tokens up to a multiple of it before costing
     (``hwsim.serving.cost``; 1 is exact). preemption: 'recompute' or 'swap' (a victim's blocks
-    go to a host pool of `swap_space` bytes over the link preset `swap_link`). cost: a CostModel to use (and share its memo) instead of a new one.
+    go to a host pool of `swap_space` bytes over the link preset `swap_link`). replicas: copies of
+    the machine, each with its own scheduler and KV cache, behind a round-robin router (request i
+    goes to replica i mod replicas; Vidur's default global scheduler). cost: a CostModel to use (and
+    share its memo) instead of a new one.
     """
     cost = cost or CostModel(machine, model, precision, routing, seed, bucket=bucket)
     plan = cost.machine.spec.parallelism
     if plan is not None and plan.dp * plan.splits > 1:
         raise ValueError(f"{cost.machine.name}: data-parallel replicas ({plan.dp} x {plan.splits}) each need "
-                         "their own scheduler; serving runs TP/PP machines for now")
+                         "their own scheduler; serve the machine without data parallelism with replicas=N")
+    if replicas < 1:
+        raise ValueError(f"replicas must be >= 1, got {replicas}")
     if kv_tokens is None:
         kv_tokens = kv_capacity_tokens(cost.machine, cost.model, cost.precision)
         if not kv_tokens:
@@ -51,15 +57,18 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
         requests = load_trace(requests, limit=n)
     requests = sorted(requests, key=lambda r: r.arrival_s)
     max_position = cost.model.max_position
-    policy = make_scheduler(scheduler, max_seqs, max_tokens, max_position, preemption)
     block_bytes = block_size * kv_bytes_per_token(cost.machine, cost.model, cost.precision)
-    kv = BlockManager(kv_tokens, block_size, host_blocks=int(swap_space // block_bytes) if policy.swap else 0)
     lives = [Live(r) for r in requests]
     known = len(cost.memo)
-    timeline = serve_requests(lives, policy, kv, cost, max_position, progress,
-                              swap_s=lambda blocks: transfer_s(swap_link, blocks * block_bytes))
+    timelines = []
+    for replica in range(replicas):       # round-robin routing needs no replica state: each runs on its own
+        policy = make_scheduler(scheduler, max_seqs, max_tokens, max_position, preemption)
+        kv = BlockManager(kv_tokens, block_size, host_blocks=int(swap_space // block_bytes) if policy.swap else 0)
+        timelines.append(serve_requests(lives[replica::replicas], policy, kv, cost, max_position, progress,
+                                        swap_s=lambda blocks: transfer_s(swap_link, blocks * block_bytes)))
+    timeline = timelines[0] if replicas == 1 else Timeline.merge(timelines)
     return ServingReport(cost.machine.name, cost.model.name, scheduler, lives, timeline, slo_ttft, slo_tpot,
-                         kv.capacity, block_size, len(cost.memo) - known, plan.devices if plan else 1)
+                         kv.capacity, block_size, len(cost.memo) - known, (plan.devices if plan else 1) * replicas)
 
 
 __all__ = ["serve", "Request"]
