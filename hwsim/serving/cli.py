@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from hwsim import defaults
-from hwsim.serving.kv import SWAP_LINK
+from hwsim.serving.kv import KV_LINK, SWAP_LINK
 from hwsim.serving.requests import ARRIVALS, OUTPUT, PROMPT
 from hwsim.serving.schedulers import MAX_SEQS, PREEMPTIONS, SCHEDULERS
 
@@ -47,6 +47,7 @@ def _serve(args) -> int:
                        max_seqs=args.max_seqs, max_tokens=args.max_tokens, block_size=args.block_size,
                        kv_tokens=args.kv_tokens, slo_ttft=args.slo_ttft, slo_tpot=args.slo_tpot, seed=args.seed,
                        preemption=args.preemption, swap_link=args.swap_link, replicas=args.replicas, cost=cost,
+                       decode_machine=args.decode_machine and load_machine(args.decode_machine), kv_link=args.kv_link,
                        progress=bar.update)
     print(report)
     out = Path(args.out) if args.out else Path("results") / (
@@ -101,6 +102,10 @@ def add_serve_command(commands) -> None:
     serve.add_argument("--replicas", type=int, default=1,
                        help="copies of the machine behind a round-robin router, each with its own scheduler and "
                             "KV cache (default: 1)")
+    serve.add_argument("--decode-machine", metavar="MACHINE",
+                       help="disaggregate: prompts on MACHINE above, decodes on this one (DistServe, Splitwise)")
+    serve.add_argument("--kv-link", default=KV_LINK,
+                       help=f"link preset a disaggregated request's KV crosses (default: {KV_LINK})")
     serve.add_argument("--bucket", type=int, default=1,
                        help="round cached tokens up to a multiple of this before costing an iteration, so more "
                             "iterations share a simulation (default 1: exact; benchmarks/serving.py reports the error)")

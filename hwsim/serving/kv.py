@@ -11,6 +11,7 @@ from __future__ import annotations
 
 SWAP_SPACE = 4 * 2 ** 30    # host pool for swapped KV blocks: vLLM V0's swap_space default, 4 GiB (serving.md 6)
 SWAP_LINK = "pcie4_x16"     # link preset swaps move over by default: the A100's host link, PCIe Gen4 x16
+KV_LINK = "roce_400g"       # link preset a disaggregated request's KV crosses by default (between machines)
 
 
 class BlockManager:

@@ -37,6 +37,7 @@ class Timeline:
     kv_blocks: list = field(default_factory=list)
     swap_blocks: int = 0            # KV blocks swapped out and in
     swap_s: float = 0.0             # time iterations waited for those swaps
+    transfer_s: float = 0.0         # KV moved from a prefill to a decode pool: transfer times summed
     in_system_s: float = 0.0        # integral of requests in the system (arrived, not finished) dt
     unscheduled_s: float = 0.0      # integral of requests arrived but not yet scheduled once dt
     energy_j: float = 0.0
@@ -49,7 +50,8 @@ class Timeline:
         integrals, swaps and energy summed; the end is the last replica's."""
         rows = sorted((start, index, i) for index, t in enumerate(timelines) for i, start in enumerate(t.starts))
         merged = cls(**{name: sum(getattr(t, name) for t in timelines)
-                        for name in ("swap_blocks", "swap_s", "in_system_s", "unscheduled_s", "energy_j")},
+                        for name in ("swap_blocks", "swap_s", "transfer_s", "in_system_s", "unscheduled_s",
+                                     "energy_j")},
                      end_s=max(t.end_s for t in timelines), replica=[index for _, index, _ in rows])
         for name in ("starts", "latencies", "batch", "tokens", "kv_blocks"):
             getattr(merged, name).extend(getattr(timelines[index], name)[i] for _, index, i in rows)

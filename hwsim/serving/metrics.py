@@ -102,6 +102,7 @@ class ServingReport:
             "energy_per_output_token_j": timeline.energy_j / output if output else None,
             "preemptions": sum(live.preemptions for live in self.lives),
             "swap": {"blocks": timeline.swap_blocks, "stall_s": timeline.swap_s},
+            "kv_transfer_s": timeline.transfer_s,
             "iterations": iterations, "distinct_iterations": self.distinct_iterations,
             "memo_hit_rate": 1 - self.distinct_iterations / iterations if iterations else 0.0,
             "batch_mean": float(np.mean(timeline.batch)) if iterations else 0.0,

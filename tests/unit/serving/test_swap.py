@@ -46,3 +46,18 @@ def test_swapping_recomputes_nothing_and_waits_for_every_move(formula, scheduler
     block_bytes = 16 * 512 * 1024                             # Llama-2-7B: 512 KiB per token (serving.md 4)
     assert s["swap"]["stall_s"] == pytest.approx(s["swap"]["blocks"] * block_bytes / 32e9, rel=1e-12)
     assert all(live.generated == live.request.output for live in swapped.lives)
+
+
+def test_disaggregation_moves_each_kv_in_latency_plus_bytes_over_bandwidth(formula):
+    """Formula cost on both pools: prefill 0.1 + 0.01 x 100 s, then the KV of 100 tokens crosses the
+    link, then 4 decode iterations of 0.11 s (5 output tokens: the prefill gave the first)."""
+    from hwsim.components.interconnect.presets import link_preset
+    report = serve(cost=formula(), decode_cost=formula(), kv_link="roce_400g", n=1, rate=1.0,
+                   arrival="constant", prompt="fixed:100", output="fixed:5", kv_tokens=10_000)
+    (live,) = report.lives
+    link = link_preset("roce_400g")
+    transfer = link.latency + 100 * 512 * 1024 / (link.sustained or link.bandwidth)
+    assert report.summary()["kv_transfer_s"] == pytest.approx(transfer, rel=1e-12)
+    assert report.ttft(live) == pytest.approx(1.1, rel=1e-12)
+    assert live.finish_s - live.request.arrival_s == pytest.approx(1.1 + transfer + 4 * 0.11, rel=1e-12)
+    assert live.generated == 5 and report.summary()["completed"] == 1
