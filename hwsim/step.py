@@ -119,7 +119,8 @@ def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None, *, mo
         stuck = [op.name for op in ops if waiting[op.id] > 0][:5]
         raise ValueError(f"trace has a dependency cycle or a missing input; stuck at {stuck}")
     latency_s = sim.now * 1e-12
-    energy = sum(r.energy_j for r in records) + sum(c.static_energy_j(latency_s) for c in components.values())
+    # an exactly rounded sum: the same operators give the same joules whatever order they finish in
+    energy = math.fsum(r.energy_j for r in records) + sum(c.static_energy_j(latency_s) for c in components.values())
     report = Report(
         machine=machine.name, model=trace.model, phase=trace.phase, batch=trace.batch,
         context=trace.context, precision=str(trace.precision), seed=trace.seed,

@@ -2,11 +2,11 @@
 
 ``footprint`` accounts a step's bytes per memory; ``check_fit`` raises ``CapacityError`` (one line,
 with what would fit) unless the run allows overcommit; ``kv_capacity_tokens`` is the serving layer's
-KV budget from the same accounting.
+KV budget from the same accounting (and ``kv_bytes_per_token`` what one cached token takes).
 """
 from hwsim.capacity.fit import CapacityError, check_fit, overflow_message, table
 from hwsim.capacity.accounting import Footprint, Usage, footprint
-from hwsim.capacity.kv import kv_capacity_tokens
+from hwsim.capacity.kv import kv_bytes_per_token, kv_capacity_tokens
 
-__all__ = ["CapacityError", "Footprint", "Usage", "check_fit", "footprint", "kv_capacity_tokens",
+__all__ = ["CapacityError", "Footprint", "Usage", "check_fit", "footprint", "kv_bytes_per_token", "kv_capacity_tokens",
            "overflow_message", "table"]

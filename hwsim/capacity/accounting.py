@@ -188,8 +188,13 @@ def _resident(op, model, trace) -> tuple[str, float]:
 
 
 def _kv_bytes(model: ModelSpec, op, trace: Trace, tp: int) -> float:
-    """KV cache of one layer's attention operator: its sequences x keys x per-token K/V bytes."""
+    """KV cache of one layer's attention operator: the keys it reads from the cache (summed over
+    its sequences, which a kernel form may run at unequal contexts) x per-token K/V bytes; its K
+    reads are half of that (MHA/GQA) or all of it (MLA's latent). An operator on keys computed in
+    the step (MLA whole prompts) holds its sequences x keys."""
     att = model.attention
+    if op.kv_read_bytes:
+        return op.kv_read_bytes * (1 if att.kind == "mla" else 2)
     sequences = op.count // att.heads
     if att.kind == "mla":
         per_token = att.kv_lora_rank + att.qk_rope_head_dim

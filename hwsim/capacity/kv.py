@@ -22,12 +22,23 @@ def kv_capacity_tokens(machine, model, precision: Optional[Precision] = None) ->
     """KV tokens (summed over sequences) that ``machine`` holds beside ``model``'s weights in
     ``precision`` (default: the machine's formats for the model); 0 when the weights alone do not
     fit, None when no memory holding the KV cache has a known capacity."""
-    precision = precision or machine.precision_for(model)
-    plan = machine.spec.parallelism
-    units = plan.dp * plan.splits if plan else 1
-    placed = device_trace(plan, model, "decode", units, 0, precision)
-    fp = footprint(machine, machine.build(Simulator()), placed.trace, model, placed.placement)
+    units, fp = _one_token(machine, model, precision)
     ratios = [(u.capacity - u.needs + u.kv) / u.kv for u in fp.usages if u.kv and u.capacity is not None]
     if not ratios:
         return None
     return max(0, math.floor(units * min(ratios)))
+
+
+def kv_bytes_per_token(machine, model, precision: Optional[Precision] = None) -> float:
+    """KV bytes one cached token takes on ``machine``, over all its memories and devices."""
+    units, fp = _one_token(machine, model, precision)
+    return sum(u.kv for u in fp.usages) / units
+
+
+def _one_token(machine, model, precision):
+    """(data-parallel units, footprint of a decode step of one sequence per unit at one cached token)."""
+    precision = precision or machine.precision_for(model)
+    plan = machine.spec.parallelism
+    units = plan.dp * plan.splits if plan else 1
+    placed = device_trace(plan, model, "decode", units, 0, precision)
+    return units, footprint(machine, machine.build(Simulator()), placed.trace, model, placed.placement)

@@ -161,6 +161,9 @@ class SerialComponent(Component):
     """
 
     resource_units: ClassVar[dict[str, str]] = {}
+    # time(op) depends on the op alone, never on operators run before: a step on this component
+    # alone then lasts the sum of its operators' times (the serving layer's additive cost uses it)
+    pure_timing: ClassVar[bool] = False
 
     def __init__(self, name, params, sim):
         super().__init__(name, params, sim)
@@ -173,9 +176,14 @@ class SerialComponent(Component):
     def time(self, op: Op) -> OpTiming:
         raise NotImplementedError
 
+    def charge(self, timing: OpTiming) -> tuple[int, float]:
+        """(duration in ps, energy in J) of an operator timed as `timing`."""
+        duration_ps = timing.duration_ps if timing.duration_ps is not None else math.ceil(timing.duration_s * 1e12)
+        return duration_ps, timing.energy_j + (getattr(self.params, "power", None) or 0.0) * duration_ps * 1e-12
+
     def submit(self, op, done):
         timing = self.time(op)
-        duration_ps = timing.duration_ps if timing.duration_ps is not None else math.ceil(timing.duration_s * 1e12)
+        duration_ps, energy = self.charge(timing)
         start = max(self.sim.now, self._free_at_ps)
         end = self._free_at_ps = start + duration_ps
         self._busy_ps += duration_ps
@@ -185,7 +193,6 @@ class SerialComponent(Component):
             self._floor_s[resource] += seconds
         for name, amount in timing.counts.items():
             self._counts[name] += amount
-        energy = timing.energy_j + (getattr(self.params, "power", None) or 0.0) * duration_ps * 1e-12
         self.sim.schedule_at(end, done, op, Execution(start, end, f"{self.name}.{timing.bound}", energy))
 
     def capacity(self, resource: str) -> float:

@@ -7,8 +7,9 @@ import re
 from pathlib import Path
 
 from hwsim import defaults
+from hwsim.serving.kv import KV_LINK, SWAP_LINK
 from hwsim.serving.requests import ARRIVALS, OUTPUT, PROMPT
-from hwsim.serving.schedulers import MAX_SEQS, SCHEDULERS
+from hwsim.serving.schedulers import MAX_SEQS, PREEMPTIONS, SCHEDULERS
 
 EXAMPLES = """examples:
   hwsim serve                                  # 50 Poisson requests at 4/s, Llama-2-7B on an A100
@@ -39,13 +40,24 @@ def _serve(args) -> int:
     machine = load_machine(args.machine)
     model = load_model(machine.workload(args.model).model)
     precision = machine.precision_for(model, weights=args.weights, activations=args.activations, kv_cache=args.kv)
-    cost = CostModel(machine, model, precision, seed=args.seed)
-    with tqdm(total=args.requests, unit="req", desc="serving", disable=args.no_progress) as bar:
-        report = serve(machine, model, requests=args.trace, rate=args.rate, n=args.requests, arrival=args.arrival,
-                       cv=args.cv, prompt=args.prompt, output=args.output, scheduler=args.scheduler,
-                       max_seqs=args.max_seqs, max_tokens=args.max_tokens, block_size=args.block_size,
-                       kv_tokens=args.kv_tokens, slo_ttft=args.slo_ttft, slo_tpot=args.slo_tpot, seed=args.seed,
-                       cost=cost, progress=bar.update)
+    cost = CostModel(machine, model, precision, seed=args.seed, bucket=args.bucket)
+    serving = dict(requests=args.trace, n=args.requests, arrival=args.arrival, cv=args.cv, prompt=args.prompt,
+                   output=args.output, scheduler=args.scheduler, max_seqs=args.max_seqs, max_tokens=args.max_tokens,
+                   block_size=args.block_size, kv_tokens=args.kv_tokens, slo_ttft=args.slo_ttft,
+                   slo_tpot=args.slo_tpot, seed=args.seed, preemption=args.preemption, swap_link=args.swap_link,
+                   replicas=args.replicas, kv_link=args.kv_link,
+                   decode_machine=args.decode_machine and load_machine(args.decode_machine))
+    if args.capacity_goal is not None:
+        from hwsim.serving.capacity_search import capacity_search
+        found = capacity_search(goal=args.capacity_goal, start_rate=args.rate, cost=cost, **serving)
+        print(f"capacity: {found.rate:.3f} req/s keep SLO attainment >= {args.capacity_goal:.0%} "
+              f"({len(found.tried)} runs: " + ", ".join(f"{r:.3g}/s {a:.0%}" for r, a in found.tried) + ")")
+        if found.report is None:
+            return 1
+        report = found.report
+    else:
+        with tqdm(total=args.requests, unit="req", desc="serving", disable=args.no_progress) as bar:
+            report = serve(machine, model, rate=args.rate, cost=cost, progress=bar.update, **serving)
     print(report)
     out = Path(args.out) if args.out else Path("results") / (
         f"serve-{Path(str(args.machine)).stem}-{report.model}-{args.scheduler}")
@@ -92,6 +104,23 @@ def add_serve_command(commands) -> None:
     serve.add_argument("--block-size", type=int, default=16, help="KV-cache block in tokens (default: 16)")
     serve.add_argument("--kv-tokens", type=int,
                        help="KV-cache capacity in tokens (default: the machine's memory left after the weights)")
+    serve.add_argument("--preemption", choices=PREEMPTIONS, default="recompute",
+                       help="when KV blocks run out: recompute the newest request, or swap its blocks to host "
+                            "memory (4 GiB, vLLM's swap_space) over --swap-link (default: recompute)")
+    serve.add_argument("--swap-link", default=SWAP_LINK, help=f"link preset swaps move over (default: {SWAP_LINK})")
+    serve.add_argument("--replicas", type=int, default=1,
+                       help="copies of the machine behind a round-robin router, each with its own scheduler and "
+                            "KV cache (default: 1)")
+    serve.add_argument("--decode-machine", metavar="MACHINE",
+                       help="disaggregate: prompts on MACHINE above, decodes on this one (DistServe, Splitwise)")
+    serve.add_argument("--kv-link", default=KV_LINK,
+                       help=f"link preset a disaggregated request's KV crosses (default: {KV_LINK})")
+    serve.add_argument("--capacity-goal", type=float, metavar="SHARE",
+                       help="search the highest rate (from --rate, doubling, then bisecting to 2.5%%) whose SLO "
+                            "attainment is at least SHARE, e.g. 0.9 (Vidur's capacity search; DistServe's goodput)")
+    serve.add_argument("--bucket", type=int, default=1,
+                       help="round cached tokens up to a multiple of this before costing an iteration, so more "
+                            "iterations share a simulation (default 1: exact; benchmarks/serving.py reports the error)")
     serve.add_argument("--slo-ttft", type=duration, default=1.0, help="time-to-first-token target (default: 1s)")
     serve.add_argument("--slo-tpot", type=duration, default=0.1, help="time-per-output-token target (default: 100ms)")
     serve.add_argument("--weights", help="weight format (default: the machine's precision:, else the model's)")

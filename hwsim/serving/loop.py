@@ -1,6 +1,9 @@
 """The serving event loop: requests arrive, the scheduler forms an iteration, the iteration's
 simulated latency advances time, tokens are accounted, finished requests leave.
 
+Swaps of KV blocks to and from the host pool, which the scheduler makes while forming an
+iteration, delay that iteration by their transfer time (``hwsim.serving.transfer``).
+
 Events are iteration boundaries and arrivals: requests that arrive during an iteration join the
 waiting queue when it ends (a running iteration is not interrupted, as in vLLM's engine loop);
 with nothing to run, time jumps to the next arrival. A request that can never be served (longer
@@ -32,17 +35,36 @@ class Timeline:
     batch: list = field(default_factory=list)
     tokens: list = field(default_factory=list)
     kv_blocks: list = field(default_factory=list)
+    swap_blocks: int = 0            # KV blocks swapped out and in
+    swap_s: float = 0.0             # time iterations waited for those swaps
+    transfer_s: float = 0.0         # KV moved from a prefill to a decode pool: transfer times summed
     in_system_s: float = 0.0        # integral of requests in the system (arrived, not finished) dt
     unscheduled_s: float = 0.0      # integral of requests arrived but not yet scheduled once dt
     energy_j: float = 0.0
     end_s: float = 0.0
+    replica: list = field(default_factory=list)     # per iteration, the replica that ran it
+
+    @classmethod
+    def merge(cls, timelines: list["Timeline"]) -> "Timeline":
+        """The replicas' timelines as one: iterations in start order, tagged with their replica;
+        integrals, swaps and energy summed; the end is the last replica's."""
+        rows = sorted((start, index, i) for index, t in enumerate(timelines) for i, start in enumerate(t.starts))
+        merged = cls(**{name: sum(getattr(t, name) for t in timelines)
+                        for name in ("swap_blocks", "swap_s", "transfer_s", "in_system_s", "unscheduled_s",
+                                     "energy_j")},
+                     end_s=max(t.end_s for t in timelines), replica=[index for _, index, _ in rows])
+        for name in ("starts", "latencies", "batch", "tokens", "kv_blocks"):
+            getattr(merged, name).extend(getattr(timelines[index], name)[i] for _, index, i in rows)
+        return merged
 
 
 def serve_requests(lives: list[Live], scheduler: Scheduler, kv: BlockManager, cost: Callable,
-                   max_position: int, progress: Callable[[int], None] | None = None) -> Timeline:
+                   max_position: int, progress: Callable[[int], None] | None = None,
+                   swap_s: Callable[[int], float] | None = None) -> Timeline:
     """Run `lives` (in arrival order) to completion; fills each Live's times and returns the Timeline.
     `cost(iteration)` returns (latency_s, energy_j); `progress(n)` is told of n more finished or
-    rejected requests."""
+    rejected requests; `swap_s(blocks)` is the time to swap that many KV blocks, which the
+    iteration waits for before it runs (needed when the scheduler swaps)."""
     if len({live.id for live in lives}) != len(lives):
         raise ValueError("request ids must be unique (the KV cache accounts blocks by request id)")
     timeline = Timeline()
@@ -80,6 +102,12 @@ def serve_requests(lives: list[Live], scheduler: Scheduler, kv: BlockManager, co
         iteration = Iteration(tuple(sorted(Seq(n, live.cached, live.cached + n == live.known)
                                            for live, n in batch.items())))
         latency, energy = cost(iteration)
+        moved = scheduler.take_moved()
+        if moved:
+            stall = swap_s(moved)
+            timeline.swap_blocks += moved
+            timeline.swap_s += stall
+            latency += stall
         end = now + latency
         arrivals = [live.request.arrival_s for live in _arriving(pending, end)]
         timeline.in_system_s += (len(waiting) + len(running)) * latency + sum(end - a for a in arrivals)

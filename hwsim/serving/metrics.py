@@ -27,7 +27,7 @@ from hwsim.serving.state import Live
 
 COLUMNS = ("id", "arrival_s", "prompt_tokens", "output_tokens", "scheduled_s", "first_token_s", "finish_s",
            "ttft_s", "tpot_s", "e2e_s", "queueing_s", "preemptions", "energy_j", "slo_met", "rejected")
-ITERATION_COLUMNS = ("start_s", "latency_s", "sequences", "new_tokens", "kv_blocks")
+ITERATION_COLUMNS = ("start_s", "latency_s", "sequences", "new_tokens", "kv_blocks", "replica")
 
 
 def distribution(values) -> dict:
@@ -101,6 +101,8 @@ class ServingReport:
             "energy_per_request_j": timeline.energy_j / len(done) if done else None,
             "energy_per_output_token_j": timeline.energy_j / output if output else None,
             "preemptions": sum(live.preemptions for live in self.lives),
+            "swap": {"blocks": timeline.swap_blocks, "stall_s": timeline.swap_s},
+            "kv_transfer_s": timeline.transfer_s,
             "iterations": iterations, "distinct_iterations": self.distinct_iterations,
             "memo_hit_rate": 1 - self.distinct_iterations / iterations if iterations else 0.0,
             "batch_mean": float(np.mean(timeline.batch)) if iterations else 0.0,
@@ -136,7 +138,8 @@ class ServingReport:
             writer = csv.writer(handle)
             writer.writerow(ITERATION_COLUMNS)
             t = self.timeline
-            writer.writerows(zip(t.starts, t.latencies, t.batch, t.tokens, t.kv_blocks))
+            replicas = t.replica or [0] * len(t.starts)
+            writer.writerows(zip(t.starts, t.latencies, t.batch, t.tokens, t.kv_blocks, replicas))
         (folder / "summary.json").write_text(json.dumps(self.summary(), indent=1))
         return folder
 
@@ -155,7 +158,9 @@ class ServingReport:
         energy = s["energy_per_output_token_j"]
         lines.append(f"  energy {s['energy_j']:.1f} J" + (f", {energy:.3f} J per output token" if energy else "")
                      + f"; {s['preemptions']} preemptions; mean batch {s['batch_mean']:.1f}; "
-                     f"KV peak {s['kv']['peak_blocks']}/{s['kv']['blocks']} blocks")
+                     f"KV peak {s['kv']['peak_blocks']}/{s['kv']['blocks']} blocks"
+                     + (f"; {s['swap']['blocks']} blocks swapped, {s['swap']['stall_s']:.3f} s waiting on swaps"
+                        if s['swap']['blocks'] else ""))
         lines.append(f"  {s['iterations']} iterations, {s['distinct_iterations']} distinct simulated "
                      f"(memo hit rate {s['memo_hit_rate']:.1%})")
         return "\n".join(lines)

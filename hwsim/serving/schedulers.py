@@ -18,6 +18,10 @@ Limits: at most `max_seqs` sequences and `max_tokens` new tokens per iteration.
 - ``chunked`` (Sarathi-Serve stall-free batching): a token budget per iteration; running decodes
   first (one token each, may preempt), then partially prefilled requests, then new requests FCFS,
   each prompt taking min(its remaining tokens, the budget left).
+
+Preemption is by recompute, or with ``swap`` by moving the victim's blocks to the host pool (vLLM
+V0's swap mode; preempted requests, swapped or not, go back to the front of the waiting queue and
+are swapped in when admitted again, so they resume before new prompts).
 """
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ SCHEDULERS: dict[str, type["Scheduler"]] = {}
 MAX_SEQS = 256          # vLLM V0 max_num_seqs (serving.md section 3)
 WHOLE_PROMPT_TOKENS = 2048   # vLLM V0 max_num_batched_tokens floor without chunking: max(max_model_len, 2048)
 CHUNK_TOKENS = 512      # Vidur's Sarathi chunk size default (serving.md section 3)
+PREEMPTIONS = ("recompute", "swap")
 
 
 def register(cls):
@@ -39,15 +44,19 @@ def register(cls):
 
 
 def make_scheduler(name: str, max_seqs: int = MAX_SEQS, max_tokens: int | None = None,
-                   max_position: int = WHOLE_PROMPT_TOKENS) -> "Scheduler":
+                   max_position: int = WHOLE_PROMPT_TOKENS, preemption: str = "recompute") -> "Scheduler":
     """The policy `name`; `max_tokens` defaults to the policy's (whole-prompt policies: enough
-    for any prompt the model takes, max(max_position, 2048), as vLLM V0)."""
+    for any prompt the model takes, max(max_position, 2048), as vLLM V0); `preemption` is
+    'recompute' or 'swap'."""
     if name not in SCHEDULERS:
         raise ValueError(f"unknown scheduler '{name}'{did_you_mean(name, SCHEDULERS)}; "
                          f"choose from {', '.join(SCHEDULERS)}")
+    if preemption not in PREEMPTIONS:
+        raise ValueError(f"unknown preemption '{preemption}'{did_you_mean(preemption, PREEMPTIONS)}; "
+                         f"choose from {', '.join(PREEMPTIONS)}")
     cls = SCHEDULERS[name]
     default = CHUNK_TOKENS if cls.chunks else max(max_position, WHOLE_PROMPT_TOKENS)
-    return cls(max_seqs, max_tokens or default)
+    return cls(max_seqs, max_tokens or default, swap=preemption == "swap")
 
 
 class Scheduler:
@@ -57,10 +66,17 @@ class Scheduler:
     chunks = False          # prompts may be split over iterations
     reserves_output = False  # a request holds the blocks of its whole output from admission on
 
-    def __init__(self, max_seqs: int, max_tokens: int):
+    def __init__(self, max_seqs: int, max_tokens: int, swap: bool = False):
         if max_seqs < 1 or max_tokens < 1:
             raise ValueError(f"need max_seqs >= 1 and max_tokens >= 1, got {max_seqs}, {max_tokens}")
         self.max_seqs, self.max_tokens = max_seqs, max_tokens
+        self.swap = swap
+        self.moved = 0          # KV blocks swapped out or in since the loop last took the count
+
+    def take_moved(self) -> int:
+        """KV blocks swapped (out and in) while forming the last iteration; resets the count."""
+        moved, self.moved = self.moved, 0
+        return moved
 
     def refusal(self, live: Live, kv: BlockManager) -> str:
         """Why `live` could never be served under this policy ("" if it can)."""
@@ -76,14 +92,20 @@ class Scheduler:
     def schedule(self, waiting: deque, running: list, kv: BlockManager) -> dict[Live, int]:
         raise NotImplementedError
 
-    @staticmethod
-    def fit(live: Live, tokens: int, batch: dict, waiting: deque, running: list, kv: BlockManager) -> bool:
+    def fit(self, live: Live, tokens: int, batch: dict, waiting: deque, running: list, kv: BlockManager) -> bool:
         """Grow `live`'s blocks for `tokens` more tokens, preempting the newest running request
-        (perhaps `live` itself, which then waits) until they fit; false if `live` was preempted."""
+        (perhaps `live` itself, which then waits) until they fit; false if `live` was preempted.
+        With swapping, a victim's blocks go to the host pool when it has room, else it recomputes."""
+        if live.cached + tokens <= kv.held.get(live.id, 0) * kv.block_size:   # its blocks hold them (most decodes)
+            return True
         while not kv.can_grow(live.id, live.cached + tokens):
             victim = running.pop()
-            kv.release(victim.id)
-            victim.preempt()
+            swapped = self.swap and kv.can_swap_out(victim.id)
+            if swapped:
+                self.moved += kv.swap_out(victim.id)
+            else:
+                kv.release(victim.id)
+            victim.preempt(swapped)
             batch.pop(victim, None)
             waiting.appendleft(victim)
             if victim is live:
@@ -100,6 +122,8 @@ class Scheduler:
             if tokens > budget or not kv.can_grow(live.id, self.reservation(live, tokens), admitting=True):
                 break
             waiting.popleft()
+            if live.id in kv.swapped:
+                self.moved += kv.swap_in(live.id)
             kv.grow(live.id, self.reservation(live, tokens))
             running.append(live)
             batch[live] = tokens
@@ -145,7 +169,7 @@ class Continuous(Scheduler):
         if batch:
             return batch
         for live in list(running):
-            if live in running and self.fit(live, 1, batch, waiting, running, kv):
+            if live.id in kv.held and self.fit(live, 1, batch, waiting, running, kv):   # not preempted meanwhile
                 batch[live] = 1
         return batch
 
@@ -164,7 +188,7 @@ class Chunked(Scheduler):
             if budget == 0:
                 break
             tokens = min(live.remaining, budget)
-            if live in running and self.fit(live, tokens, batch, waiting, running, kv):
+            if live.id in kv.held and self.fit(live, tokens, batch, waiting, running, kv):
                 batch[live] = tokens
         self.admit(waiting, running, kv, batch, self.max_tokens - sum(batch.values()))
         return batch

@@ -7,53 +7,91 @@ from pathlib import Path
 from typing import Callable
 
 from hwsim import defaults
-from hwsim.capacity import kv_capacity_tokens
+from hwsim.capacity import kv_bytes_per_token, kv_capacity_tokens
 from hwsim.serving.cost import CostModel
-from hwsim.serving.kv import BlockManager
-from hwsim.serving.loop import serve_requests
+from hwsim.serving.disaggregated import serve_disaggregated
+from hwsim.serving.kv import KV_LINK, SWAP_LINK, SWAP_SPACE, BlockManager
+from hwsim.serving.loop import Timeline, serve_requests
 from hwsim.serving.metrics import ServingReport
 from hwsim.serving.requests import OUTPUT, PROMPT, Request, generate, load_trace
 from hwsim.serving.schedulers import MAX_SEQS, make_scheduler
 from hwsim.serving.state import Live
+from hwsim.serving.transfer import transfer_s
 
 
 def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 4.0, n: int = 100,
           arrival: str = "poisson", cv: float = 1.0, prompt=PROMPT, output=OUTPUT, scheduler: str = "continuous",
           max_seqs: int = MAX_SEQS, max_tokens: int | None = None, block_size: int = 16,
           kv_tokens: int | None = None, slo_ttft: float = 1.0, slo_tpot: float = 0.1, precision=None,
-          routing=None, seed: int = defaults.SEED, cost: CostModel | None = None,
+          routing=None, seed: int = defaults.SEED, bucket: int = 1, preemption: str = "recompute",
+          swap_link: str = SWAP_LINK, swap_space: float = SWAP_SPACE, replicas: int = 1,
+          decode_machine=None, kv_link: str = KV_LINK, decode_cost: CostModel | None = None,
+          cost: CostModel | None = None,
           progress: Callable[[int], None] | None = None) -> ServingReport:
     """Serve requests and return the ServingReport. model None: the machine's `defaults:` model.
 
     requests: a list of Request, a CSV trace path (``hwsim.serving.requests``; the first `n` rows),
     or None to generate `n` requests (`arrival` at `rate` per s with burstiness `cv`, `prompt` and
     `output` length distributions, `seed`). kv_tokens: the KV cache in tokens, default the
-    machine's capacity model. cost: a CostModel to use (and share its memo) instead of a new one.
+    machine's capacity model. bucket: round cached tokens up to a multiple of it before costing
+    (``hwsim.serving.cost``; 1 is exact). preemption: 'recompute' or 'swap' (a victim's blocks
+    go to a host pool of `swap_space` bytes over the link preset `swap_link`). replicas: copies of
+    the machine, each with its own scheduler and KV cache, behind a round-robin router (request i
+    goes to replica i mod replicas; Vidur's default global scheduler). cost: a CostModel to use (and
+    share its memo) instead of a new one. decode_machine (or decode_cost): disaggregate, prompts on
+    `machine`, decodes on this one, each request's KV moved over the link preset `kv_link`
+    (``hwsim.serving.disaggregated``).
     """
-    cost = cost or CostModel(machine, model, precision, routing, seed)
+    cost = cost or CostModel(machine, model, precision, routing, seed, bucket=bucket)
     plan = cost.machine.spec.parallelism
     if plan is not None and plan.dp * plan.splits > 1:
         raise ValueError(f"{cost.machine.name}: data-parallel replicas ({plan.dp} x {plan.splits}) each need "
-                         "their own scheduler; serving runs TP/PP machines for now")
-    if kv_tokens is None:
-        kv_tokens = kv_capacity_tokens(cost.machine, cost.model, cost.precision)
-        if not kv_tokens:
-            why = "its memories give no capacity" if kv_tokens is None else "the weights fill the memory"
-            raise ValueError(f"{cost.machine.name}: no KV cache capacity for {cost.model.name} ({why}); "
-                             "give kv_tokens (--kv-tokens)")
+                         "their own scheduler; serve the machine without data parallelism with replicas=N")
+    if replicas < 1:
+        raise ValueError(f"replicas must be >= 1, got {replicas}")
+    if decode_machine is not None and decode_cost is None:
+        decode_cost = CostModel(decode_machine, cost.model, None, routing, seed, bucket=bucket)
+    if decode_cost is not None and replicas != 1:
+        raise ValueError("disaggregated serving runs one prefill and one decode machine (replicas=1)")
+    capacities = [kv_tokens or _kv_tokens(c) for c in (cost, decode_cost) if c is not None]
     if requests is None:
         requests = generate(n, rate, prompt, output, arrival, cv, seed)
     elif isinstance(requests, (str, Path)):
         requests = load_trace(requests, limit=n)
     requests = sorted(requests, key=lambda r: r.arrival_s)
     max_position = cost.model.max_position
-    policy = make_scheduler(scheduler, max_seqs, max_tokens, max_position)
-    kv = BlockManager(kv_tokens, block_size)
+    block_bytes = block_size * kv_bytes_per_token(cost.machine, cost.model, cost.precision)
     lives = [Live(r) for r in requests]
     known = len(cost.memo)
-    timeline = serve_requests(lives, policy, kv, cost, max_position, progress)
+    if decode_cost is not None:
+        pools = [(make_scheduler(scheduler, max_seqs, max_tokens, max_position, preemption),
+                  BlockManager(tokens, block_size), c) for tokens, c in zip(capacities, (cost, decode_cost))]
+        decode_known = len(decode_cost.memo)
+        timeline, _ = serve_disaggregated(lives, pools, block_bytes / block_size, kv_link, max_position, progress)
+        devices = sum(c.machine.spec.parallelism.devices if c.machine.spec.parallelism else 1
+                      for c in (cost, decode_cost))
+        return ServingReport(f"{cost.machine.name} -> {decode_cost.machine.name}", cost.model.name, scheduler,
+                             lives, timeline, slo_ttft, slo_tpot, pools[1][1].capacity, block_size,
+                             len(cost.memo) - known + len(decode_cost.memo) - decode_known, devices)
+    timelines = []
+    for replica in range(replicas):       # round-robin routing needs no replica state: each runs on its own
+        policy = make_scheduler(scheduler, max_seqs, max_tokens, max_position, preemption)
+        kv = BlockManager(capacities[0], block_size, host_blocks=int(swap_space // block_bytes) if policy.swap else 0)
+        timelines.append(serve_requests(lives[replica::replicas], policy, kv, cost, max_position, progress,
+                                        swap_s=lambda blocks: transfer_s(swap_link, blocks * block_bytes)))
+    timeline = timelines[0] if replicas == 1 else Timeline.merge(timelines)
     return ServingReport(cost.machine.name, cost.model.name, scheduler, lives, timeline, slo_ttft, slo_tpot,
-                         kv.capacity, block_size, len(cost.memo) - known, plan.devices if plan else 1)
+                         kv.capacity, block_size, len(cost.memo) - known, (plan.devices if plan else 1) * replicas)
+
+
+def _kv_tokens(cost: CostModel) -> int:
+    """The machine's KV capacity in tokens from its capacity model; an error if it has none."""
+    tokens = kv_capacity_tokens(cost.machine, cost.model, cost.precision)
+    if not tokens:
+        why = "its memories give no capacity" if tokens is None else "the weights fill the memory"
+        raise ValueError(f"{cost.machine.name}: no KV cache capacity for {cost.model.name} ({why}); "
+                         "give kv_tokens (--kv-tokens)")
+    return tokens
 
 
 __all__ = ["serve", "Request"]

@@ -5,7 +5,8 @@ One rule covers whole prompts, prompt chunks, decode tokens and recompute after 
 sequence computes its `remaining` = known - cached tokens (a prompt chunk computes part of them)
 and samples the next token when none remain. A decoding sequence has exactly one remaining
 token, the one it sampled last. Preemption by recompute drops the cache (cached = 0), so the
-prompt and every generated token are prefilled again (Vidur, vLLM V1; serving.md section 6).
+prompt and every generated token are prefilled again (Vidur, vLLM V1; serving.md section 6);
+preemption by swapping keeps `cached`, the blocks wait in the host pool (vLLM V0's swap).
 """
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ class Live:
     def advance(self, tokens: int, now: float) -> bool:
         """Account `tokens` computed in an iteration ending at `now`; true once it has finished."""
         self.cached += tokens
-        if self.cached == self.known:
+        if self.cached == self.request.prompt + self.generated:      # known, inlined (hot path)
             self.generated += 1
             if self.first_token_s is None:
                 self.first_token_s = now
@@ -58,7 +59,8 @@ class Live:
                 return True
         return False
 
-    def preempt(self) -> None:
-        """Drop its cache; it recomputes everything it knows when scheduled again."""
-        self.cached = 0
+    def preempt(self, swapped: bool = False) -> None:
+        """Swapped: its cache waits in the host pool and comes back whole; else it is dropped and
+        everything it knows is recomputed when it is scheduled again."""
+        self.cached = self.cached if swapped else 0
         self.preemptions += 1

@@ -8,6 +8,7 @@ hashable and compares by its exact shape, so it is the key of the serving layer'
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 
@@ -21,25 +22,35 @@ class Seq(NamedTuple):
     logits: bool = True
 
 
-@dataclass(frozen=True)
-class Step:
-    """Attention geometry of a group of equal sequences: queries, keys attended, causal
-    (query, key) pairs, per sequence. Query i of n (i = 1..n) sees cached + i keys, so
-    pairs = n * cached + n (n + 1) / 2."""
+class Step(NamedTuple):
+    """Attention work of a group of sequences run by one kernel: sequences, the longest query run
+    and key run (the op's padded shape), and the totals of new tokens, keys and causal (query, key)
+    pairs over the group. Query i of n (i = 1..n) sees cached + i keys, so a sequence has
+    n * cached + n (n + 1) / 2 pairs; a group of equal sequences is today's batched step."""
 
     batch: int
     queries: int
     keys: int
+    tokens: int
+    key_total: int
     pairs: int
 
     @classmethod
-    def of_seq(cls, batch: int, seq: Seq) -> "Step":
-        n, c = seq.new, seq.cached
-        return cls(batch, n, c + n, n * c + n * (n + 1) // 2)
+    def of_seqs(cls, seqs) -> "Step":
+        news = [seq.new for seq in seqs]
+        keys = [seq.new + seq.cached for seq in seqs]
+        tokens, key_total = sum(news), sum(keys)
+        pairs = key_total if tokens == len(seqs) else \
+            sum(n * (k - n) + n * (n + 1) // 2 for n, k in zip(news, keys))     # one query each: pairs = keys
+        return cls(len(seqs), max(news), max(keys), tokens, key_total, pairs)
 
-    @property
-    def tokens(self) -> int:
-        return self.batch * self.queries
+
+def kernel_form(seq: Seq) -> str:
+    """The attention kernel a serving engine runs a sequence through: 'decode' for one new token
+    (vLLM's paged decode kernel, flash_attn_with_kvcache), 'prefill' for a prompt or prompt chunk
+    (flash_attn_varlen_func); vLLM V0's FlashAttention backend (vllm/attention/backends/flash_attn.py)
+    runs each form as one kernel over all its sequences of the batch."""
+    return "decode" if seq.new == 1 else "prefill"
 
 
 @dataclass(frozen=True)
@@ -51,9 +62,9 @@ class Iteration:
     def __post_init__(self):
         if not self.seqs:
             raise ValueError("an iteration needs at least one sequence")
-        for seq in self.seqs:
-            if seq.new < 1 or seq.cached < 0:
-                raise ValueError(f"a sequence needs new >= 1 and cached >= 0 tokens, got {tuple(seq)}")
+        if min(seq.new for seq in self.seqs) < 1 or min(seq.cached for seq in self.seqs) < 0:
+            bad = next(seq for seq in self.seqs if seq.new < 1 or seq.cached < 0)
+            raise ValueError(f"a sequence needs new >= 1 and cached >= 0 tokens, got {tuple(bad)}")
 
     @classmethod
     def of(cls, phase: str, batch: int, context: int) -> "Iteration":
@@ -71,28 +82,43 @@ class Iteration:
     def batch(self) -> int:
         return len(self.seqs)
 
-    @property
+    @cached_property
     def tokens(self) -> int:
         return sum(seq.new for seq in self.seqs)
 
-    @property
+    @cached_property
     def logits(self) -> int:
         """Sequences that sample a token this iteration (rows of the LM head)."""
         return sum(seq.logits for seq in self.seqs)
 
-    @property
+    @cached_property
     def tokens_per_sequence(self) -> int:
         """New tokens per sequence when all sequences have the same number, else 1 (MoE routing
         reuse then stays within each token)."""
         first = self.seqs[0].new
         return first if all(seq.new == first for seq in self.seqs) else 1
 
-    def groups(self) -> list[Step]:
-        """Sequences of equal (new, cached) shape as attention groups, in order of first appearance."""
-        counts: dict[tuple[int, int], int] = {}
+    def groups(self, form=kernel_form) -> dict:
+        """{form: Step}, one attention group per kernel form (``form(seq)``) in order of first
+        appearance: each a single op whose FLOPs and KV bytes are the sums over its sequences (exact
+        for the work; equal sequences give today's batched step)."""
+        if form is kernel_form:
+            return self._kernel_groups
+        return self._groups(form)
+
+    @cached_property
+    def _kernel_groups(self) -> dict:
+        decode = [seq for seq in self.seqs if seq.new == 1]      # kernel_form, inlined: the serving hot path
+        prefill = [seq for seq in self.seqs if seq.new != 1]
+        forms = {"decode": decode, "prefill": prefill}
+        order = ("decode", "prefill") if self.seqs[0].new == 1 else ("prefill", "decode")
+        return {form: Step.of_seqs(forms[form]) for form in order if forms[form]}
+
+    def _groups(self, form) -> dict:
+        forms: dict = {}
         for seq in self.seqs:
-            counts[seq.new, seq.cached] = counts.get((seq.new, seq.cached), 0) + 1
-        return [Step.of_seq(count, Seq(*shape)) for shape, count in counts.items()]
+            forms.setdefault(form(seq), []).append(seq)
+        return {key: Step.of_seqs(seqs) for key, seqs in forms.items()}
 
     def split(self, parts: int) -> list["Iteration"]:
         """`parts` contiguous runs of equally many sequences (data-parallel units; `parts`

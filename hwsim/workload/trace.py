@@ -25,10 +25,12 @@ Counting rules:
 - Attention per sequence and head: score 2 * qk_dim * pairs, context 2 * v_dim * pairs, where
   pairs = keys = C + 1 (decode) or sum_{i<C} (i + 1) = C (C + 1) / 2 (causal prefill); in general
   n new tokens on c cached: n c + n (n + 1) / 2 (``iteration.Step``). One attention op triple per
-  group of sequences with equal (new, cached). The op's
-  m, k, n give the full shape (queries, dim, keys); its flops count only the causal pairs.
+  kernel form (``iteration.kernel_form``: the decode sequences, the prompt and chunk sequences; MLA:
+  whole prompts, the rest), as a serving engine runs one varlen/paged kernel over all sequences of a
+  form: its flops and bytes are the sums over those sequences; its m, k, n give the padded shape
+  (longest queries, dim, longest keys) and count = sequences x heads.
 - K and V are read once per KV head and sequence (GQA query heads share them):
-  kv_read = B * keys * (K or V elements per key) in the KV format.
+  kv_read = sum over sequences of keys * (K or V elements per key) in the KV format.
 - Vector ops, FLOPs per element: rmsnorm 4, layernorm 7, rope 3, softmax 5, residual add 1,
   activation relu 1 / silu 4 / gelu 8 (+1 for the gated product); norms read their scale
   (and layernorm shift) vectors as weights.
@@ -59,7 +61,7 @@ ROPE_FLOPS = 3
 SOFTMAX_FLOPS = 5
 ID_BYTES = 2          # a routed expert id (uint16)
 
-__all__ = ["generate_trace", "iteration_trace", "Iteration", "Seq", "Trace", "Step"]
+__all__ = ["generate_trace", "iteration_trace", "attention_kernels", "work_key", "Iteration", "Seq", "Trace", "Step"]
 
 
 class _Builder:
@@ -117,9 +119,9 @@ class _Builder:
         fmt = p.kv_cache if cached else p.activations
         dtype = compute_format(p.kv_cache, p.activations) if cached else p.activations
         batch_heads = step.batch * heads
-        scores = batch_heads * step.pairs
-        k_bytes = nbytes(step.batch * step.keys * k_per_key, fmt)
-        v_bytes = nbytes(step.batch * step.keys * v_per_key, fmt)
+        scores = heads * step.pairs
+        k_bytes = nbytes(step.key_total * k_per_key, fmt)
+        v_bytes = nbytes(step.key_total * v_per_key, fmt)
         q_bytes = self.act(step.tokens * heads * qk_dim)
         score = self.emit("attn_score", "attn_score", q_deps + kv_deps, 2 * qk_dim * scores, dtype,
                           act_in_bytes=q_bytes + (0 if cached else k_bytes),
@@ -145,8 +147,25 @@ def _gqa_attention(b: _Builder, model: ModelSpec, it: Iteration, x: int) -> int:
     ready = b.vector("rope", "rope", [qkv], T * (h + g) * d, ROPE_FLOPS, m=T) \
         if model.positional == "rope" else qkv
     write = b.kv_write([ready], T, 2 * g * d)
-    contexts = [b.attention(step, h, d, d, g * d, g * d, True, [ready], [write]) for step in it.groups()]
+    contexts = _gqa_kernels(b, model, it, [ready], [write])
     return b.matmul("o_proj", contexts, T, h * d, model.hidden, bias=att.bias)
+
+
+def _gqa_kernels(b: _Builder, model: ModelSpec, it: Iteration, q_deps, kv_deps) -> list[int]:
+    """The attention kernels (score, softmax, context) of one layer, one triple per kernel form."""
+    d, g = model.head_dim, model.attention.n_kv_heads
+    return [b.attention(step, model.attention.heads, d, d, g * d, g * d, True, q_deps, kv_deps)
+            for step in it.groups().values()]
+
+
+def attention_kernels(model: ModelSpec, iteration: Iteration, precision: Precision) -> tuple[Op, ...]:
+    """One layer's attention kernel ops of an MHA/GQA/MQA model, as ``iteration_trace`` emits them
+    in every layer (without ids or deps): the part of an iteration that depends on its contexts."""
+    if model.attention.kind == "mla":
+        raise ValueError(f"{model.name}: attention_kernels covers MHA/GQA/MQA models, not MLA")
+    b = _Builder(precision)
+    _gqa_kernels(b, model, iteration, [], [])
+    return tuple(b.ops)
 
 
 def _mla_attention(b: _Builder, model: ModelSpec, it: Iteration, x: int) -> int:
@@ -181,9 +200,9 @@ def _mla_attention(b: _Builder, model: ModelSpec, it: Iteration, x: int) -> int:
     latent = b.norm("kv_norm", [kv_low], model.norm, T, r)
     rope = b.vector("rope", "rope", [q, kv_low], T * (h + 1) * dr, ROPE_FLOPS)
     write = b.kv_write([latent, rope], T, r + dr)
-    groups = it.groups()
-    whole = [step for step in groups if step.keys == step.queries > 1]
-    absorbed = [step for step in groups if not step.keys == step.queries > 1]
+    groups = it.groups(_whole_prompt)
+    whole = [step for prompts, step in groups.items() if prompts]
+    absorbed = [step for prompts, step in groups.items() if not prompts]
     heads_out = []
     if whole:
         kv = b.matmul("kv_b", [latent], sum(step.tokens for step in whole), r, h * (dn + dv))
@@ -196,6 +215,20 @@ def _mla_attention(b: _Builder, model: ModelSpec, it: Iteration, x: int) -> int:
                     for step in absorbed]
         heads_out.append(b.matmul("v_up", contexts, rows, r, dv, count=h))
     return b.matmul("o_proj", heads_out, T, h * dv, H, bias=att.bias)
+
+
+def _whole_prompt(seq: Seq) -> bool:
+    """MLA's kernel forms: whole prompts (decompressed) or not (absorbed)."""
+    return seq.cached == 0 and seq.new > 1
+
+
+def work_key(model: ModelSpec, iteration: Iteration) -> tuple:
+    """Everything ``iteration_trace`` takes from `iteration` into its operators: token and sampling
+    rows, tokens per sequence (MoE routing), and the attention groups of each kernel form. Two
+    iterations with equal keys get the same operators (their headers may differ)."""
+    forms = iteration.groups(_whole_prompt) if model.attention.kind == "mla" else {}
+    return (iteration.tokens, iteration.logits, iteration.tokens_per_sequence,
+            tuple(iteration.groups().items()), tuple(forms.items()))
 
 
 def _ffn(b: _Builder, model: ModelSpec, deps, rows, width, count=1, expert=-1, prefix="ffn") -> int:
@@ -256,8 +289,8 @@ def generate_trace(model, phase: str, batch: int, context: int, precision: Preci
 def iteration_trace(model, iteration: Iteration, precision: Precision | None = None,
                     routing: RoutingSpec | np.ndarray | None = None, seed: int = 0) -> Trace:
     """The operator DAG of one scheduler iteration: all sequences' new tokens go through the
-    matmuls and vector ops together (token rows sequence-major); attention runs per group of
-    equal (new, cached) shape; the LM head runs on the sequences that sample (``Seq.logits``).
+    matmuls and vector ops together (token rows sequence-major); attention runs one kernel per
+    form (``iteration.kernel_form``); the LM head runs on the sequences that sample (``Seq.logits``).
     The trace's phase and context are ``iteration.phase()`` and ``iteration.context()``."""
     model = model if isinstance(model, ModelSpec) else load_model(model)
     keys = max(seq.new + seq.cached for seq in iteration.seqs)

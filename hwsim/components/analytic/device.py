@@ -166,6 +166,7 @@ class AnalyticDevice(SerialComponent):
 
     type_name = "analytic_device"
     Params = AnalyticDeviceParams
+    pure_timing = True
     resource_units = {"compute": "FLOP/s", "memory": "B/s"}
     stats = {"busy_s": "time spent running operators (s)", "compute_used": "operations executed (FLOP)",
              "memory_used": "bytes moved to/from memory (B)"}

@@ -232,13 +232,16 @@ class PimDram(Component):
         ceil(kv heads / channels) per channel, and each of the heads / kv_heads query heads of its group
         streams it once with its own scores in the global buffer (n_repeat passes). Under GQA with
         fewer KV heads than channels the other channels hold no V. The op's KV heads (x batch) follow
-        from its V bytes: keys x head_dim elements per KV head."""
+        from its V bytes: keys x head_dim elements per KV head. A varlen op (sequences of unequal
+        contexts in one kernel, ``hwsim.workload.iteration.Step``: V bytes summed, keys the longest)
+        streams its V as the equivalent number of longest-context KV heads, rounded up, so the bytes
+        streamed match the sum; equal contexts are exact."""
         elements = op.kv_read_bytes * 8 / BITS[op.compute_dtype]
-        kv_heads = round(elements / (op.k * op.n))
-        if kv_heads < 1 or op.count % kv_heads or kv_heads * op.k * op.n != elements:
-            raise ValueError(f"{self.name}: {op.name} reads {op.kv_read_bytes:g} B of V, not whole KV heads "
-                             f"of {op.k} keys x {op.n}")
-        return math.ceil(kv_heads / channels) * (op.count // kv_heads), min(channels, kv_heads)
+        kv_heads = math.ceil(elements / (op.k * op.n) - 1e-9)
+        if kv_heads < 1 or kv_heads > op.count:
+            raise ValueError(f"{self.name}: {op.name} reads {op.kv_read_bytes:g} B of V, not KV heads "
+                             f"of at most {op.k} keys x {op.n} for {op.count} query heads")
+        return math.ceil(kv_heads / channels) * math.ceil(op.count / kv_heads), min(channels, kv_heads)
 
     def _layout_for_bytes(self) -> Layout:
         org = self.spec.org

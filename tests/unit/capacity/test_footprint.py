@@ -126,3 +126,13 @@ def test_llm_in_a_flash_keeps_the_ffn_in_flash_and_the_rest_in_the_dram_budget()
     host = usage["host.memory"]
     assert host.weights == (counts.total - counts.ffn_dense) * 2 and host.capacity == 6.5 * GiB
     assert host.kv == 2 * 32 * 4096 * 2 * 1001 and fp.fits       # 32 layers, MHA 32 x 128, fp16
+
+
+def test_kv_of_a_kernel_form_at_unequal_contexts_is_the_sum_over_its_sequences():
+    from hwsim.workload.iteration import Iteration, Seq
+    from hwsim.workload.trace import iteration_trace
+    machine, model = load_machine("nvidia_a100_80gb"), load_model("llama2-7b")
+    trace = iteration_trace(model, Iteration((Seq(1, 100), Seq(1, 900), Seq(30, 0))), machine.precision_for(model))
+    fp = footprint(machine, machine.build(Simulator()), trace, model)
+    per_token = 2 * model.layers * model.attention.n_kv_heads * model.head_dim * 2     # K and V, bf16
+    assert sum(u.kv for u in fp.usages) == per_token * (101 + 901 + 30)

@@ -150,60 +150,14 @@ def test_without_values_by_kv_head_gqa_heads_share_the_channels():
     assert (times, active) == (2, 32)                 # 64 query heads over 32 channels, keys not re-streamed
 
 
-def test_values_by_kv_head_rejects_partial_heads():
+def test_values_by_kv_head_streams_a_varlen_op_as_whole_longest_heads_and_rejects_excess_bytes():
     pim = build_component("pim", {**CENT, "values_by_kv_head": True}, SourceMap("<test>"), ("pim",), Simulator())
     op = context_op(64, 8)
-    with pytest.raises(ValueError, match="not whole KV heads"):
-        pim._plan(Op(0, "attn_context", "attn_context", 0, op.flops, "bf16", kv_read_bytes=op.kv_read_bytes + 2,
-                     m=1, k=op.k, n=op.n, count=64))
 
+    def plan(kv_bytes):
+        return pim._plan(Op(0, "attn_context", "attn_context", 0, op.flops, "bf16", kv_read_bytes=kv_bytes,
+                            m=1, k=op.k, n=op.n, count=64))[1:3]
 
-@pytest.mark.parametrize("devices, lanes_each", [(8, 18), (20, 7), (32, 4)])
-def test_host_lanes_are_split_over_the_devices(devices, lanes_each):
-    """CENT run_sim.py: PCIe_lanes_per_device = 144 // num_devices, 4 GiB/s x 192/256 payload a lane."""
-    raw = {**CENT, "devices": devices, "link": {"latency": "240ns", "lanes": 144, "bandwidth": "3.2212GB/s"}}
-    pim = build_component("pim", raw, SourceMap("<test>"), ("pim",), Simulator())
-    assert pim.link_bandwidth == pytest.approx(lanes_each * 3.2212e9)
-
-
-def test_more_devices_than_lanes_is_an_error():
-    raw = {**CENT, "devices": 200, "link": {"latency": "240ns", "lanes": 144, "bandwidth": "3.2212GB/s"}}
-    with pytest.raises(ValueError, match="link.lanes 144 < devices 200"):
-        build_component("pim", raw, SourceMap("<test>"), ("pim",), Simulator())
-
-
-STAGING = {"norm": {"writes": 4, "reads": 1, "ewmul_passes": 2}, "rope": {"writes": 4, "reads": 0, "ewmul_passes": 1},
-           "activation": {"writes": 3, "reads": 1, "ewmul_passes": 2}}
-
-
-@pytest.mark.parametrize("kind, elements", [("norm", 8192), ("rope", 72 * 128), ("activation", 28672)])
-def test_norm_rope_and_activation_are_staged_like_cent_traces(kind, elements):
-    """CENT trace_norm / trace_fc_kqvo / trace_activation: (writes + reads) x elements / 16 host bursts at
-    one per 0.5 ns DRAM cycle, and EWMUL passes over elements / (32 channels x 4 bank groups) per slot."""
-    sim = Simulator()
-    pim = build_component("pim", {**CENT, "staging": STAGING}, SourceMap("<test>"), ("pim",), sim)
-    op = Op(0, kind, kind, 0, 4.0 * elements, "bf16", act_in_bytes=2.0 * elements, act_out_bytes=2.0 * elements,
-            m=1, n=elements)
-    stream, times, active, _ = pim._plan(op)
-    rule = STAGING[kind]
-    assert (times, active) == (rule["ewmul_passes"], 32)
-    assert int((stream.cmd == COMMANDS.index("EWMUL")).sum()) == math.ceil(math.ceil(elements / 128) / 16)
-    staging_ps, counts = pim._staging(op)
-    bursts = math.ceil(elements / 16)
-    assert staging_ps == (rule["writes"] + rule["reads"]) * bursts * 500
-    assert (counts[COMMANDS.index("WR")], counts[COMMANDS.index("RD")]) == (rule["writes"] * bursts,
-                                                                              rule["reads"] * bursts)
-
-
-def test_staging_only_runs_vector_kinds_cent_stages():
-    raw = {**CENT, "staging": {"topk": {"writes": 1, "reads": 1, "ewmul_passes": 1}}}
-    with pytest.raises(ValueError, match="not \\['topk'\\]"):
-        build_component("pim", raw, SourceMap("<test>"), ("pim",), Simulator())
-
-
-@pytest.mark.parametrize("devices", [8, 20, 32])
-def test_per_device_reduction_lanes_grow_with_the_devices(devices):
-    """CENT sums FC partial sums on 16 lanes in each device: 320 lanes at 20 devices, 512 at 32."""
-    raw = {**CENT, "devices": devices, "reduction": {"clock": "2GHz", "lanes": 16, "per_device": True}}
-    pim = build_component("pim", raw, SourceMap("<test>"), ("pim",), Simulator())
-    assert pim.reduction_lanes == 16 * devices
+    assert plan(op.kv_read_bytes * 7 / 8 + 2) == plan(op.kv_read_bytes)   # 7 heads and a bit: 8 padded heads
+    with pytest.raises(ValueError, match="not KV heads"):
+        plan(op.kv_read_bytes * 9)

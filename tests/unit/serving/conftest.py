@@ -9,7 +9,7 @@ class FormulaCost(CostModel):
     """latency = base + per_token x new tokens + per_key x keys attended; energy 1 J per token."""
 
     def __init__(self, base=0.1, per_token=0.01, per_key=0.0):
-        super().__init__("nvidia_a100_80gb", "llama2-7b")
+        super().__init__("nvidia_a100_80gb", "llama2-7b", additive=False)   # every shape through simulate()
         self.base, self.per_token, self.per_key = base, per_token, per_key
 
     def simulate(self, iteration):

@@ -17,7 +17,8 @@ def test_the_command_serves_and_writes_its_tables(tmp_path, capsys):
     assert summary["completed"] == 3 and summary["slo"]["tpot_s"] == 0.1 and summary["kv"]["blocks"] > 1000
     assert len((tmp_path / "requests.csv").read_text().splitlines()) == 4
     rows = (tmp_path / "iterations.csv").read_text().splitlines()
-    assert rows[0] == "start_s,latency_s,sequences,new_tokens,kv_blocks" and len(rows) == summary["iterations"] + 1
+    assert rows[0] == "start_s,latency_s,sequences,new_tokens,kv_blocks,replica"
+    assert len(rows) == summary["iterations"] + 1
 
 
 def test_bad_input_is_one_line(capsys):

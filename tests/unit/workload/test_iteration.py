@@ -82,3 +82,30 @@ def test_plans_run_iterations(plan, model):
     assert mixed.trace.phase == "mixed"
     assert work(mixed.trace) == pytest.approx(work(alone))   # attention is split, never lost
     assert np.all([op.device >= 0 for op in mixed.trace.ops])
+
+
+@pytest.mark.parametrize("model", ["llama2-7b", "llama3-8b", "deepseek-v2-lite"])
+def test_each_kernel_form_is_one_attention_op_per_layer_with_the_summed_work(model):
+    seqs = (Seq(1, 100), Seq(1, 37), Seq(1, 512), Seq(40, 0), Seq(16, 64, False), Seq(1, 9))
+    merged = iteration_trace(model, Iteration(seqs))
+    spec = load_model(model)
+    scores = [op for op in merged.ops if op.kind == "attn_score"]
+    assert len(scores) == 2 * spec.layers                  # decode kernel + prefill/chunk (MLA: whole, rest)
+    parts = [iteration_trace(model, Iteration((seq,))) for seq in seqs]
+    for field in ("flops", "kv_read_bytes"):
+        total = sum(getattr(op, field) for op in merged.ops if op.op_class == "attention")
+        assert total == pytest.approx(sum(getattr(op, field) for t in parts for op in t.ops
+                                          if op.op_class == "attention"), rel=1e-12)
+    padded = max(op.n for op in scores)
+    assert padded == 513                                   # padded shape: the longest keys
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_iterations_with_equal_work_keys_have_equal_operators(model):
+    from hwsim.workload.trace import work_key
+    spec = load_model(model)
+    a = Iteration((Seq(1, 100), Seq(1, 50), Seq(1, 75), Seq(9, 0)))
+    b = Iteration((Seq(1, 62), Seq(1, 100), Seq(1, 63), Seq(9, 0)))
+    assert work_key(spec, a) == work_key(spec, b)
+    assert iteration_trace(spec, a).ops == iteration_trace(spec, b).ops
+    assert work_key(spec, a) != work_key(spec, Iteration((Seq(1, 101), Seq(1, 49), Seq(1, 75), Seq(9, 0))))

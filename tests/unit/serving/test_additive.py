@@ -1,0 +1,59 @@
+"""The split iteration cost (body once per token counts + attention kernels per iteration) equals
+the event simulation bit for bit where the machine allows the split, and is refused elsewhere."""
+import pytest
+
+from hwsim.serving.cost import CostModel
+from hwsim.workload.iteration import Iteration, Seq
+
+MIXED = [Iteration((Seq(1, 100), Seq(1, 40), Seq(1, 700))), Iteration((Seq(64, 0), Seq(1, 40), Seq(1, 3))),
+         Iteration((Seq(16, 32, False),)), Iteration((Seq(1, 512),) * 4), Iteration((Seq(300, 0), Seq(20, 9)))]
+
+
+@pytest.mark.parametrize("machine, model", [("nvidia_a100_80gb", "llama2-7b"), ("nvidia_h100_sxm", "llama3-8b"),
+                                            ("nvidia_t4_eager", "llama2-7b")])
+def test_split_cost_equals_the_event_simulation_bit_for_bit(machine, model):
+    cost = CostModel(machine, model)
+    assert cost.additive is not None
+    for it in MIXED:
+        assert cost(it) == cost.simulate(it)
+    assert len(cost.memo) == len(MIXED)                      # one body per (tokens, sampling rows)
+
+
+def test_bodies_are_shared_by_iterations_with_equal_token_counts():
+    cost = CostModel("nvidia_a100_80gb", "llama2-7b")
+    for context in range(100, 140):
+        assert cost(Iteration((Seq(1, context), Seq(1, 7)))) == cost.simulate(Iteration((Seq(1, context), Seq(1, 7))))
+    assert len(cost.memo) == 1 and cost.hit_rate == pytest.approx(39 / 40)
+
+
+@pytest.mark.parametrize("machine, model, why", [("h100_8gpu_nvlink", "mixtral-8x7b", "parallelism plan"),
+                                                 ("nvidia_a100_80gb", "mixtral-8x7b", "MLA or MoE"),
+                                                 ("pim_gpt", None, "timing carries state")])
+def test_the_split_is_refused_where_the_machine_does_not_allow_it(machine, model, why):
+    assert CostModel(machine, model).additive is None
+    with pytest.raises(ValueError, match=why):
+        CostModel(machine, model, additive=True)
+
+
+def test_bucketing_rounds_cached_tokens_up():
+    cost = CostModel("nvidia_a100_80gb", "llama2-7b", bucket=64)
+    it = Iteration((Seq(1, 100), Seq(20, 0), Seq(1, 128)))
+    assert cost.bucketed(it) == Iteration((Seq(1, 128), Seq(20, 0), Seq(1, 128)))
+    assert cost(it) == cost.simulate(cost.bucketed(it))
+    with pytest.raises(ValueError, match="bucket"):
+        CostModel("nvidia_a100_80gb", "llama2-7b", bucket=0)
+
+
+def test_a_bucketed_serving_run_costs_only_rounded_contexts(formula):
+    from hwsim.serving.serve import serve
+    seen = []
+
+    class Recording(formula):
+        def simulate(self, iteration):
+            seen.extend(seq.cached for seq in iteration.seqs)
+            return super().simulate(iteration)
+
+    cost = Recording(per_key=1e-4)
+    cost.bucket = 64
+    report = serve(n=30, rate=5.0, prompt="uniform:10:300", output="uniform:2:40", kv_tokens=20_000, cost=cost)
+    assert len(report.done) == 30 and seen and all(cached % 64 == 0 for cached in seen)
