@@ -9,6 +9,7 @@ from pathlib import Path
 from hwsim import defaults
 from hwsim.serving.kv import KV_LINK, SWAP_LINK
 from hwsim.serving.requests import ARRIVALS, OUTPUT, PROMPT
+from hwsim.serving.routers import ROUTERS
 from hwsim.serving.schedulers import MAX_SEQS, PREEMPTIONS, SCHEDULERS
 
 EXAMPLES = """examples:
@@ -45,7 +46,7 @@ def _serve(args) -> int:
                    output=args.output, scheduler=args.scheduler, max_seqs=args.max_seqs, max_tokens=args.max_tokens,
                    block_size=args.block_size, kv_tokens=args.kv_tokens, slo_ttft=args.slo_ttft,
                    slo_tpot=args.slo_tpot, seed=args.seed, preemption=args.preemption, swap_link=args.swap_link,
-                   replicas=args.replicas, kv_link=args.kv_link,
+                   replicas=args.replicas, router=args.router, kv_link=args.kv_link,
                    decode_machine=args.decode_machine and load_machine(args.decode_machine))
     if args.capacity_goal is not None:
         from hwsim.serving.capacity_search import capacity_search
@@ -109,8 +110,11 @@ def add_serve_command(commands) -> None:
                             "memory (4 GiB, vLLM's swap_space) over --swap-link (default: recompute)")
     serve.add_argument("--swap-link", default=SWAP_LINK, help=f"link preset swaps move over (default: {SWAP_LINK})")
     serve.add_argument("--replicas", type=int, default=1,
-                       help="copies of the machine behind a round-robin router, each with its own scheduler and "
-                            "KV cache (default: 1)")
+                       help="copies of the machine behind --router, each with its own scheduler and KV cache "
+                            "(default: 1)")
+    serve.add_argument("--router", default="round-robin",
+                       help=f"which replica takes a request: {', '.join(ROUTERS)} (least outstanding tokens; "
+                            "default: round-robin)")
     serve.add_argument("--decode-machine", metavar="MACHINE",
                        help="disaggregate: prompts on MACHINE above, decodes on this one (DistServe, Splitwise)")
     serve.add_argument("--kv-link", default=KV_LINK,
