@@ -68,8 +68,7 @@ def _serve(args) -> int:
     if args.capacity_goal is not None:
         from hwsim.serving.capacity_search import capacity_search
         cost, arguments = serving.prepare()
-        found = capacity_search(goal=args.capacity_goal, start_rate=serving.spec.requests.rate, cost=cost,
-                                **arguments)
+        found = capacity_search(goal=args.capacity_goal, start_rate=arguments.pop("rate"), cost=cost, **arguments)
         print(f"capacity: {found.rate:.3f} req/s keep SLO attainment >= {args.capacity_goal:.0%} "
               f"({len(found.tried)} runs: " + ", ".join(f"{r:.3g}/s {a:.0%}" for r, a in found.tried) + ")")
         if found.report is None:

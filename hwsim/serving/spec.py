@@ -102,10 +102,9 @@ class SLOSpec(Strict):
     tpot: Duration = "100ms"
 
 
-class ServingSpec(Strict):
-    machine: str = defaults.MACHINE
-    model: Optional[str] = None
-    precision: Formats = Formats()
+class ServingRun(Strict):
+    """How requests are served on a given machine and model (a sweep file's `serving:` block)."""
+
     requests: RequestsSpec = RequestsSpec()
     scheduler: SchedulerSpec = SchedulerSpec()
     kv: KVSpec = KVSpec()
@@ -113,6 +112,35 @@ class ServingSpec(Strict):
     disaggregation: Optional[DisaggregationSpec] = None
     slo: SLOSpec = SLOSpec()
     bucket: PositiveInt = 1
+
+    def arguments(self, local=str) -> dict:
+        """serve()'s keyword arguments as plain data (the decode machine by name; ``loaded`` loads
+        it); `local` resolves a file name given in the file (trace, decode machine)."""
+        r, sched, split = self.requests, self.scheduler, self.disaggregation
+        return dict(
+            requests=r.trace and local(r.trace), n=r.count, rate=r.rate, arrival=r.arrival, cv=r.cv,
+            prompt=r.prompt, output=r.output, seed=r.seed, scheduler=sched.policy, max_seqs=sched.max_seqs,
+            max_tokens=sched.max_tokens, preemption=sched.preemption, swap_link=sched.swap_link,
+            swap_space=sched.swap_space, block_size=self.kv.block_size, kv_tokens=self.kv.tokens,
+            replicas=self.replicas.count, router=self.replicas.router, slo_ttft=self.slo.ttft,
+            slo_tpot=self.slo.tpot, bucket=self.bucket, decode_machine=split and local(split.decode_machine),
+            kv_link=split.kv_link if split else KV_LINK)
+
+
+def loaded(arguments: dict) -> dict:
+    """`arguments` with the decode machine (a name or path) loaded."""
+    from hwsim.machine import load_machine
+
+    decode = arguments["decode_machine"]
+    return {**arguments, "decode_machine": decode and load_machine(decode)}
+
+
+class ServingSpec(ServingRun):
+    """A serving file: the machine, model and formats, then how requests are served."""
+
+    machine: str = defaults.MACHINE
+    model: Optional[str] = None
+    precision: Formats = Formats()
 
 
 class ServingFile:
@@ -127,7 +155,7 @@ class ServingFile:
         return str(candidate) if candidate.is_file() else name
 
     def prepare(self):
-        """(the CostModel, serve()'s other keyword arguments but rate): what a run or a capacity search needs."""
+        """(the CostModel, serve()'s other keyword arguments): what a run or a capacity search needs."""
         from hwsim.machine import load_machine
         from hwsim.serving.cost import CostModel
         from hwsim.workload.model import load_model
@@ -137,22 +165,14 @@ class ServingFile:
         model = load_model(machine.workload(s.model and self._local(s.model)).model)
         precision = machine.precision_for(model, **s.precision.model_dump())
         cost = CostModel(machine, model, precision, seed=s.requests.seed, bucket=s.bucket)
-        r, sched, split = s.requests, s.scheduler, s.disaggregation
-        return cost, dict(
-            requests=r.trace and self._local(r.trace), n=r.count, arrival=r.arrival, cv=r.cv, prompt=r.prompt,
-            output=r.output, seed=r.seed, scheduler=sched.policy, max_seqs=sched.max_seqs,
-            max_tokens=sched.max_tokens, preemption=sched.preemption, swap_link=sched.swap_link,
-            swap_space=sched.swap_space, block_size=s.kv.block_size, kv_tokens=s.kv.tokens,
-            replicas=s.replicas.count, router=s.replicas.router, slo_ttft=s.slo.ttft, slo_tpot=s.slo.tpot,
-            decode_machine=split and load_machine(self._local(split.decode_machine)),
-            kv_link=split.kv_link if split else KV_LINK)
+        return cost, loaded(s.arguments(self._local))
 
     def run(self, progress=None):
         """Serve the file's requests; returns the ServingReport."""
         from hwsim.serving.serve import serve
 
         cost, arguments = self.prepare()
-        return serve(cost=cost, rate=self.spec.requests.rate, progress=progress, **arguments)
+        return serve(cost=cost, progress=progress, **arguments)
 
 
 def serving_from_dict(data: dict, source: SourceMap | None = None, path: Path | None = None) -> ServingFile:
