@@ -20,10 +20,18 @@ EXAMPLES = """examples:
   hwsim serve nvidia_a100_80gb llama2-7b --arrival gamma --cv 3 --prompt uniform:128:2048 --output fixed:256
 """
 UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
-FILE_OPTIONS = ("requests", "rate", "arrival", "cv", "prompt", "output", "trace", "scheduler", "max_seqs",
-                "max_tokens", "block_size", "kv_tokens", "preemption", "swap_link", "replicas", "router",
-                "decode_machine", "kv_link", "bucket", "slo_ttft", "slo_tpot", "weights", "activations", "kv",
-                "seed")    # what a serving file says instead
+OPTIONS = {   # option -> its key in a serving file (hwsim/serving/spec.py), which a serving file gives instead
+    "requests": ("requests", "count"), "rate": ("requests", "rate"), "arrival": ("requests", "arrival"),
+    "cv": ("requests", "cv"), "prompt": ("requests", "prompt"), "output": ("requests", "output"),
+    "trace": ("requests", "trace"), "seed": ("requests", "seed"), "scheduler": ("scheduler", "policy"),
+    "max_seqs": ("scheduler", "max_seqs"), "max_tokens": ("scheduler", "max_tokens"),
+    "preemption": ("scheduler", "preemption"), "swap_link": ("scheduler", "swap_link"),
+    "block_size": ("kv", "block_size"), "kv_tokens": ("kv", "tokens"), "replicas": ("replicas", "count"),
+    "router": ("replicas", "router"), "decode_machine": ("disaggregation", "decode_machine"),
+    "kv_link": ("disaggregation", "kv_link"), "slo_ttft": ("slo", "ttft"), "slo_tpot": ("slo", "tpot"),
+    "bucket": ("bucket",), "weights": ("precision", "weights"), "activations": ("precision", "activations"),
+    "kv": ("precision", "kv_cache"),
+}
 
 
 def duration(text: str) -> float:
@@ -41,24 +49,23 @@ def _serving(args):
     from hwsim.serving.spec import is_serving_file, load_serving, serving_from_dict
 
     if is_serving_file(args.machine):
-        given = [f"--{name.replace('_', '-')}" for name in FILE_OPTIONS
-                 if getattr(args, name) != args.parser.get_default(name)]
+        given = [f"--{name.replace('_', '-')}" for name in OPTIONS if getattr(args, name) != args.parser.get_default(name)]
         if args.model or given:
             raise ValueError(f"{args.machine} is a serving file; give "
                              f"{', '.join(given) or 'the model'} in it, not on the command line")
         return load_serving(args.machine)
-    return serving_from_dict({
-        "machine": args.machine, "model": args.model,
-        "precision": {"weights": args.weights, "activations": args.activations, "kv_cache": args.kv},
-        "requests": {"count": args.requests, "rate": args.rate, "arrival": args.arrival, "cv": args.cv,
-                     "prompt": args.prompt, "output": args.output, "trace": args.trace, "seed": args.seed},
-        "scheduler": {"policy": args.scheduler, "max_seqs": args.max_seqs, "max_tokens": args.max_tokens,
-                      "preemption": args.preemption, "swap_link": args.swap_link},
-        "kv": {"block_size": args.block_size, "tokens": args.kv_tokens},
-        "replicas": {"count": args.replicas, "router": args.router},
-        "disaggregation": args.decode_machine and {"decode_machine": args.decode_machine, "kv_link": args.kv_link},
-        "slo": {"ttft": f"{args.slo_ttft}s", "tpot": f"{args.slo_tpot}s"}, "bucket": args.bucket},
-        SourceMap("hwsim serve"))
+    data: dict = {"machine": args.machine, "model": args.model}
+    for name, path in OPTIONS.items():
+        if path[0] == "disaggregation" and args.decode_machine is None:
+            continue
+        value = getattr(args, name)
+        *parents, key = path
+        node = data
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[key] = f"{value}s" if path[0] == "slo" else value
+    flags = {path: (f"hwsim serve --{name.replace('_', '-')}", None) for name, path in OPTIONS.items()}
+    return serving_from_dict(data, SourceMap("hwsim serve", flags))
 
 
 def _serve(args) -> int:
