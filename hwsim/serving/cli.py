@@ -9,15 +9,29 @@ from pathlib import Path
 from hwsim import defaults
 from hwsim.serving.kv import KV_LINK, SWAP_LINK
 from hwsim.serving.requests import ARRIVALS, OUTPUT, PROMPT
+from hwsim.serving.routers import ROUTERS
 from hwsim.serving.schedulers import MAX_SEQS, PREEMPTIONS, SCHEDULERS
 
 EXAMPLES = """examples:
   hwsim serve                                  # 50 Poisson requests at 4/s, Llama-2-7B on an A100
   hwsim serve nvidia_a100_80gb llama2-7b --rate 4 --requests 1000 --scheduler chunked --slo-ttft 1s --slo-tpot 100ms
   hwsim serve nvidia_h100_sxm llama3-8b --trace workloads/requests/azure_conv_like.csv
+  hwsim serve workloads/requests/a100_chat.yaml    # a serving file: machine, requests, policy, SLOs
   hwsim serve nvidia_a100_80gb llama2-7b --arrival gamma --cv 3 --prompt uniform:128:2048 --output fixed:256
 """
 UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
+OPTIONS = {   # option -> its key in a serving file (hwsim/serving/spec.py), which a serving file gives instead
+    "requests": ("requests", "count"), "rate": ("requests", "rate"), "arrival": ("requests", "arrival"),
+    "cv": ("requests", "cv"), "prompt": ("requests", "prompt"), "output": ("requests", "output"),
+    "trace": ("requests", "trace"), "seed": ("requests", "seed"), "scheduler": ("scheduler", "policy"),
+    "max_seqs": ("scheduler", "max_seqs"), "max_tokens": ("scheduler", "max_tokens"),
+    "preemption": ("scheduler", "preemption"), "swap_link": ("scheduler", "swap_link"),
+    "block_size": ("kv", "block_size"), "kv_tokens": ("kv", "tokens"), "replicas": ("replicas", "count"),
+    "router": ("replicas", "router"), "decode_machine": ("disaggregation", "decode_machine"),
+    "kv_link": ("disaggregation", "kv_link"), "slo_ttft": ("slo", "ttft"), "slo_tpot": ("slo", "tpot"),
+    "bucket": ("bucket",), "weights": ("precision", "weights"), "activations": ("precision", "activations"),
+    "kv": ("precision", "kv_cache"),
+}
 
 
 def duration(text: str) -> float:
@@ -29,38 +43,50 @@ def duration(text: str) -> float:
         raise argparse.ArgumentTypeError(f"'{text}' is not a duration like 1s, 100ms or 250us") from None
 
 
+def _serving(args):
+    """The run the command line describes: a serving file, or a ServingFile built from the options."""
+    from hwsim.config.loader import SourceMap
+    from hwsim.serving.spec import is_serving_file, load_serving, serving_from_dict
+
+    if is_serving_file(args.machine):
+        given = [f"--{name.replace('_', '-')}" for name in OPTIONS if getattr(args, name) != args.parser.get_default(name)]
+        if args.model or given:
+            raise ValueError(f"{args.machine} is a serving file; give "
+                             f"{', '.join(given) or 'the model'} in it, not on the command line")
+        return load_serving(args.machine)
+    data: dict = {"machine": args.machine, "model": args.model}
+    for name, path in OPTIONS.items():
+        if path[0] == "disaggregation" and args.decode_machine is None:
+            continue
+        value = getattr(args, name)
+        *parents, key = path
+        node = data
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[key] = f"{value}s" if path[0] == "slo" else value
+    flags = {path: (f"hwsim serve --{name.replace('_', '-')}", None) for name, path in OPTIONS.items()}
+    return serving_from_dict(data, SourceMap("hwsim serve", flags))
+
+
 def _serve(args) -> int:
     from tqdm import tqdm
 
-    from hwsim.machine import load_machine
-    from hwsim.serving.cost import CostModel
-    from hwsim.serving.serve import serve
-    from hwsim.workload.model import load_model
-
-    machine = load_machine(args.machine)
-    model = load_model(machine.workload(args.model).model)
-    precision = machine.precision_for(model, weights=args.weights, activations=args.activations, kv_cache=args.kv)
-    cost = CostModel(machine, model, precision, seed=args.seed, bucket=args.bucket)
-    serving = dict(requests=args.trace, n=args.requests, arrival=args.arrival, cv=args.cv, prompt=args.prompt,
-                   output=args.output, scheduler=args.scheduler, max_seqs=args.max_seqs, max_tokens=args.max_tokens,
-                   block_size=args.block_size, kv_tokens=args.kv_tokens, slo_ttft=args.slo_ttft,
-                   slo_tpot=args.slo_tpot, seed=args.seed, preemption=args.preemption, swap_link=args.swap_link,
-                   replicas=args.replicas, kv_link=args.kv_link,
-                   decode_machine=args.decode_machine and load_machine(args.decode_machine))
+    serving = _serving(args)
     if args.capacity_goal is not None:
         from hwsim.serving.capacity_search import capacity_search
-        found = capacity_search(goal=args.capacity_goal, start_rate=args.rate, cost=cost, **serving)
+        cost, arguments = serving.prepare()
+        found = capacity_search(goal=args.capacity_goal, start_rate=arguments.pop("rate"), cost=cost, **arguments)
         print(f"capacity: {found.rate:.3f} req/s keep SLO attainment >= {args.capacity_goal:.0%} "
               f"({len(found.tried)} runs: " + ", ".join(f"{r:.3g}/s {a:.0%}" for r, a in found.tried) + ")")
         if found.report is None:
             return 1
         report = found.report
     else:
-        with tqdm(total=args.requests, unit="req", desc="serving", disable=args.no_progress) as bar:
-            report = serve(machine, model, rate=args.rate, cost=cost, progress=bar.update, **serving)
+        with tqdm(total=serving.spec.requests.count, unit="req", desc="serving", disable=args.no_progress) as bar:
+            report = serving.run(progress=bar.update)
     print(report)
     out = Path(args.out) if args.out else Path("results") / (
-        f"serve-{Path(str(args.machine)).stem}-{report.model}-{args.scheduler}")
+        f"serve-{Path(str(args.machine)).stem}-{report.model}-{serving.spec.scheduler.policy}")
     folder = report.write(out)
     print(f"  wrote requests.csv, iterations.csv and summary.json in {folder}")
     return 0
@@ -77,7 +103,9 @@ def add_serve_command(commands) -> None:
                     "reason), iterations.csv (batch size and KV blocks over time) and summary.json.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     serve.add_argument("machine", nargs="?", default=defaults.MACHINE,
-                       help=f"architecture file or shipped name (default: {defaults.MACHINE})")
+                       help=f"architecture file or shipped name (default: {defaults.MACHINE}), or a serving file "
+                            "(hwsim/serving/spec.py) that gives every option below but --out, --no-progress "
+                            "and --capacity-goal")
     serve.add_argument("model", nargs="?",
                        help="model file or shipped name "
                             f"(default: the machine's defaults: model, else {defaults.MODEL})")
@@ -109,8 +137,11 @@ def add_serve_command(commands) -> None:
                             "memory (4 GiB, vLLM's swap_space) over --swap-link (default: recompute)")
     serve.add_argument("--swap-link", default=SWAP_LINK, help=f"link preset swaps move over (default: {SWAP_LINK})")
     serve.add_argument("--replicas", type=int, default=1,
-                       help="copies of the machine behind a round-robin router, each with its own scheduler and "
-                            "KV cache (default: 1)")
+                       help="copies of the machine behind --router, each with its own scheduler and KV cache "
+                            "(default: 1)")
+    serve.add_argument("--router", default="round-robin",
+                       help=f"which replica takes a request: {', '.join(ROUTERS)} (least outstanding tokens; "
+                            "default: round-robin)")
     serve.add_argument("--decode-machine", metavar="MACHINE",
                        help="disaggregate: prompts on MACHINE above, decodes on this one (DistServe, Splitwise)")
     serve.add_argument("--kv-link", default=KV_LINK,
@@ -129,4 +160,4 @@ def add_serve_command(commands) -> None:
     serve.add_argument("--seed", type=int, default=defaults.SEED, help="seed of arrivals, lengths and MoE routing")
     serve.add_argument("--out", help="output folder (default: results/serve-<machine>-<model>-<scheduler>)")
     serve.add_argument("--no-progress", action="store_true", help="no progress bar")
-    serve.set_defaults(handler=_serve)
+    serve.set_defaults(handler=_serve, parser=serve)

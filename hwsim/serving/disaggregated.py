@@ -9,6 +9,7 @@ arriving when its KV has crossed the link: prompt tokens x the prefill machine's
 in latency + bytes / bandwidth (``hwsim.serving.transfer``; splitwise-sim sends the KV as one flow
 after the prompt). The decode pool may be another kind of machine (a PIM or flash decode machine
 behind a GPU prefill). Time in transit is in neither pool's integrals of requests in the system.
+A request the decode pool could never hold is rejected before its prefill runs.
 """
 from __future__ import annotations
 
@@ -25,10 +26,17 @@ def serve_disaggregated(lives: list[Live], pools: list, kv_bytes_per_token: floa
     fills each Live's times and returns the merged timeline (replica 0 prefill, 1 decode) and
     every request's KV transfer time (s)."""
     (p_sched, p_kv, p_cost), (d_sched, d_kv, d_cost) = pools
+    for live in lives:          # the decode pool holds the whole request: refuse it before its prefill
+        live.rejected = d_sched.refusal(live, d_kv)
     prefills = [Live(replace(live.request, output=1)) for live in lives]
-    first = serve_requests(prefills, p_sched, p_kv, p_cost, max_position)
+    first = serve_requests([p for p, live in zip(prefills, lives) if not live.rejected], p_sched, p_kv, p_cost,
+                           max_position)
     transfers, decodes = [], []
     for live, prefill in zip(lives, prefills):
+        if live.rejected:
+            transfers.append(0.0)
+            progress and progress(1)
+            continue
         live.rejected, live.scheduled_s = prefill.rejected, prefill.scheduled_s
         live.first_token_s = prefill.first_token_s
         live.energy_j, live.preemptions, live.generated = prefill.energy_j, prefill.preemptions, prefill.generated

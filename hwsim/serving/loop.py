@@ -58,6 +58,101 @@ class Timeline:
         return merged
 
 
+class ReplicaLoop:
+    """One machine's event loop, fed requests as they arrive so a router can look at its state.
+
+    ``add(live)`` gives it a request (in arrival order), rejected at once with its reason if it can
+    never be served; ``advance(until)`` runs the iterations that start before `until` (time
+    jumps over idle gaps); ``outstanding_tokens`` is what its requests still have to compute. A
+    request arriving while an iteration runs joins the waiting queue when that iteration ends."""
+
+    def __init__(self, scheduler: Scheduler, kv: BlockManager, cost: Callable, max_position: int,
+                 progress: Callable[[int], None] | None = None, swap_s: Callable[[int], float] | None = None):
+        self.scheduler, self.kv, self.cost, self.max_position = scheduler, kv, cost, max_position
+        self.progress, self.swap_s = progress, swap_s
+        self.timeline = Timeline()
+        self.pending: deque[Live] = deque()
+        self.waiting: deque[Live] = deque()
+        self.running: list[Live] = []
+        self.ids: set[int] = set()
+        self.unscheduled = 0
+        self.now = 0.0
+
+    def add(self, live: Live) -> None:
+        """Take `live` (arriving no earlier than any request before it)."""
+        if live.id in self.ids:
+            raise ValueError("request ids must be unique (the KV cache accounts blocks by request id)")
+        self.ids.add(live.id)
+        if live.request.output < 1:
+            raise ValueError(f"request {live.id}: needs at least 1 output token")
+        if live.peak_tokens > self.max_position:
+            live.rejected = f"{live.peak_tokens} positions exceed the model's max_position {self.max_position}"
+        else:
+            live.rejected = self.scheduler.refusal(live, self.kv)
+        if live.rejected:
+            self.progress and self.progress(1)
+        else:
+            self.pending.append(live)
+
+    @property
+    def outstanding_tokens(self) -> int:
+        """Tokens its unfinished requests still compute (prompt left, recompute, and outputs)."""
+        return sum(live.remaining + live.request.output - live.generated - 1
+                   for queue in (self.pending, self.waiting, self.running) for live in queue)
+
+    def advance(self, until: float = float("inf")) -> Timeline:
+        """Run the iterations starting before `until`; returns the timeline (its end_s is now)."""
+        timeline, pending, waiting, running, kv = self.timeline, self.pending, self.waiting, self.running, self.kv
+        while (pending or waiting or running) and self.now < until:
+            while pending and pending[0].request.arrival_s <= self.now:
+                live = pending.popleft()
+                waiting.append(live)
+                self.unscheduled += 1
+                late = self.now - live.request.arrival_s     # arrived while the last iteration ran
+                timeline.in_system_s += late
+                timeline.unscheduled_s += late
+            batch = self.scheduler.schedule(waiting, running, kv)
+            if not batch:
+                if running or waiting:
+                    raise RuntimeError(f"{self.scheduler.name}: no iteration possible with {len(waiting)} waiting, "
+                                       f"{len(running)} running, {kv.free} KV blocks free")
+                self.now = pending[0].request.arrival_s      # idle: nothing is in the system until then
+                continue
+            for live in batch:
+                if live.scheduled_s is None:
+                    live.scheduled_s = self.now
+                    self.unscheduled -= 1
+            iteration = Iteration(tuple(sorted(Seq(n, live.cached, live.cached + n == live.known)
+                                               for live, n in batch.items())))
+            latency, energy = self.cost(iteration)
+            moved = self.scheduler.take_moved()
+            if moved:
+                stall = self.swap_s(moved)
+                timeline.swap_blocks += moved
+                timeline.swap_s += stall
+                latency += stall
+            timeline.in_system_s += (len(waiting) + len(running)) * latency
+            timeline.unscheduled_s += self.unscheduled * latency
+            timeline.starts.append(self.now)
+            timeline.latencies.append(latency)
+            timeline.batch.append(len(batch))
+            timeline.tokens.append(iteration.tokens)
+            timeline.kv_blocks.append(kv.used)
+            timeline.energy_j += energy
+            self.now += latency
+            finished = 0
+            for live, n in batch.items():
+                live.energy_j += energy * n / iteration.tokens
+                if live.advance(n, self.now):
+                    running.remove(live)
+                    kv.release(live.id)
+                    finished += 1
+            if finished and self.progress:
+                self.progress(finished)
+        timeline.end_s = self.now
+        return timeline
+
+
 def serve_requests(lives: list[Live], scheduler: Scheduler, kv: BlockManager, cost: Callable,
                    max_position: int, progress: Callable[[int], None] | None = None,
                    swap_s: Callable[[int], float] | None = None) -> Timeline:
@@ -65,76 +160,7 @@ def serve_requests(lives: list[Live], scheduler: Scheduler, kv: BlockManager, co
     `cost(iteration)` returns (latency_s, energy_j); `progress(n)` is told of n more finished or
     rejected requests; `swap_s(blocks)` is the time to swap that many KV blocks, which the
     iteration waits for before it runs (needed when the scheduler swaps)."""
-    if len({live.id for live in lives}) != len(lives):
-        raise ValueError("request ids must be unique (the KV cache accounts blocks by request id)")
-    timeline = Timeline()
-    pending: deque[Live] = deque()
+    loop = ReplicaLoop(scheduler, kv, cost, max_position, progress, swap_s)
     for live in lives:
-        if live.request.output < 1:
-            raise ValueError(f"request {live.id}: needs at least 1 output token")
-        if live.peak_tokens > max_position:
-            live.rejected = f"{live.peak_tokens} positions exceed the model's max_position {max_position}"
-        else:
-            live.rejected = scheduler.refusal(live, kv)
-        if live.rejected:
-            progress and progress(1)
-        else:
-            pending.append(live)
-    waiting: deque[Live] = deque()
-    running: list[Live] = []
-    unscheduled = 0
-    now = 0.0
-    while pending or waiting or running:
-        while pending and pending[0].request.arrival_s <= now:
-            waiting.append(pending.popleft())
-            unscheduled += 1
-        batch = scheduler.schedule(waiting, running, kv)
-        if not batch:
-            if running or waiting or not pending:
-                raise RuntimeError(f"{scheduler.name}: no iteration possible with {len(waiting)} waiting, "
-                                   f"{len(running)} running, {kv.free} KV blocks free")
-            now = pending[0].request.arrival_s      # idle: nothing is in the system until then
-            continue
-        for live in batch:
-            if live.scheduled_s is None:
-                live.scheduled_s = now
-                unscheduled -= 1
-        iteration = Iteration(tuple(sorted(Seq(n, live.cached, live.cached + n == live.known)
-                                           for live, n in batch.items())))
-        latency, energy = cost(iteration)
-        moved = scheduler.take_moved()
-        if moved:
-            stall = swap_s(moved)
-            timeline.swap_blocks += moved
-            timeline.swap_s += stall
-            latency += stall
-        end = now + latency
-        arrivals = [live.request.arrival_s for live in _arriving(pending, end)]
-        timeline.in_system_s += (len(waiting) + len(running)) * latency + sum(end - a for a in arrivals)
-        timeline.unscheduled_s += unscheduled * latency + sum(end - a for a in arrivals)
-        timeline.starts.append(now)
-        timeline.latencies.append(latency)
-        timeline.batch.append(len(batch))
-        timeline.tokens.append(iteration.tokens)
-        timeline.kv_blocks.append(kv.used)
-        timeline.energy_j += energy
-        now = end
-        finished = 0
-        for live, n in batch.items():
-            live.energy_j += energy * n / iteration.tokens
-            if live.advance(n, now):
-                running.remove(live)
-                kv.release(live.id)
-                finished += 1
-        if finished and progress:
-            progress(finished)
-    timeline.end_s = now
-    return timeline
-
-
-def _arriving(pending: deque, until: float):
-    """The pending requests arriving by `until` (a prefix of the queue)."""
-    for live in pending:
-        if live.request.arrival_s > until:
-            return
-        yield live
+        loop.add(live)
+    return loop.advance()

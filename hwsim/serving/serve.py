@@ -11,9 +11,10 @@ from hwsim.capacity import kv_bytes_per_token, kv_capacity_tokens
 from hwsim.serving.cost import CostModel
 from hwsim.serving.disaggregated import serve_disaggregated
 from hwsim.serving.kv import KV_LINK, SWAP_LINK, SWAP_SPACE, BlockManager
-from hwsim.serving.loop import Timeline, serve_requests
+from hwsim.serving.loop import ReplicaLoop, Timeline
 from hwsim.serving.metrics import ServingReport
 from hwsim.serving.requests import OUTPUT, PROMPT, Request, generate, load_trace
+from hwsim.serving.routers import make_router, route
 from hwsim.serving.schedulers import MAX_SEQS, make_scheduler
 from hwsim.serving.state import Live
 from hwsim.serving.transfer import transfer_s
@@ -24,7 +25,7 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
           max_seqs: int = MAX_SEQS, max_tokens: int | None = None, block_size: int = 16,
           kv_tokens: int | None = None, slo_ttft: float = 1.0, slo_tpot: float = 0.1, precision=None,
           routing=None, seed: int = defaults.SEED, bucket: int = 1, preemption: str = "recompute",
-          swap_link: str = SWAP_LINK, swap_space: float = SWAP_SPACE, replicas: int = 1,
+          swap_link: str = SWAP_LINK, swap_space: float = SWAP_SPACE, replicas: int = 1, router: str = "round-robin",
           decode_machine=None, kv_link: str = KV_LINK, decode_cost: CostModel | None = None,
           cost: CostModel | None = None,
           progress: Callable[[int], None] | None = None) -> ServingReport:
@@ -36,8 +37,8 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
     machine's capacity model. bucket: round cached tokens up to a multiple of it before costing
     (``hwsim.serving.cost``; 1 is exact). preemption: 'recompute' or 'swap' (a victim's blocks
     go to a host pool of `swap_space` bytes over the link preset `swap_link`). replicas: copies of
-    the machine, each with its own scheduler and KV cache, behind a round-robin router (request i
-    goes to replica i mod replicas; Vidur's default global scheduler). cost: a CostModel to use (and
+    the machine, each with its own scheduler and KV cache, behind `router` ('round-robin', Vidur's
+    default, or 'least-tokens'; ``hwsim.serving.routers``). cost: a CostModel to use (and
     share its memo) instead of a new one. decode_machine (or decode_cost): disaggregate, prompts on
     `machine`, decodes on this one, each request's KV moved over the link preset `kv_link`
     (``hwsim.serving.disaggregated``).
@@ -73,12 +74,14 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
         return ServingReport(f"{cost.machine.name} -> {decode_cost.machine.name}", cost.model.name, scheduler,
                              lives, timeline, slo_ttft, slo_tpot, pools[1][1].capacity, block_size,
                              len(cost.memo) - known + len(decode_cost.memo) - decode_known, devices)
-    timelines = []
-    for replica in range(replicas):       # round-robin routing needs no replica state: each runs on its own
+    loops = []
+    for _ in range(replicas):
         policy = make_scheduler(scheduler, max_seqs, max_tokens, max_position, preemption)
         kv = BlockManager(capacities[0], block_size, host_blocks=int(swap_space // block_bytes) if policy.swap else 0)
-        timelines.append(serve_requests(lives[replica::replicas], policy, kv, cost, max_position, progress,
-                                        swap_s=lambda blocks: transfer_s(swap_link, blocks * block_bytes)))
+        loops.append(ReplicaLoop(policy, kv, cost, max_position, progress,
+                                 swap_s=lambda blocks: transfer_s(swap_link, blocks * block_bytes)))
+    route(lives, make_router(router), loops)
+    timelines = [loop.timeline for loop in loops]
     timeline = timelines[0] if replicas == 1 else Timeline.merge(timelines)
     return ServingReport(cost.machine.name, cost.model.name, scheduler, lives, timeline, slo_ttft, slo_tpot,
                          kv.capacity, block_size, len(cost.memo) - known, (plan.devices if plan else 1) * replicas)

@@ -13,29 +13,58 @@ import traceback
 DEFAULT_EVALUATOR = "hwsim.sweep.evaluate:simulate_metrics"
 
 
-def simulate_task(task: dict):
-    """The hwsim Report of a resolved task."""
+def _inputs(task: dict):
+    """The machine, model, precision and MoE routing of a resolved task."""
     from hwsim.machine import machine_from_dict
-    from hwsim.step import simulate
     from hwsim.workload.model import ModelSpec
     from hwsim.workload.precision import Precision
     from hwsim.workload.routing import RoutingSpec
 
-    model = ModelSpec.model_validate(task["model"])
     options = task["options"]
     precision = Precision(**options["precision"]) if options.get("precision") else None
     routing = RoutingSpec.model_validate(options["routing"]) if options.get("routing") else None
-    return simulate(machine_from_dict(task["machine"]), model, phase=options["phase"],
-                    batch=options["batch"], context=options["context"], precision=precision,
-                    routing=routing, seed=options["seed"])
+    return machine_from_dict(task["machine"]), ModelSpec.model_validate(task["model"]), precision, routing
+
+
+def simulate_task(task: dict):
+    """The hwsim Report of a resolved task."""
+    from hwsim.step import simulate
+
+    machine, model, precision, routing = _inputs(task)
+    options = task["options"]
+    return simulate(machine, model, phase=options["phase"], batch=options["batch"], context=options["context"],
+                    precision=precision, routing=routing, seed=options["seed"])
 
 
 def simulate_metrics(task: dict) -> dict:
-    """Every scalar Report metric of a resolved task, plus the time per operator kind."""
+    """Every scalar Report metric of a resolved task, plus the time per operator kind, and with a
+    serving block its serving metrics."""
     from hwsim.sweep.spec import METRICS
 
     summary = simulate_task(task).to_dict()
-    return {name: summary[name] for name in METRICS}
+    metrics = {name: summary[name] for name in METRICS}
+    if "serving" in task:
+        metrics.update(serving_metrics(task))
+    return metrics
+
+
+def serving_metrics(task: dict) -> dict:
+    """SERVING_METRICS of the task's request stream served on its machine and model."""
+    from hwsim.serving.cost import CostModel
+    from hwsim.serving.serve import serve
+    from hwsim.serving.spec import loaded
+    from hwsim.sweep.spec import SERVING_METRICS
+
+    arguments = loaded(task["serving"])
+    cost = CostModel(*_inputs(task), task["options"]["seed"], bucket=arguments["bucket"])
+    summary = serve(cost=cost, **arguments).summary()
+    metrics = {}
+    for name, (_, path) in SERVING_METRICS.items():
+        value = summary
+        for key in path:
+            value = value[key]
+        metrics[name] = value
+    return metrics
 
 
 def _resolve(name: str):

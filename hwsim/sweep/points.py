@@ -171,6 +171,11 @@ class Resolver:
         doc = load_document(found, search_dirs=[ARCHITECTURES_DIR])
         self.machine, self.machine_source = doc.data, doc.source
 
+    def _local(self, name: str) -> str:
+        """A file named in the serving block, relative to the sweep file when it exists there."""
+        candidate = self.sweep.folder / name
+        return str(candidate) if candidate.is_file() else name
+
     @staticmethod
     @lru_cache(maxsize=None)
     def _model_data(name: str) -> dict:
@@ -192,6 +197,8 @@ class Resolver:
         for path, value in by_root["machine"]:
             _set(machine, path, value)
         task = {"machine": machine, "model": model, "options": run}
+        if self.sweep.spec.serving:
+            task["serving"] = self.sweep.spec.serving.arguments(self._local)
         if self.evaluator:
             task["evaluator"] = self.evaluator
         return task

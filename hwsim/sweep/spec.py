@@ -10,11 +10,15 @@
     constraints: ["peak / bw <= 400"]          # expressions over parameter names
     metrics: [tokens_per_s, energy_per_token_j, latency_s, bound]
     objectives: {tokens_per_s: max, energy_per_token_j: min}
+    serving: {requests: {count: 200, rate: 4}, scheduler: {policy: chunked}, slo: {ttft: 1s, tpot: 100ms}}
 
 Key paths start with `machine.` (the machine file's data), `model.` (the model's shape) or
 `workload.` (model name, phase, batch, context, precision.*, routing.*, seed). Axes with the same
 `zip:` group advance together; `uniform`/`loguniform`/`choice` axes draw `random.samples` seeded
 points jointly. Grid axes, the random block and the workloads combine as a cross product.
+With a `serving:` block (hwsim/serving/spec.py's keys but machine, model and precision), each point
+also serves that request stream on its machine and model and can record SERVING_METRICS (TTFT,
+TPOT, goodput, SLO attainment, ...) like step metrics.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from hwsim import defaults
 from hwsim.config.errors import ConfigError, did_you_mean
 from hwsim.config.loader import SourceMap, load_document
 from hwsim.config.schema import Strict, parse
+from hwsim.serving.spec import ServingRun
 from hwsim.sweep.expr import Expression
 
 ROOTS = ("machine", "model", "workload")
@@ -42,6 +47,19 @@ METRICS = {
     "time_by_kind_s": "operator time per operator kind (s), for breakdown plots",
 }
 TEXT_METRICS = {"bound", "time_by_kind_s"}
+# what a point with a `serving:` block also stores: name -> (meaning, where in ServingReport.summary())
+SERVING_METRICS = {
+    "ttft_mean_s": ("mean time to first token (s)", ("ttft_s", "mean")),
+    "ttft_p99_s": ("p99 time to first token (s)", ("ttft_s", "p99")),
+    "tpot_mean_s": ("mean time per output token (s)", ("tpot_s", "mean")),
+    "tpot_p99_s": ("p99 time per output token (s)", ("tpot_s", "p99")),
+    "e2e_p99_s": ("p99 end-to-end latency (s)", ("e2e_s", "p99")),
+    "requests_per_s": ("requests completed per second", ("requests_per_s",)),
+    "output_tokens_per_s": ("output tokens per second", ("output_tokens_per_s",)),
+    "slo_attainment": ("share of requests meeting both TTFT and TPOT targets", ("slo", "attainment")),
+    "goodput_rps": ("requests per second meeting both targets", ("slo", "goodput_rps")),
+    "energy_per_request_j": ("energy per completed request (J)", ("energy_per_request_j",)),
+}
 
 
 class Range(Strict):
@@ -150,6 +168,7 @@ class SweepSpec(Strict):
     constraints: list[str] = []
     metrics: list[str] = ["tokens_per_s", "energy_per_token_j", "latency_s", "bound"]
     objectives: dict[str, Literal["min", "max"]] = {"tokens_per_s": "max"}
+    serving: Optional[ServingRun] = None      # each point also serves this request stream (SERVING_METRICS)
 
 
 def axes_problems(spec: SweepSpec, source: SourceMap) -> list:
@@ -182,13 +201,15 @@ def _problems(spec: SweepSpec, source: SourceMap) -> list:
                                                   "'random: {samples: N, seed: S}'"))
     if spec.random is not None and not has_random:
         problems.append(source.problem(("random",), "no axis is random (uniform, loguniform, choice)"))
+    known = {**METRICS, **(SERVING_METRICS if spec.serving else {})}
     for index, metric in enumerate(spec.metrics):
-        if metric not in METRICS:
-            problems.append(source.problem(("metrics", index), f"unknown metric '{metric}'"
-                                           f"{did_you_mean(metric, METRICS)}; known: {', '.join(METRICS)}"))
+        if metric not in known:
+            hint = "" if spec.serving or metric not in SERVING_METRICS else " (a serving metric: add a serving: block)"
+            problems.append(source.problem(("metrics", index), f"unknown metric '{metric}'{hint}"
+                                           f"{did_you_mean(metric, known)}; known: {', '.join(known)}"))
     for metric in spec.objectives:
-        if metric not in METRICS or metric in TEXT_METRICS:
-            numeric = [m for m in METRICS if m not in TEXT_METRICS]
+        if metric not in known or metric in TEXT_METRICS:
+            numeric = [m for m in known if m not in TEXT_METRICS]
             problems.append(source.problem(("objectives", metric), f"not a numeric metric"
                                            f"{did_you_mean(metric, numeric)}; known: {', '.join(numeric)}"))
     return problems

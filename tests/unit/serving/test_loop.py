@@ -1,16 +1,11 @@
-"""The serving loop against closed forms (hand schedule, M/D/1, Little's law), conservation
-properties over random mixes, capacities and policies, and policy behaviour."""
+"""The serving loop against closed forms (hand schedule, M/D/1, Little's law) and policy behaviour
+(conservation properties: test_conservation.py)."""
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
 
 from hwsim.serving.cost import CostModel
-from hwsim.serving.kv import BlockManager
-from hwsim.serving.loop import serve_requests
-from hwsim.serving.requests import Request, generate
-from hwsim.serving.schedulers import SCHEDULERS, make_scheduler
+from hwsim.serving.requests import Request
 from hwsim.serving.serve import serve
-from hwsim.serving.state import Live
 from hwsim.workload.iteration import Iteration, Seq
 
 
@@ -56,31 +51,6 @@ def test_littles_law_holds_on_the_simulated_queue(formula):
     assert in_system == pytest.approx(lam * np.mean([l.finish_s - l.request.arrival_s for l in done]), rel=1e-9)
     assert waiting == pytest.approx(lam * np.mean([l.scheduled_s - l.request.arrival_s for l in done]), rel=1e-9)
     assert in_system > 1                                              # a real queue, not an idle server
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(shapes=st.lists(st.tuples(st.floats(0, 2), st.integers(1, 120), st.integers(1, 40)), min_size=1, max_size=25),
-       policy=st.sampled_from(sorted(SCHEDULERS)), block_size=st.integers(1, 32), blocks=st.integers(1, 40),
-       max_seqs=st.integers(1, 6), max_tokens=st.integers(8, 300))
-def test_requests_blocks_and_tokens_are_conserved(formula, shapes, policy, block_size, blocks, max_seqs, max_tokens):
-    requests, t = [], 0.0
-    for i, (gap, prompt, output) in enumerate(shapes):
-        t += gap
-        requests.append(Request(i, t, prompt, output))
-    lives = [Live(r) for r in requests]
-    kv = BlockManager(blocks * block_size, block_size, watermark=0.0)
-    scheduler = make_scheduler(policy, max_seqs, max_tokens)
-    told = []
-    timeline = serve_requests(lives, scheduler, kv, formula(0.01, 1e-3), 4096, told.append)
-    assert sum(told) == len(lives)                                    # each finished or rejected exactly once
-    for live in lives:
-        if live.rejected:
-            assert live.finish_s is None and live.generated == 0
-        else:
-            assert live.generated == live.request.output and live.finish_s is not None
-            assert live.request.arrival_s <= live.scheduled_s < live.first_token_s <= live.finish_s
-    assert max(timeline.kv_blocks, default=0) <= kv.capacity
-    assert kv.used == 0 and kv.held == {}
 
 
 def test_a_preempted_request_resumes_and_completes(formula):

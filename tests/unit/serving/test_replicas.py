@@ -1,6 +1,8 @@
-"""Replicas behind a round-robin router: each replica serves every replicas-th request on its own."""
+"""Replicas behind a router: round-robin sends each replica every replicas-th request; least-tokens
+sends a request to the replica with the fewest tokens still to compute."""
 import pytest
 
+from hwsim.serving.requests import Request
 from hwsim.serving.serve import serve
 
 
@@ -20,3 +22,23 @@ def test_two_round_robin_replicas_at_twice_the_rate_serve_like_one_replica(formu
 def test_replicas_must_be_positive(formula):
     with pytest.raises(ValueError, match="replicas must be >= 1"):
         serve(cost=formula(), n=2, replicas=0, kv_tokens=1000)
+
+
+def test_least_outstanding_tokens_balances_skewed_requests_better_than_round_robin(formula):
+    """Every other request is 20 times larger, so round-robin piles the large ones on one replica;
+    least-tokens spreads the work, which lowers both the busiest replica's load and the latency."""
+    requests = [Request(i, 0.05 * i, 400 if i % 2 else 20, 80 if i % 2 else 4) for i in range(60)]
+    runs = {router: serve(requests=requests, cost=formula(0.01, 1e-3), replicas=2, router=router, max_seqs=4,
+                          kv_tokens=20_000) for router in ("round-robin", "least-tokens")}
+    busy = {router: [sum(lat for lat, rep in zip(r.timeline.latencies, r.timeline.replica) if rep == i)
+                     for i in (0, 1)] for router, r in runs.items()}
+    assert max(busy["least-tokens"]) < 0.8 * max(busy["round-robin"])
+    assert min(busy["least-tokens"]) > 0.6 * max(busy["least-tokens"])
+    e2e = {router: r.summary()["e2e_s"]["mean"] for router, r in runs.items()}
+    assert e2e["least-tokens"] < e2e["round-robin"]
+    assert all(live.generated == live.request.output for live in runs["least-tokens"].lives)
+
+
+def test_an_unknown_router_gets_a_did_you_mean(formula):
+    with pytest.raises(ValueError, match="unknown router 'least-token' \\(did you mean 'least-tokens'\\?\\)"):
+        serve(cost=formula(), n=2, replicas=2, router="least-token", kv_tokens=1000)

@@ -25,7 +25,7 @@ def test_bad_input_is_one_line(capsys):
     assert main(["serve", "--scheduler", "chunkd", "--no-progress"]) == 2
     assert main(["serve", "--rate", "-1", "--no-progress"]) == 2
     errors = capsys.readouterr().err.splitlines()
-    assert len(errors) == 2 and "did you mean" in errors[0] and "rate must be" in errors[1]
+    assert len(errors) == 2 and "did you mean 'chunked'" in errors[0] and "--rate: requests.rate: must be > 0" in errors[1]
 
 
 def test_the_python_api_returns_a_report():

@@ -3,9 +3,12 @@ link's latency plus bytes over its bandwidth, and nothing is recomputed or lost.
 import pytest
 
 from hwsim.components.interconnect.link import LinkSpec
+from hwsim.serving.disaggregated import serve_disaggregated
 from hwsim.serving.kv import BlockManager
+from hwsim.serving.requests import Request
 from hwsim.serving.schedulers import make_scheduler
 from hwsim.serving.serve import serve
+from hwsim.serving.state import Live
 from hwsim.serving.transfer import transfer_s
 
 MiB = 2 ** 20
@@ -61,3 +64,14 @@ def test_disaggregation_moves_each_kv_in_latency_plus_bytes_over_bandwidth(formu
     assert report.ttft(live) == pytest.approx(1.1, rel=1e-12)
     assert live.finish_s - live.request.arrival_s == pytest.approx(1.1 + transfer + 4 * 0.11, rel=1e-12)
     assert live.generated == 5 and report.summary()["completed"] == 1
+
+
+def test_a_request_the_decode_pool_cannot_hold_is_rejected_before_its_prefill(formula):
+    lives = [Live(Request(0, 0.0, 1, 17)), Live(Request(1, 0.0, 4, 4))]
+    pools = [(make_scheduler("chunked"), BlockManager(tokens, 8, watermark=0.0), formula())
+             for tokens in (1_000, 16)]
+    timeline, transfers = serve_disaggregated(lives, pools, 1024.0, "roce_400g", 4096)
+    big, small = lives
+    assert "needs 3 KV blocks" in big.rejected and big.first_token_s is None and big.generated == 0
+    assert transfers[0] == 0.0 < transfers[1] and small.generated == 4 and not small.rejected
+    assert timeline.tokens[0] == 4                                   # the first prefill is the small prompt's
