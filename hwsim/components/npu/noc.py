@@ -19,22 +19,28 @@ from functools import lru_cache
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
 from hwsim.components.interconnect.noc import RouterSpec, crossbar, mesh, simulate_noc, torus
 from hwsim.components.npu.noc_traffic import packets
+from hwsim.config.counts import bounded
 from hwsim.config.schema import Strict
 from hwsim.config.units import ByteSize, Frequency
+
+# Simulated cycle by cycle, packet by packet: a 64 x 64 mesh (4,096 routers) is beyond any built
+# on-chip network (Tesla's D1 has 354 nodes), and a 65,536-packet window beyond what a layer needs.
+RoutersPerDimension = bounded(64)
+WindowPackets = bounded(65536)
 
 
 class NocParams(Strict):
     topology: Literal["mesh", "torus", "crossbar"]
-    dims: list[int]                           # routers per dimension: [k, k] mesh/torus, [ports] crossbar
+    dims: list[RoutersPerDimension]           # routers per dimension: [k, k] mesh/torus, [ports] crossbar
     clock: Frequency                          # Hz, routers and links
     flit_bytes: ByteSize                      # bytes a link moves per cycle
     packet_bytes: ByteSize = "64B"            # bytes per packet (a whole number of flits, no header flit)
     router: RouterSpec = RouterSpec()
-    window_packets: int = Field(default=4096, gt=0)   # largest pattern simulated packet by packet
+    window_packets: WindowPackets = 4096   # largest pattern simulated packet by packet
 
     @model_validator(mode="after")
     def _shape(self):

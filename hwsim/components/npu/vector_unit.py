@@ -11,16 +11,17 @@ plus the reduction tree for norms and top-k): paid once per operator, as the las
 """
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import field_validator
 
+from hwsim.config.counts import Count, Cycles
 from hwsim.config.schema import Strict
 
 VECTOR_KINDS = ("softmax", "norm", "activation", "rope", "elementwise", "topk")
 
 
 class VectorUnitParams(Strict):
-    lanes: int = Field(gt=0)                     # operations per cycle per tile
-    latency_cycles: dict[str, int] = {}          # op kind -> pipeline depth (cycles); missing kinds 0
+    lanes: Count                     # operations per cycle per tile
+    latency_cycles: dict[str, Cycles] = {}          # op kind -> pipeline depth (cycles); missing kinds 0
 
     @field_validator("latency_cycles")
     @classmethod
