@@ -42,7 +42,7 @@ class Offload(Strict):
     memory: str                                   # the offload_memory component holding the spilled share
     weights: confloat(ge=0, le=1) = 0.0           # share of each layer's weights held there
     kv_cache: confloat(ge=0, le=1) = 0.0          # share of the KV cache held there
-    prefetch: CountOrZero = 1                  # layers copied ahead of the one computing
+    prefetch: CountOrZero = 1                     # layers copied ahead of the one computing
 
 
 def spill(trace: Trace, offload: Offload) -> Trace:

@@ -56,8 +56,8 @@ class ParallelPlan(Strict):
     ep: Count = 1
     overlap: Literal["none", "token_split"] = "none"
     placement: Literal[POLICIES] = "round_robin"
-    redundant_experts: CountOrZero = 0      # extra expert copies (load_balanced placement)
-    calibration_tokens: Count = 4096      # routing history the placement learns from
+    redundant_experts: CountOrZero = 0            # extra expert copies (load_balanced placement)
+    calibration_tokens: Count = 4096             # routing history the placement learns from
 
     @model_validator(mode="after")
     def _supported(self):

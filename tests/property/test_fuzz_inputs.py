@@ -45,6 +45,7 @@ MACHINES = {
     "sail_n1": ["gpt2-small"],
     "edge_moe_flash": ["olmoe-1b-7b"],
     "h100_8gpu_nvlink": ["gpt2-small", "--batch", "8"],
+    "npu_4x4_mesh": ["gpt2-small"],
 }
 MODELS = ["gpt2-small", "llama2-7b", "olmoe-1b-7b", "deepseek-v2-lite"]
 

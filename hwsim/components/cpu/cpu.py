@@ -44,7 +44,7 @@ class CpuParams(Strict):
     source: str                                 # where every figure comes from
     assumptions: str = ""                       # figures the sources do not give, and the values taken
     cores: Count
-    threads: Optional[Count] = None       # cores one operator runs on (default: all)
+    threads: Optional[Count] = None             # cores one operator runs on (default: all)
     clock: Frequency                            # Hz, sustained under SIMD load
     simd: SimdParams
     caches: CacheParams

@@ -28,7 +28,7 @@ from hwsim.config.units import ByteSize, Duration
 class CoreMemory(Strict):
     """One core's memory-level parallelism (Little's law)."""
 
-    line_fills: Count         # cache-line misses one core keeps in flight
+    line_fills: Count               # cache-line misses one core keeps in flight
     latency: Duration               # s, loaded DRAM latency one miss waits
     line: ByteSize = "64B"          # bytes per miss
 

@@ -27,8 +27,8 @@ from hwsim.workload import precision
 
 
 class SimdParams(Strict):
-    pipes: Count                          # SIMD pipes per core that issue multiply-accumulates
-    width: Count                          # bits per vector register
+    pipes: Count                                # SIMD pipes per core that issue multiply-accumulates
+    width: Count                                # bits per vector register
     macs_per_pipe_cycle: dict[str, float]       # number format -> MACs one pipe retires per cycle
     unpack_ops: float = Field(default=2, ge=0)  # SIMD instructions per register of widened weights
     weight_unpack_ops: dict[float, float] = {}  # stored bits per weight -> unpack_ops for those weights

@@ -55,7 +55,7 @@ class HostLink(Strict):
 
     latency: Latency
     bandwidth: Bandwidth                       # per device, or per lane with `lanes`
-    lanes: Optional[Count] = None        # host lanes shared by all devices
+    lanes: Optional[Count] = None              # host lanes shared by all devices
     energy_per_bit: Energy = "0J"
 
     def device_bandwidth(self, devices: int) -> float:
@@ -97,15 +97,15 @@ class PimParams(Strict):
     assumptions: Optional[str] = None          # every input the source does not give
     preset: str                                # a DRAM preset with PIM commands (GDDR6_AiM, HBM3_PIM, ...)
     timing_overrides: dict[str, int] = {}      # e.g. {nCCDAB: 4}
-    channels: Count                      # PIM channels per device
-    devices: Count = 1                   # devices under tensor parallelism
-    attention_devices: Optional[Count] = None   # devices holding the KV cache (default: all)
-    mac_banks: Optional[Count] = None    # banks with a MAC unit per channel (default: all)
+    channels: Count                            # PIM channels per device
+    devices: Count = 1                         # devices under tensor parallelism
+    attention_devices: Optional[Count] = None         # devices holding the KV cache (default: all)
+    mac_banks: Optional[Count] = None          # banks with a MAC unit per channel (default: all)
     global_buffer: ByteSize = "2KB"            # per channel
     formats: list[str] = ["bf16", "fp16"]      # number formats the MAC units run
     pack_rows: bool = True                     # PIM-GPT head concatenation / row packing
-    mac_registers: Count = 1             # matmul readouts accumulated before RD_MAC (CENT reuse-GB: 32)
-    separate_matrices: dict[str, Count] = {}   # op name -> equal matrices mapped one by one (CENT: qkv 3)
+    mac_registers: Count = 1                   # matmul readouts accumulated before RD_MAC (CENT reuse-GB: 32)
+    separate_matrices: dict[str, Count] = {}         # op name -> equal matrices mapped one by one (CENT: qkv 3)
     keys_over_banks: bool = False              # K cache one token per bank over all devices (CENT)
     values_by_kv_head: bool = False            # V of a KV head whole in one channel, one pass per query head (CENT)
     staging: dict[str, VectorStaging] = {}     # vector op kind -> staged through the banks (CENT)

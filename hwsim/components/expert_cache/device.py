@@ -50,7 +50,7 @@ class CacheParams(Strict):
 
 class PrefetchParams(Strict):
     predictor: Literal["none", "previous", "affinity"] = "none"
-    width: Count = 1                             # affinity: successors prefetched per expert
+    width: Count = 1                                   # affinity: successors prefetched per expert
 
 
 class ExpertOffloadParams(AnalyticDeviceParams):

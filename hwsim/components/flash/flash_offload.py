@@ -96,7 +96,7 @@ class Predictor(Strict):
 
 
 class Window(Strict):
-    tokens: Count                          # previous tokens whose neurons stay in DRAM
+    tokens: Count                                # previous tokens whose neurons stay in DRAM
     share: confloat(gt=0, lt=1)                  # measured share of FFN neurons the window holds
 
 
@@ -135,7 +135,7 @@ class FlashOffloadParams(Strict):
     source: str
     assumptions: str = ""
     read_curve: ReadCurve
-    queue_depth: Count          # reads the runtime keeps outstanding (threads)
+    queue_depth: Count                # reads the runtime keeps outstanding (threads)
     dram_bandwidth: Bandwidth
     compute: ComputeRate              # matmul rate of the host backend
     policy: OffloadPolicy = OffloadPolicy()

@@ -66,7 +66,7 @@ class NPU(Strict):
 class Policy(Strict):
     """Scheduling choices of the Cambricon-LLM flash controller (each one an ablation switch)."""
 
-    tile: Optional[tuple[Count, Count]] = None   # [H, W]; None = hardware-aware optimum
+    tile: Optional[tuple[Count, Count]] = None               # [H, W]; None = hardware-aware optimum
     # Slice Control (section V): NPU page data-out in slices, read-compute traffic first on the bus;
     # False: whole-page data-out in a plain FIFO channel queue (the ablation's baseline)
     read_slicing: bool = True

@@ -41,7 +41,7 @@ class HostReads(Strict):
 
     source: str
     request: ByteSize                     # block-layer read size (one readahead window)
-    queue_depth: Count              # requests outstanding (copy streams, each waiting on its own)
+    queue_depth: Count                    # requests outstanding (copy streams, each waiting on its own)
     gpu_link: Bandwidth                   # host -> GPU link the KV crosses next
 
 

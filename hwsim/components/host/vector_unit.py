@@ -23,7 +23,7 @@ class VectorUnitParams(Strict):
     lanes: Count
     flops_per_lane_cycle: Count = 1
     units: Count = 1
-    op_latency: Cycles = 0            # cycles of pipeline fill and control per op
+    op_latency: Cycles = 0                    # cycles of pipeline fill and control per op
     energy_per_flop: Energy = "0J"
     static_power: Power = "0W"
 

@@ -75,7 +75,7 @@ class LinkFabricParams(Strict):
     topology: Literal["switch", "ring", "fully_connected", "hierarchical"]
     link: Union[str, LinkSpec]                     # preset name or inline; intra-node if hierarchical
     ranks: Optional[Count] = None
-    nodes: Optional[Count] = None       # hierarchical only
+    nodes: Optional[Count] = None                  # hierarchical only
     ranks_per_node: Optional[Count] = None
     inter_link: Union[str, LinkSpec, None] = None  # hierarchical only: the rank NICs
     all_reduce: Literal["ring", "tree", "halving_doubling", "star"] = "ring"

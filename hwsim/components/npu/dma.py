@@ -22,7 +22,7 @@ class DmaParams(Strict):
     bandwidth: Optional[Bandwidth] = None   # bytes/s, all channels
     latency: Optional[Latency] = None      # s, request to first data
     dram: Optional[str] = None              # DRAM preset name (hwsim/components/dram/presets)
-    channels: Count = 1  # channels of that preset
+    channels: Count = 1                     # channels of that preset
     chunk: ByteSize = "64KB"                # smallest block one DMA step moves (bytes)
     capacity: Optional[ByteSize] = None     # bytes the memory holds (None: not given, not checked)
 

@@ -40,14 +40,14 @@ class NocParams(Strict):
     flit_bytes: ByteSize                      # bytes a link moves per cycle
     packet_bytes: ByteSize = "64B"            # bytes per packet (a whole number of flits, no header flit)
     router: RouterSpec = RouterSpec()
-    window_packets: WindowPackets = 4096   # largest pattern simulated packet by packet
+    window_packets: WindowPackets = 4096              # largest pattern simulated packet by packet
 
     @model_validator(mode="after")
     def _shape(self):
         grid = self.topology in ("mesh", "torus")
         if grid and (len(self.dims) != 2 or self.dims[0] != self.dims[1] or self.dims[0] < 2):
             raise ValueError(f"a {self.topology} needs dims [k, k] with k >= 2 (square grids only), got {self.dims}")
-        if not grid and (len(self.dims) != 1 or self.dims[0] < 1):
+        if not grid and len(self.dims) != 1:
             raise ValueError(f"a crossbar needs dims [ports], got {self.dims}")
         if self.packet_bytes % self.flit_bytes:
             raise ValueError(f"packet_bytes ({self.packet_bytes} B) must be a multiple of flit_bytes "

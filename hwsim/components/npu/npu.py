@@ -40,24 +40,22 @@ from hwsim.workload.ops import Op
 class ArrayParams(Strict):
     rows: Count
     cols: Count
-    macs_per_pe_cycle: dict[str, Count]      # number format -> MACs one PE does per cycle
+    macs_per_pe_cycle: dict[str, Count]    # number format -> MACs one PE does per cycle
 
     @field_validator("macs_per_pe_cycle")
     @classmethod
     def _formats(cls, macs):
         if not macs:
             raise ValueError("needs at least one number format, e.g. {bf16: 1, int8: 2}")
-        for name, value in macs.items():
+        for name in macs:
             precision.check(name)
-            if value < 1:
-                raise ValueError(f"macs_per_pe_cycle.{name} must be >= 1")
         return macs
 
 
 class ScratchpadParams(Strict):
     size: ByteSize                          # bytes, shared by all tiles
     banks: Count
-    ports: Count = 1     # ports per bank
+    ports: Count = 1                        # ports per bank
     bank_width: ByteSize                    # bytes one port moves per cycle
     double_buffer: bool = True
 

@@ -71,9 +71,9 @@ class WeightBuffer(Strict):
 
     cols: Count
     steps: Count
-    word_bits: Count          # DRAM word loaded per cycle
-    cols_per_word: Count      # output columns (each `tables` indices of one step) per word
-    port_bits: Optional[Count] = None   # DRAM port bits per cycle (default: a word per cycle)
+    word_bits: Count                # DRAM word loaded per cycle
+    cols_per_word: Count            # output columns (each `tables` indices of one step) per word
+    port_bits: Optional[Count] = None         # DRAM port bits per cycle (default: a word per cycle)
 
 
 class LutEngineParams(Strict):
@@ -83,17 +83,17 @@ class LutEngineParams(Strict):
     unit: UnitShape
     units: Count = 1
     table_of: Literal["activations", "weights"] = "activations"   # what the tables are built from
-    max_weight_bits: Count = 4          # wider integer weights are rejected
-    ternary_planes: Count = 2           # lookups per group for ternary weights
-    ternary_index_bits: Optional[Count] = None   # stored bits per group (default g * planes)
+    max_weight_bits: Count = 4                # wider integer weights are rejected
+    ternary_planes: Count = 2                 # lookups per group for ternary weights
+    ternary_index_bits: Optional[Count] = None         # stored bits per group (default g * planes)
     memory_bandwidth: Optional[Bandwidth] = None   # DRAM -> engine peak, bytes/s
     dram: Optional[str] = None                # or a DRAM preset, measured (npu/dma.py)
-    channels: Count = 1                 # channels of that preset
+    channels: Count = 1                       # channels of that preset
     memory_efficiency: float = Field(1.0, gt=0, le=1)   # fraction of the peak the chip sustains
     per_core: Optional[CoreMemory] = None     # units are CPU cores: each one's misses in flight
     weight_buffer: Optional[WeightBuffer] = None
     overlap_weight_load: bool = False
-    passes: dict[str, Count] = {}       # op name -> equal column slices run one after another
+    passes: dict[str, Count] = {}             # op name -> equal column slices run one after another
     power: Optional[Power] = None             # board power; energy = power x busy time
     memory_of: Optional[str] = None           # component whose memory holds its weights (the GPU beside it)
 

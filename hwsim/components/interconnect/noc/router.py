@@ -27,14 +27,14 @@ ExtraCycles = bounded(1024, low=0)    # a delay that may be absent
 
 
 class RouterSpec(Strict):
-    num_vcs: VirtualChannels = 4            # virtual channels per input port (even for a torus)
-    vc_buf_size: BufferFlits = 8        # flits of buffer per virtual channel
-    routing_delay: ExtraCycles = 1      # cycles
-    vc_alloc_delay: StageCycles = 1     # cycles
-    sw_alloc_delay: StageCycles = 1     # cycles
-    crossbar_delay: ExtraCycles = 1     # cycles
-    link_latency: ExtraCycles = 1       # cycles on the wire between routers (and terminals)
-    credit_delay: StageCycles = 4       # cycles from freeing a slot to the credit's use upstream
+    num_vcs: VirtualChannels = 4             # virtual channels per input port (even for a torus)
+    vc_buf_size: BufferFlits = 8             # flits of buffer per virtual channel
+    routing_delay: ExtraCycles = 1           # cycles
+    vc_alloc_delay: StageCycles = 1          # cycles
+    sw_alloc_delay: StageCycles = 1          # cycles
+    crossbar_delay: ExtraCycles = 1          # cycles
+    link_latency: ExtraCycles = 1            # cycles on the wire between routers (and terminals)
+    credit_delay: StageCycles = 4            # cycles from freeing a slot to the credit's use upstream
 
     @property
     def hop_cycles(self) -> int:
