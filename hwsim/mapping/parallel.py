@@ -33,7 +33,7 @@ from typing import Literal, Optional
 import numpy as np
 from pydantic import model_validator
 
-from hwsim.config.counts import Count, CountOrZero
+from hwsim.config.counts import Count, CountOrZero, Devices
 from hwsim.config.schema import Strict
 from hwsim.mapping.placement import POLICIES, Placement, device_load, dispatch_pairs, place
 from hwsim.workload.iteration import Iteration
@@ -50,10 +50,10 @@ HEAD_SPLIT = ("attn_score", "attn_context", "softmax", "rope", "activation", "kv
 class ParallelPlan(Strict):
     """``parallelism:`` of a machine file."""
 
-    tp: Count = 1
-    pp: Count = 1
-    dp: Count = 1
-    ep: Count = 1
+    tp: Devices = 1
+    pp: Devices = 1
+    dp: Devices = 1
+    ep: Devices = 1
     overlap: Literal["none", "token_split"] = "none"
     placement: Literal[POLICIES] = "round_robin"
     redundant_experts: CountOrZero = 0            # extra expert copies (load_balanced placement)

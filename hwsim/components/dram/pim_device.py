@@ -35,7 +35,7 @@ from hwsim.components.dram.presets import load_preset
 from hwsim.components.dram.spec import with_overrides
 from hwsim.components.dram.standards import COMMANDS
 from hwsim.components.host.shared_buffer_accel import SharedBufferTiming
-from hwsim.config.counts import Count, CountOrZero
+from hwsim.config.counts import Count, CountOrZero, Devices
 from hwsim.config.schema import Strict
 from hwsim.config.units import Bandwidth, ByteSize, Energy, Frequency, Latency
 from hwsim.workload.precision import BITS
@@ -98,8 +98,8 @@ class PimParams(Strict):
     preset: str                                # a DRAM preset with PIM commands (GDDR6_AiM, HBM3_PIM, ...)
     timing_overrides: dict[str, int] = {}      # e.g. {nCCDAB: 4}
     channels: Count                            # PIM channels per device
-    devices: Count = 1                         # devices under tensor parallelism
-    attention_devices: Optional[Count] = None         # devices holding the KV cache (default: all)
+    devices: Devices = 1                       # devices under tensor parallelism
+    attention_devices: Optional[Devices] = None   # devices holding the KV cache (default: all)
     mac_banks: Optional[Count] = None          # banks with a MAC unit per channel (default: all)
     global_buffer: ByteSize = "2KB"            # per channel
     formats: list[str] = ["bf16", "fp16"]      # number formats the MAC units run

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hwsim.config.counts import COUNT_LIMIT
+from hwsim.config.counts import COUNT_LIMIT, DEVICE_LIMIT
 from hwsim.config.errors import ConfigError
 from hwsim.machine import ARCHITECTURES_DIR, load_machine
 
@@ -44,5 +44,12 @@ def test_huge_device_count_is_refused(tmp_path):
     machine = yaml.safe_load((ARCHITECTURES_DIR / "h100_8gpu_nvlink.yaml").read_text())
     name = next(name for name, raw in machine["components"].items() if "count" in raw)
     machine["components"][name]["count"] = 10**9
-    assert [f"components.{name}.count", f"must be an integer from 1 to {COUNT_LIMIT}, got 1000000000"] in errors_of(
+    assert [f"components.{name}.count", f"must be an integer from 1 to {DEVICE_LIMIT}, got 1000000000"] in errors_of(
         machine, tmp_path)
+
+
+def test_fabric_ranks_are_bounded_by_the_device_limit(tmp_path):
+    # found by probing every count at 2^20: a ranks x ranks traffic matrix of 2^40 entries hung the run
+    machine = yaml.safe_load((ARCHITECTURES_DIR / "h100_8gpu_nvlink.yaml").read_text())
+    machine["components"]["nvlink"]["ranks"] = 2**20
+    assert errors_of(machine, tmp_path) == [["components.nvlink.ranks", f"must be <= {DEVICE_LIMIT}, got {2**20}"]]
