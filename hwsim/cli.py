@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from hwsim import defaults
-from hwsim.config.errors import ConfigError
+from hwsim.config.errors import ConfigError, print_errors
 
 EXAMPLES = """examples:
   hwsim run                                    # Llama-2-7B decode on an A100, batch 1, context 2048
@@ -233,8 +233,7 @@ def run_handler(args, prog: str = "hwsim") -> int:
     except BrokenPipeError:
         raise
     except (ConfigError, OSError, ValueError) as exc:
-        for line in str(exc).splitlines() or [type(exc).__name__]:
-            print(f"{prog}: error: {line}", file=sys.stderr)
+        print_errors(exc, prog)
         return 2
 
 

@@ -21,6 +21,7 @@ from pydantic import PositiveInt, field_validator
 
 from hwsim import defaults
 from hwsim.components.base import Component, build_component
+from hwsim.config.counts import DEVICE_LIMIT
 from hwsim.config.errors import ConfigError, did_you_mean
 from hwsim.config.loader import SourceMap, find_file, load_document
 from hwsim.config.schema import Strict, parse
@@ -182,8 +183,9 @@ def _check(spec: MachineSpec, source: SourceMap) -> None:
     problems = []
     for name, raw in spec.components.items():
         count = raw.get("count", 1) if isinstance(raw, dict) else 1
-        if not isinstance(count, int) or count < 1:
-            problems.append(source.problem(("components", name, "count"), f"must be a positive integer, got {count!r}"))
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= DEVICE_LIMIT:
+            problems.append(source.problem(("components", name, "count"),
+                                           f"must be an integer from 1 to {DEVICE_LIMIT}, got {count!r}"))
         elif spec.parallelism and count > 1 and count != spec.parallelism.devices:
             problems.append(source.problem(("components", name, "count"),
                                            f"{count} copies, but the parallelism plan uses {spec.parallelism.devices} "

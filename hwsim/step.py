@@ -15,7 +15,7 @@ import sys
 from tqdm import tqdm
 
 from hwsim import defaults
-from hwsim.capacity import check_fit, footprint
+from hwsim.capacity import check_fit, check_kv_budget, footprint
 from hwsim.components.base import Execution
 from hwsim.engine import Simulator
 from hwsim.machine import Machine, load_machine
@@ -151,6 +151,8 @@ def simulate(machine=defaults.MACHINE, model=None, *, phase: str | None = None, 
     model, phase, batch, context = machine.workload(model, phase, batch, context)
     model = model if isinstance(model, ModelSpec) else load_model(model)
     precision = precision or machine.precision_for(model)
+    if model.moe is not None and not allow_overcommit:
+        check_kv_budget(machine, model, precision, batch, context)
     if steps != 1:
         if phase != "decode" or steps < 1:
             raise ValueError(f"steps={steps}: several steps are decode steps (phase decode, steps >= 1)")

@@ -6,7 +6,7 @@ KV budget from the same accounting (and ``kv_bytes_per_token`` what one cached t
 """
 from hwsim.capacity.fit import CapacityError, check_fit, overflow_message, table
 from hwsim.capacity.accounting import Footprint, Usage, footprint
-from hwsim.capacity.kv import kv_bytes_per_token, kv_capacity_tokens
+from hwsim.capacity.kv import check_kv_budget, kv_bytes_per_token, kv_capacity_tokens
 
-__all__ = ["CapacityError", "Footprint", "Usage", "check_fit", "footprint", "kv_bytes_per_token", "kv_capacity_tokens",
+__all__ = ["CapacityError", "Footprint", "Usage", "check_fit", "check_kv_budget", "footprint", "kv_bytes_per_token", "kv_capacity_tokens",
            "overflow_message", "table"]

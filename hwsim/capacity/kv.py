@@ -13,6 +13,7 @@ import math
 from typing import Optional
 
 from hwsim.capacity.accounting import footprint
+from hwsim.capacity.fit import CapacityError
 from hwsim.engine import Simulator
 from hwsim.mapping.parallel import device_trace
 from hwsim.workload.precision import Precision
@@ -27,6 +28,21 @@ def kv_capacity_tokens(machine, model, precision: Optional[Precision] = None) ->
     if not ratios:
         return None
     return max(0, math.floor(units * min(ratios)))
+
+
+def check_kv_budget(machine, model, precision: Precision, batch: int, context: int) -> None:
+    """Refuse a step whose ``batch x context`` cached tokens alone exceed the KV budget, with
+    CapacityError: a check before the step's trace is built, for MoE models, whose routing
+    allocates per token (10^9 tokens would exhaust memory before the footprint check could run).
+    It refuses only what that check would also refuse (activations and new tokens only add)."""
+    budget = kv_capacity_tokens(machine, model, precision)
+    if budget is None or batch * context <= budget:
+        return
+    fits = (f"batch <= {budget // context}" if budget >= context
+            else f"batch 1 and context <= {min(budget, model.max_position - 1)}")
+    raise CapacityError(f"{model.name} does not fit {machine.name}: {batch} sequences x {context} tokens of KV "
+                        f"cache exceed the {budget} tokens its memories hold beside the weights; would fit: "
+                        f"{fits} (or --allow-overcommit for a what-if)")
 
 
 def kv_bytes_per_token(machine, model, precision: Optional[Precision] = None) -> float:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import sys
 from dataclasses import dataclass
 
 
@@ -9,6 +10,14 @@ def did_you_mean(word: str, choices) -> str:
     """' (did you mean 'channels'?)' when a close match exists, else ''."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def print_errors(exc: BaseException, prog: str = "hwsim") -> None:
+    """`exc` on stderr as one `prog: error: ...` line per problem (a ConfigError lists every problem
+    of a file on its own line), so that each line can be read and grepped alone; the exception's
+    type when it has no message."""
+    for line in str(exc).splitlines() or [type(exc).__name__]:
+        print(f"{prog}: error: {line}", file=sys.stderr)
 
 
 def format_path(path: tuple) -> str:

@@ -64,9 +64,9 @@ def _message(error: dict, model: type[BaseModel]) -> str:
         return f"unknown key '{loc[-1]}'{hint}"
     if kind == "missing":
         return "missing required key"
+    if isinstance(value, int) and (ctx.get("gt") == 0 or ctx.get("ge") == 1):   # a Count, or Field(gt=0)
+        return f"must be a positive integer, got {value!r}"
     if kind == "greater_than":
-        if ctx.get("gt") == 0 and isinstance(value, int):
-            return f"must be a positive integer, got {value!r}"
         return f"must be > {ctx.get('gt')}, got {value!r}"
     if kind == "greater_than_equal":
         return f"must be >= {ctx.get('ge')}, got {value!r}"

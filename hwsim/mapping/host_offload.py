@@ -27,9 +27,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pydantic import NonNegativeInt, confloat
+from pydantic import confloat
 
 from hwsim.capacity.accounting import Footprint, Usage
+from hwsim.config.counts import CountOrZero
 from hwsim.config.schema import Strict
 from hwsim.workload.ops import Op
 from hwsim.workload.tracefile import Trace
@@ -41,7 +42,7 @@ class Offload(Strict):
     memory: str                                   # the offload_memory component holding the spilled share
     weights: confloat(ge=0, le=1) = 0.0           # share of each layer's weights held there
     kv_cache: confloat(ge=0, le=1) = 0.0          # share of the KV cache held there
-    prefetch: NonNegativeInt = 1                  # layers copied ahead of the one computing
+    prefetch: CountOrZero = 1                     # layers copied ahead of the one computing
 
 
 def spill(trace: Trace, offload: Offload) -> Trace:

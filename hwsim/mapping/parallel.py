@@ -31,8 +31,9 @@ from dataclasses import dataclass, replace
 from typing import Literal, Optional
 
 import numpy as np
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import model_validator
 
+from hwsim.config.counts import Count, CountOrZero, Devices
 from hwsim.config.schema import Strict
 from hwsim.mapping.placement import POLICIES, Placement, device_load, dispatch_pairs, place
 from hwsim.workload.iteration import Iteration
@@ -49,14 +50,14 @@ HEAD_SPLIT = ("attn_score", "attn_context", "softmax", "rope", "activation", "kv
 class ParallelPlan(Strict):
     """``parallelism:`` of a machine file."""
 
-    tp: PositiveInt = 1
-    pp: PositiveInt = 1
-    dp: PositiveInt = 1
-    ep: PositiveInt = 1
+    tp: Devices = 1
+    pp: Devices = 1
+    dp: Devices = 1
+    ep: Devices = 1
     overlap: Literal["none", "token_split"] = "none"
     placement: Literal[POLICIES] = "round_robin"
-    redundant_experts: int = Field(0, ge=0)       # extra expert copies (load_balanced placement)
-    calibration_tokens: PositiveInt = 4096       # routing history the placement learns from
+    redundant_experts: CountOrZero = 0            # extra expert copies (load_balanced placement)
+    calibration_tokens: Count = 4096             # routing history the placement learns from
 
     @model_validator(mode="after")
     def _supported(self):

@@ -6,6 +6,8 @@ import signal
 import sys
 from pathlib import Path
 
+from hwsim.config.errors import print_errors
+
 SWEEP_EXAMPLES = """examples:
   hwsim sweep sweeps/a100_hbm_vs_compute.yaml -j 2
   hwsim sweep sweeps/h100_batch_context.yaml --cluster tcp://scheduler:8786
@@ -42,7 +44,7 @@ def interruptible(command: str, store: Path, run):
               file=sys.stderr)
         return None, 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
     except RuntimeError as exc:
-        print(f"hwsim {command}: error: {exc}", file=sys.stderr)
+        print_errors(exc, f"hwsim {command}")
         return None, 2
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
+from hwsim.config.counts import COUNT_LIMIT
+
 
 class Seq(NamedTuple):
     """One sequence of an iteration: `new` tokens computed now on top of `cached` tokens already
@@ -72,6 +74,8 @@ class Iteration:
         if batch < 1 or context < (phase == "prefill"):
             raise ValueError(f"need batch >= 1 and context >= {int(phase == 'prefill')} for {phase}, "
                              f"got batch {batch}, context {context}")
+        if batch > COUNT_LIMIT:   # an iteration holds one entry per sequence
+            raise ValueError(f"batch {batch} is more sequences than one step simulates (at most {COUNT_LIMIT})")
         if phase == "prefill":
             return cls((Seq(context, 0),) * batch)
         if phase == "decode":

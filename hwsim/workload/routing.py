@@ -32,6 +32,9 @@ from hwsim.workload.model import MoE
 
 FORMAT = "hwsim-routing"
 VERSION = 1
+# expert choices one step may route (2 GiB of uint16 ids): a larger batch x context is refused
+# with an error, not an out-of-memory, also under --allow-overcommit (the KV check is off there)
+ROUTED_LIMIT = 2**30
 _CHUNK_TOKENS = 8192          # bounds the [tokens, experts] score buffer (8192 x 256 x 4 B = 8 MB)
 
 
@@ -99,6 +102,9 @@ def route(moe: MoE, n_moe_layers: int, tokens: int, spec: RoutingSpec | None = N
     (`tokens_per_sequence` each, default all one sequence; only `reuse` looks at the layout).
     Rows are in score order (top choice first), except one_per_group rows, which are in group order."""
     spec = spec or RoutingSpec()
+    if n_moe_layers * tokens * moe.top_k > ROUTED_LIMIT:
+        raise ValueError(f"routing {tokens} tokens through {n_moe_layers} MoE layers (top-{moe.top_k}) is more "
+                         f"than one step simulates ({ROUTED_LIMIT} expert choices); use a smaller batch or context")
     if spec.kind == "file":
         return check_routing(load_routing(spec.path), moe, n_moe_layers, tokens, spec.path)
     model = routing_model(spec, moe.routed_experts, n_moe_layers, seed)

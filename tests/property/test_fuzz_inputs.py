@@ -2,7 +2,9 @@
 
 Shipped machine and model files and generated trace files are mutated one value or key at a
 time (numbers to 0, negative, NaN, inf, huge, tiny, strings; quantities keep their unit with a
-bad number; keys dropped or misspelt) and run through `hwsim.cli.main` as a user would. The
+bad number; keys dropped or misspelt) and run through `hwsim.cli.main` as a user would, and so
+are the integer options --batch, --context and --steps with an MoE model (argparse itself refuses
+non-integers). The
 property: exit 0 with a report whose latency is finite (run_trace has checked the roofline),
 or exit 2 with one `hwsim: error:` line per problem on stderr (nothing else: no traceback). Any
 other exception fails the test. Derandomized, so CI sees the same examples on every run.
@@ -43,6 +45,7 @@ MACHINES = {
     "sail_n1": ["gpt2-small"],
     "edge_moe_flash": ["olmoe-1b-7b"],
     "h100_8gpu_nvlink": ["gpt2-small", "--batch", "8"],
+    "npu_4x4_mesh": ["gpt2-small"],
 }
 MODELS = ["gpt2-small", "llama2-7b", "olmoe-1b-7b", "deepseek-v2-lite"]
 
@@ -148,3 +151,17 @@ def test_mutated_trace_files(data):
         path = Path(folder) / "trace.json"
         path.write_text(json.dumps(trace))
         assert_report_or_one_line(["run", machine, "--trace", str(path), "--no-plots"], Path(folder) / "out")
+
+
+STEP_SIZES = [-1, 0, 1, 2, 7, 300, 4095, 10**6, 2**20 + 1, 10**9, 10**18, 2**63, 10**30]
+
+
+@given(phase=st.sampled_from(["decode", "prefill"]), batch=st.sampled_from(STEP_SIZES),
+       context=st.sampled_from(STEP_SIZES), steps=st.sampled_from([1, 2, 0, -1, 10**9]),
+       overcommit=st.booleans())
+@FUZZ
+def test_batch_context_and_steps(phase, batch, context, steps, overcommit):
+    argv = ["run", "nvidia_a100_80gb", "olmoe-1b-7b", "--phase", phase, "--batch", str(batch),
+            "--context", str(context), "--steps", str(steps), "--no-plots"]
+    with tempfile.TemporaryDirectory() as folder:
+        assert_report_or_one_line(argv + ["--allow-overcommit"] * overcommit, Path(folder) / "out")

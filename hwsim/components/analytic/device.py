@@ -31,10 +31,11 @@ from __future__ import annotations
 import math
 from typing import Optional
 
-from pydantic import Field, NonNegativeInt, PositiveInt, field_validator
+from pydantic import Field, field_validator
 
 from hwsim.components.base import ALL_BYTES, OpTiming, SerialComponent, register
 from hwsim.components.base import Memory as Resident
+from hwsim.config.counts import Count, CountOrZero
 from hwsim.config.schema import Strict
 from hwsim.config.units import Bandwidth, ByteSize, ComputeRate, Duration, Latency, Power
 from hwsim.workload import precision
@@ -71,8 +72,8 @@ class Gemm(Strict):
     """Matmul kernels as tiles over SMs in waves (see the module docstring)."""
 
     source: str                                       # where sms, tiles and efficiency come from
-    sms: PositiveInt                                  # streaming multiprocessors (one tile each at a time)
-    tiles: list[tuple[PositiveInt, PositiveInt]]      # thread-block output tiles (rows x columns) to pick from
+    sms: Count                                        # streaming multiprocessors (one tile each at a time)
+    tiles: list[tuple[Count, Count]]                  # thread-block output tiles (rows x columns) to pick from
     efficiency: dict[str, float]                      # format -> best measured matmul rate / the format's peak
     split_k: bool = True                              # split the k loop when tiles < SMs
 
@@ -105,18 +106,18 @@ class Gemm(Strict):
 class RowKernel(Strict):
     """One operator kind's kernel: a thread block per row; each loop iteration one round trip."""
 
-    block: PositiveInt                     # threads per block at most (the kernel's min(work, block))
-    passes: PositiveInt = 1                # loops over the row (rms_norm: sum of squares, then scale)
-    elements_per_thread: PositiveInt = 1   # row elements one thread handles per iteration (rope: a pair)
-    extra_round_trips: NonNegativeInt = 0  # dependent loads before the loops (rope: the position)
+    block: Count                           # threads per block at most (the kernel's min(work, block))
+    passes: Count = 1                      # loops over the row (rms_norm: sum of squares, then scale)
+    elements_per_thread: Count = 1         # row elements one thread handles per iteration (rope: a pair)
+    extra_round_trips: CountOrZero = 0     # dependent loads before the loops (rope: the position)
 
 
 class Rows(Strict):
     """Vector operators as one-block-per-row kernels (see the module docstring)."""
 
     source: str                            # where the latency, SM figures and kernel shapes come from
-    sms: PositiveInt                       # streaming multiprocessors
-    threads_per_sm: PositiveInt            # resident threads per SM at most
+    sms: Count                             # streaming multiprocessors
+    threads_per_sm: Count                  # resident threads per SM at most
     latency: Duration                      # one dependent global-memory round trip (s)
     kernels: dict[str, RowKernel]          # operator kind -> its kernel
 
@@ -139,7 +140,7 @@ class AnalyticDeviceParams(Strict):
     peak: dict[str, ComputeRate]         # number format -> peak operations/s (dense, no sparsity)
     memory: Memory
     launch_overhead: Latency = "0s"     # fixed time added per kernel launch (framework dispatch + launch)
-    kernels_per_op: dict[str, PositiveInt] = {}   # operator kind -> kernels one operator launches (absent: 1)
+    kernels_per_op: dict[str, Count] = {}         # operator kind -> kernels one operator launches (absent: 1)
     gemm: Optional[Gemm] = None          # matmuls as tiles in waves over SMs; None: FLOPs / peak
     rows: Optional[Rows] = None          # vector kernels as blocks per row; None: bytes / bandwidth
     power: Optional[Power] = None        # board power at load (TDP); energy = power x busy time

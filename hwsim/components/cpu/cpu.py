@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from pydantic import Field, PositiveInt, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from hwsim.components.base import OpTiming, SerialComponent, ps, register
 from hwsim.components.cpu.memory import CoreMemory, sustained_bandwidth
@@ -29,6 +29,7 @@ from hwsim.components.npu.dma import DmaParams, dma_figures, dram_memories
 from hwsim.components.npu.mapper import GemmWork
 from hwsim.components.npu.npu import gemm_work
 from hwsim.components.npu.scratchpad import block_gemm
+from hwsim.config.counts import Count
 from hwsim.config.schema import Strict
 from hwsim.config.units import ByteCount, ByteSize, Frequency, Power
 from hwsim.workload import precision
@@ -42,8 +43,8 @@ class CacheParams(Strict):
 class CpuParams(Strict):
     source: str                                 # where every figure comes from
     assumptions: str = ""                       # figures the sources do not give, and the values taken
-    cores: PositiveInt
-    threads: Optional[PositiveInt] = None       # cores one operator runs on (default: all)
+    cores: Count
+    threads: Optional[Count] = None             # cores one operator runs on (default: all)
     clock: Frequency                            # Hz, sustained under SIMD load
     simd: SimdParams
     caches: CacheParams

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from pydantic import PositiveInt, field_validator
+from pydantic import field_validator
 
+from hwsim.config.counts import Count
 from hwsim.config.schema import Strict
 from hwsim.config.units import ByteSize, Duration
 
@@ -27,7 +28,7 @@ from hwsim.config.units import ByteSize, Duration
 class CoreMemory(Strict):
     """One core's memory-level parallelism (Little's law)."""
 
-    line_fills: PositiveInt         # cache-line misses one core keeps in flight
+    line_fills: Count               # cache-line misses one core keeps in flight
     latency: Duration               # s, loaded DRAM latency one miss waits
     line: ByteSize = "64B"          # bytes per miss
 

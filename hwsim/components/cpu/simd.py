@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import math
 
-from pydantic import Field, PositiveInt, field_validator
+from pydantic import Field, field_validator
 
+from hwsim.config.counts import Count, Cycles
 from hwsim.config.schema import Strict
 from hwsim.workload import precision
 
 
 class SimdParams(Strict):
-    pipes: PositiveInt                          # SIMD pipes per core that issue multiply-accumulates
-    width: PositiveInt                          # bits per vector register
+    pipes: Count                                # SIMD pipes per core that issue multiply-accumulates
+    width: Count                                # bits per vector register
     macs_per_pipe_cycle: dict[str, float]       # number format -> MACs one pipe retires per cycle
     unpack_ops: float = Field(default=2, ge=0)  # SIMD instructions per register of widened weights
     weight_unpack_ops: dict[float, float] = {}  # stored bits per weight -> unpack_ops for those weights

@@ -26,7 +26,6 @@ import math
 from typing import Optional
 
 import numpy as np
-from pydantic import NonNegativeInt, PositiveInt
 
 from hwsim.components.base import ALL_BYTES, Component, Execution, Memory, Resource, register
 from hwsim.components.dram.pim_mapping import (Layout, Stream, bank_access_stream, ewmul_stream, gemv_stream,
@@ -36,6 +35,7 @@ from hwsim.components.dram.presets import load_preset
 from hwsim.components.dram.spec import with_overrides
 from hwsim.components.dram.standards import COMMANDS
 from hwsim.components.host.shared_buffer_accel import SharedBufferTiming
+from hwsim.config.counts import Count, CountOrZero, Devices
 from hwsim.config.schema import Strict
 from hwsim.config.units import Bandwidth, ByteSize, Energy, Frequency, Latency
 from hwsim.workload.precision import BITS
@@ -55,7 +55,7 @@ class HostLink(Strict):
 
     latency: Latency
     bandwidth: Bandwidth                       # per device, or per lane with `lanes`
-    lanes: Optional[PositiveInt] = None        # host lanes shared by all devices
+    lanes: Optional[Count] = None              # host lanes shared by all devices
     energy_per_bit: Energy = "0J"
 
     def device_bandwidth(self, devices: int) -> float:
@@ -68,7 +68,7 @@ class Reduction(Strict):
     device's own (CENT: 16 per device), so that more devices add more lanes."""
 
     clock: Frequency
-    lanes: PositiveInt
+    lanes: Count
     per_device: bool = False
 
 
@@ -86,9 +86,9 @@ class VectorStaging(Strict):
     reads, 1 EWMUL (trace_fc_kqvo); SiLU x gate 3 writes, 1 read, 2 EWMUL (trace_activation, one
     iteration)."""
 
-    writes: NonNegativeInt
-    reads: NonNegativeInt
-    ewmul_passes: PositiveInt
+    writes: CountOrZero
+    reads: CountOrZero
+    ewmul_passes: Count
     accelerator: Optional[SharedBufferTiming] = None
 
 
@@ -97,15 +97,15 @@ class PimParams(Strict):
     assumptions: Optional[str] = None          # every input the source does not give
     preset: str                                # a DRAM preset with PIM commands (GDDR6_AiM, HBM3_PIM, ...)
     timing_overrides: dict[str, int] = {}      # e.g. {nCCDAB: 4}
-    channels: PositiveInt                      # PIM channels per device
-    devices: PositiveInt = 1                   # devices under tensor parallelism
-    attention_devices: Optional[PositiveInt] = None   # devices holding the KV cache (default: all)
-    mac_banks: Optional[PositiveInt] = None    # banks with a MAC unit per channel (default: all)
+    channels: Count                            # PIM channels per device
+    devices: Devices = 1                       # devices under tensor parallelism
+    attention_devices: Optional[Devices] = None   # devices holding the KV cache (default: all)
+    mac_banks: Optional[Count] = None          # banks with a MAC unit per channel (default: all)
     global_buffer: ByteSize = "2KB"            # per channel
     formats: list[str] = ["bf16", "fp16"]      # number formats the MAC units run
     pack_rows: bool = True                     # PIM-GPT head concatenation / row packing
-    mac_registers: PositiveInt = 1             # matmul readouts accumulated before RD_MAC (CENT reuse-GB: 32)
-    separate_matrices: dict[str, PositiveInt] = {}   # op name -> equal matrices mapped one by one (CENT: qkv 3)
+    mac_registers: Count = 1                   # matmul readouts accumulated before RD_MAC (CENT reuse-GB: 32)
+    separate_matrices: dict[str, Count] = {}         # op name -> equal matrices mapped one by one (CENT: qkv 3)
     keys_over_banks: bool = False              # K cache one token per bank over all devices (CENT)
     values_by_kv_head: bool = False            # V of a KV head whole in one channel, one pass per query head (CENT)
     staging: dict[str, VectorStaging] = {}     # vector op kind -> staged through the banks (CENT)

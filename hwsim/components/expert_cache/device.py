@@ -30,13 +30,14 @@ from collections import Counter, defaultdict
 from dataclasses import replace
 from typing import Literal
 
-from pydantic import PositiveInt, confloat
+from pydantic import confloat
 
 from hwsim.components.analytic.device import AnalyticDevice, AnalyticDeviceParams
 from hwsim.components.base import Memory, ps, register
 from hwsim.components.expert_cache.backing import Backing
 from hwsim.components.expert_cache.cache import ExpertCache
 from hwsim.components.expert_cache.transfers import TransferQueue
+from hwsim.config.counts import Count
 from hwsim.config.schema import Strict
 from hwsim.config.units import ByteSize
 
@@ -49,7 +50,7 @@ class CacheParams(Strict):
 
 class PrefetchParams(Strict):
     predictor: Literal["none", "previous", "affinity"] = "none"
-    width: PositiveInt = 1                             # affinity: successors prefetched per expert
+    width: Count = 1                                   # affinity: successors prefetched per expert
 
 
 class ExpertOffloadParams(AnalyticDeviceParams):

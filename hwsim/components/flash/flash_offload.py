@@ -32,9 +32,10 @@ import math
 from typing import Optional
 
 import numpy as np
-from pydantic import PositiveInt, confloat, model_validator
+from pydantic import confloat, model_validator
 
 from hwsim.components.base import Memory, OpTiming, SerialComponent, ps, register
+from hwsim.config.counts import Count
 from hwsim.config.schema import Strict
 from hwsim.config.units import Bandwidth, ByteSize, ComputeRate
 
@@ -43,7 +44,7 @@ class ReadCurve(Strict):
     """Measured SSD read throughput by chunk size with `queue_depth` reads outstanding."""
 
     source: str
-    queue_depth: PositiveInt
+    queue_depth: Count
     chunks: list[ByteSize]            # ascending
     throughput: list[Bandwidth]       # B/s at each chunk size
 
@@ -95,7 +96,7 @@ class Predictor(Strict):
 
 
 class Window(Strict):
-    tokens: PositiveInt                          # previous tokens whose neurons stay in DRAM
+    tokens: Count                                # previous tokens whose neurons stay in DRAM
     share: confloat(gt=0, lt=1)                  # measured share of FFN neurons the window holds
 
 
@@ -134,7 +135,7 @@ class FlashOffloadParams(Strict):
     source: str
     assumptions: str = ""
     read_curve: ReadCurve
-    queue_depth: PositiveInt          # reads the runtime keeps outstanding (threads)
+    queue_depth: Count                # reads the runtime keeps outstanding (threads)
     dram_bandwidth: Bandwidth
     compute: ComputeRate              # matmul rate of the host backend
     policy: OffloadPolicy = OffloadPolicy()

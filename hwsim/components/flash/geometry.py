@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import Optional
 
-from pydantic import Field, PositiveInt
+from pydantic import Field
 
 from hwsim.components.base import ps
+from hwsim.config.counts import Count
 from hwsim.config.schema import Strict
 from hwsim.config.units import ByteSize, Duration, Frequency, Latency
 
@@ -30,7 +31,7 @@ class FlashGeometry(Strict):
     t_read: Duration                   # tR: array -> data register
     t_program: Optional[Duration] = None   # tPROG (writes; None when the source gives none)
     t_erase: Optional[Duration] = None     # tBERS (None when the source gives none)
-    bus_width_bits: PositiveInt        # channel data width
+    bus_width_bits: Count              # channel data width
     transfer_rate: Frequency           # transfers per second on the channel ('1000MT/s')
     command_overhead: Latency          # bus time of one read's command + address cycles (0: idealised bus)
     cache_read: bool = True            # data register -> cache register hand-off (2-stage pipeline)

@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from typing import Literal, Optional
 
 import numpy as np
-from pydantic import Field, PositiveInt
+from pydantic import Field
 
 from hwsim.components.base import ps
 from hwsim.components.flash.geometry import FlashGeometry
 from hwsim.components.flash.page_reads import KernelTimes, schedule
 from hwsim.components.npu.systolic import SystolicArray
+from hwsim.config.counts import Count
 from hwsim.config.schema import Strict
 from hwsim.config.units import Bandwidth, ByteSize, Frequency, Latency, Power
 
@@ -50,11 +51,11 @@ class ComputeCore(Strict):
 class NPU(Strict):
     """The NPU's systolic array that multiplies the pages it reads (cycle model of npu/systolic.py)."""
 
-    rows: PositiveInt
-    cols: PositiveInt
+    rows: Count
+    cols: Count
     frequency: Frequency
     dataflow: Literal["ws", "os", "is"] = "ws"
-    macs_per_pe_cycle: PositiveInt = 1
+    macs_per_pe_cycle: Count = 1
 
     def page_ps(self, rows: int, cols: int, batch: int) -> int:
         """Time to multiply one page tile of rows x cols INT8 weights by `batch` vectors."""
@@ -65,7 +66,7 @@ class NPU(Strict):
 class Policy(Strict):
     """Scheduling choices of the Cambricon-LLM flash controller (each one an ablation switch)."""
 
-    tile: Optional[tuple[PositiveInt, PositiveInt]] = None   # [H, W]; None = hardware-aware optimum
+    tile: Optional[tuple[Count, Count]] = None               # [H, W]; None = hardware-aware optimum
     # Slice Control (section V): NPU page data-out in slices, read-compute traffic first on the bus;
     # False: whole-page data-out in a plain FIFO channel queue (the ablation's baseline)
     read_slicing: bool = True

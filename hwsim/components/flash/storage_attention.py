@@ -24,11 +24,12 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from pydantic import PositiveInt, confloat, model_validator
+from pydantic import confloat, model_validator
 
 from hwsim.components.base import Memory, OpTiming, SerialComponent, ps, register
 from hwsim.components.flash.geometry import FlashGeometry
 from hwsim.components.flash.page_reads import read_pages, striped
+from hwsim.config.counts import Count
 from hwsim.config.schema import Strict
 from hwsim.config.units import Bandwidth, ByteSize, ComputeRate
 
@@ -40,7 +41,7 @@ class HostReads(Strict):
 
     source: str
     request: ByteSize                     # block-layer read size (one readahead window)
-    queue_depth: PositiveInt              # requests outstanding (copy streams, each waiting on its own)
+    queue_depth: Count                    # requests outstanding (copy streams, each waiting on its own)
     gpu_link: Bandwidth                   # host -> GPU link the KV crosses next
 
 

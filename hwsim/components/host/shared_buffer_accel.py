@@ -23,9 +23,10 @@ from __future__ import annotations
 import math
 from typing import Optional
 
-from pydantic import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
+from pydantic import NonNegativeFloat, PositiveFloat
 
 from hwsim.components.base import OpTiming, SerialComponent, register
+from hwsim.config.counts import Count, Cycles
 from hwsim.config.schema import Strict
 from hwsim.config.units import Frequency, Power
 from hwsim.workload.precision import BITS
@@ -35,17 +36,17 @@ class SharedBufferTiming(Strict):
     """Cycle costs of the accelerator's functions (CENT cent_power_calculator.py)."""
 
     clock: Frequency
-    lanes: PositiveInt = 16                   # SIMD lanes per unit
-    units: PositiveInt = 32                   # units sharing the buffer (one per channel)
-    buffer_read: NonNegativeInt = 1           # cycles per vector read (SB_RD_CYCLE)
-    buffer_write: NonNegativeInt = 1          # cycles per vector write (SB_WR_CYCLE)
-    exp_depth: NonNegativeInt = 11            # exp pipeline (EXP_LANE_CYCLE)
-    add_depth: NonNegativeInt = 1             # adder pipeline
-    reduce_depth: NonNegativeInt = 1          # reduction tree (RED)
-    riscv_cores: PositiveInt = 8              # RV_COUNT
+    lanes: Count = 16                         # SIMD lanes per unit
+    units: Count = 32                         # units sharing the buffer (one per channel)
+    buffer_read: Cycles = 1                   # cycles per vector read (SB_RD_CYCLE)
+    buffer_write: Cycles = 1                  # cycles per vector write (SB_WR_CYCLE)
+    exp_depth: Cycles = 11                    # exp pipeline (EXP_LANE_CYCLE)
+    add_depth: Cycles = 1                     # adder pipeline
+    reduce_depth: Cycles = 1                  # reduction tree (RED)
+    riscv_cores: Count = 8                    # RV_COUNT
     softmax_row_cycles: NonNegativeFloat = 17.25   # RV_SFT_CYCLE_PIPELINE = 16 x SB_WR + 2 / 8 + SB_RD
     norm_row_cycles: NonNegativeFloat = 26.0       # RV_RMSNorm_CYCLE
-    norm_partial_width: PositiveInt = 16            # elements per PIM partial sum of squares
+    norm_partial_width: Count = 16                  # elements per PIM partial sum of squares
     rope_cycles_per_element: PositiveFloat = 3.0    # RV_ROTEmbed_CYCLE x RV_COUNT
 
     def pass_cycles(self, elements: int, operands: int, depth: int) -> int:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from typing import Optional
 
-from pydantic import NonNegativeInt, PositiveInt
 
 from hwsim.components.base import Component, Execution, Resource, register
+from hwsim.config.counts import Count, Cycles
 from hwsim.config.schema import Strict
 from hwsim.config.units import Energy, Frequency, Power
 
@@ -20,10 +20,10 @@ class VectorUnitParams(Strict):
     source: str
     assumptions: Optional[str] = None         # every input the source does not give
     clock: Frequency
-    lanes: PositiveInt
-    flops_per_lane_cycle: PositiveInt = 1
-    units: PositiveInt = 1
-    op_latency: NonNegativeInt = 0            # cycles of pipeline fill and control per op
+    lanes: Count
+    flops_per_lane_cycle: Count = 1
+    units: Count = 1
+    op_latency: Cycles = 0                    # cycles of pipeline fill and control per op
     energy_per_flop: Energy = "0J"
     static_power: Power = "0W"
 

@@ -35,9 +35,10 @@ from dataclasses import replace
 from typing import Literal, Optional, Union
 
 import numpy as np
-from pydantic import Field, NonNegativeFloat, model_validator
+from pydantic import NonNegativeFloat, model_validator
 
 from hwsim.components.base import Component, Execution, Resource, register
+from hwsim.config.counts import Devices
 from hwsim.config.schema import Strict
 from hwsim.config.units import Bandwidth, Duration
 
@@ -73,9 +74,9 @@ class LinkFabricParams(Strict):
     source: str
     topology: Literal["switch", "ring", "fully_connected", "hierarchical"]
     link: Union[str, LinkSpec]                     # preset name or inline; intra-node if hierarchical
-    ranks: Optional[int] = Field(None, gt=0)
-    nodes: Optional[int] = Field(None, gt=0)       # hierarchical only
-    ranks_per_node: Optional[int] = Field(None, gt=0)
+    ranks: Optional[Devices] = None
+    nodes: Optional[Devices] = None                  # hierarchical only
+    ranks_per_node: Optional[Devices] = None
     inter_link: Union[str, LinkSpec, None] = None  # hierarchical only: the rank NICs
     all_reduce: Literal["ring", "tree", "halving_doubling", "star"] = "ring"
     all_to_all: Literal["direct", "pairwise"] = "direct"

@@ -10,9 +10,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Optional
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
 from hwsim.components.base import ALL_BYTES, Memory
+from hwsim.config.counts import Count
 from hwsim.config.schema import Strict
 from hwsim.config.units import Bandwidth, ByteSize, Latency
 
@@ -21,7 +22,7 @@ class DmaParams(Strict):
     bandwidth: Optional[Bandwidth] = None   # bytes/s, all channels
     latency: Optional[Latency] = None      # s, request to first data
     dram: Optional[str] = None              # DRAM preset name (hwsim/components/dram/presets)
-    channels: int = Field(default=1, gt=0)  # channels of that preset
+    channels: Count = 1                     # channels of that preset
     chunk: ByteSize = "64KB"                # smallest block one DMA step moves (bytes)
     capacity: Optional[ByteSize] = None     # bytes the memory holds (None: not given, not checked)
 

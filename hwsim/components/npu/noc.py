@@ -19,29 +19,35 @@ from functools import lru_cache
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
 from hwsim.components.interconnect.noc import RouterSpec, crossbar, mesh, simulate_noc, torus
 from hwsim.components.npu.noc_traffic import packets
+from hwsim.config.counts import bounded
 from hwsim.config.schema import Strict
 from hwsim.config.units import ByteSize, Frequency
+
+# Simulated cycle by cycle, packet by packet: a 64 x 64 mesh (4,096 routers) is beyond any built
+# on-chip network (Tesla's D1 has 354 nodes), and a 65,536-packet window beyond what a layer needs.
+RoutersPerDimension = bounded(64)
+WindowPackets = bounded(65536)
 
 
 class NocParams(Strict):
     topology: Literal["mesh", "torus", "crossbar"]
-    dims: list[int]                           # routers per dimension: [k, k] mesh/torus, [ports] crossbar
+    dims: list[RoutersPerDimension]           # routers per dimension: [k, k] mesh/torus, [ports] crossbar
     clock: Frequency                          # Hz, routers and links
     flit_bytes: ByteSize                      # bytes a link moves per cycle
     packet_bytes: ByteSize = "64B"            # bytes per packet (a whole number of flits, no header flit)
     router: RouterSpec = RouterSpec()
-    window_packets: int = Field(default=4096, gt=0)   # largest pattern simulated packet by packet
+    window_packets: WindowPackets = 4096              # largest pattern simulated packet by packet
 
     @model_validator(mode="after")
     def _shape(self):
         grid = self.topology in ("mesh", "torus")
         if grid and (len(self.dims) != 2 or self.dims[0] != self.dims[1] or self.dims[0] < 2):
             raise ValueError(f"a {self.topology} needs dims [k, k] with k >= 2 (square grids only), got {self.dims}")
-        if not grid and (len(self.dims) != 1 or self.dims[0] < 1):
+        if not grid and len(self.dims) != 1:
             raise ValueError(f"a crossbar needs dims [ports], got {self.dims}")
         if self.packet_bytes % self.flit_bytes:
             raise ValueError(f"packet_bytes ({self.packet_bytes} B) must be a multiple of flit_bytes "

@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal, Optional
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import field_validator, model_validator
 
 from hwsim.components.base import OpTiming, SerialComponent, register
 from hwsim.components.npu.dma import DmaParams, dma_figures, dram_memories
@@ -30,6 +30,7 @@ from hwsim.components.npu.noc import NocParams, network_cycles
 from hwsim.components.npu.noc_traffic import gemm_traffic, stream_traffic
 from hwsim.components.npu.scratchpad import block_gemm, pipelined_s, stream_steps
 from hwsim.components.npu.vector_unit import VectorUnitParams, vector_cycles
+from hwsim.config.counts import Count
 from hwsim.config.schema import Strict
 from hwsim.config.units import ByteSize, Frequency, Power
 from hwsim.workload import precision
@@ -37,26 +38,24 @@ from hwsim.workload.ops import Op
 
 
 class ArrayParams(Strict):
-    rows: int = Field(gt=0)
-    cols: int = Field(gt=0)
-    macs_per_pe_cycle: dict[str, int]      # number format -> MACs one PE does per cycle
+    rows: Count
+    cols: Count
+    macs_per_pe_cycle: dict[str, Count]    # number format -> MACs one PE does per cycle
 
     @field_validator("macs_per_pe_cycle")
     @classmethod
     def _formats(cls, macs):
         if not macs:
             raise ValueError("needs at least one number format, e.g. {bf16: 1, int8: 2}")
-        for name, value in macs.items():
+        for name in macs:
             precision.check(name)
-            if value < 1:
-                raise ValueError(f"macs_per_pe_cycle.{name} must be >= 1")
         return macs
 
 
 class ScratchpadParams(Strict):
     size: ByteSize                          # bytes, shared by all tiles
-    banks: int = Field(gt=0)
-    ports: int = Field(default=1, gt=0)     # ports per bank
+    banks: Count
+    ports: Count = 1                        # ports per bank
     bank_width: ByteSize                    # bytes one port moves per cycle
     double_buffer: bool = True
 
@@ -64,7 +63,7 @@ class ScratchpadParams(Strict):
 class NpuParams(Strict):
     source: str                             # where every figure comes from
     assumptions: str = ""                   # figures the sources do not give, and the values taken
-    tiles: int = Field(gt=0)
+    tiles: Count
     clock: Frequency                        # Hz, arrays, vector units and scratchpad
     array: ArrayParams
     dataflow: Literal["auto", "ws", "os", "is"] = "auto"

@@ -11,25 +11,24 @@ plus the reduction tree for norms and top-k): paid once per operator, as the las
 """
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import field_validator
 
+from hwsim.config.counts import Count, Cycles
 from hwsim.config.schema import Strict
 
 VECTOR_KINDS = ("softmax", "norm", "activation", "rope", "elementwise", "topk")
 
 
 class VectorUnitParams(Strict):
-    lanes: int = Field(gt=0)                     # operations per cycle per tile
-    latency_cycles: dict[str, int] = {}          # op kind -> pipeline depth (cycles); missing kinds 0
+    lanes: Count                                 # operations per cycle per tile
+    latency_cycles: dict[str, Cycles] = {}       # op kind -> pipeline depth (cycles); missing kinds 0
 
     @field_validator("latency_cycles")
     @classmethod
     def _known_kinds(cls, latency):
-        for kind, cycles in latency.items():
+        for kind in latency:
             if kind not in VECTOR_KINDS:
                 raise ValueError(f"unknown vector op kind '{kind}'; known: {', '.join(VECTOR_KINDS)}")
-            if cycles < 0:
-                raise ValueError(f"latency of {kind} must be >= 0 cycles")
         return latency
 
 

@@ -33,11 +33,12 @@ from dataclasses import replace
 from typing import Literal, Optional
 
 import numpy as np
-from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
+from pydantic import Field, model_validator
 
 from hwsim.components.base import OpTiming, SerialComponent, ps, register
 from hwsim.components.cpu.memory import CoreMemory, sustained_bandwidth
 from hwsim.components.sram_lut.timing import LutUnit
+from hwsim.config.counts import Bits, Count, CountOrZero, Cycles
 from hwsim.config.schema import Strict
 from hwsim.components.npu.dma import DmaParams, dma_figures
 from hwsim.config.units import Bandwidth, Frequency, Power
@@ -49,30 +50,30 @@ class UnitShape(Strict):
     and capacity limits, where 0 means unlimited."""
 
     g: int = Field(gt=0, le=16)           # activations per group: a table holds 2^g entries (T-MAC: 4)
-    lanes: PositiveInt
-    tables: PositiveInt = 1
-    rows: PositiveInt = 1
-    acts_per_cycle: PositiveInt
-    drain: NonNegativeInt = 1
-    fixed: NonNegativeInt = 0
-    setup: NonNegativeInt = 0
+    lanes: Count
+    tables: Count = 1
+    rows: Count = 1
+    acts_per_cycle: Count
+    drain: Cycles = 1
+    fixed: Cycles = 0
+    setup: Cycles = 0
     overlap: bool = False
-    entry_bits: PositiveInt = 8
-    weight_banks: NonNegativeInt = 0
-    weight_ports: PositiveInt = 1
-    table_ports: NonNegativeInt = 0
-    table_capacity_bits: NonNegativeInt = 0
+    entry_bits: Count = 8
+    weight_banks: CountOrZero = 0
+    weight_ports: Count = 1
+    table_ports: CountOrZero = 0
+    table_capacity_bits: Bits = 0
     pattern_reuse: bool = False
 
 
 class WeightBuffer(Strict):
     """On-chip weight buffer filled from DRAM in regions of `cols` outputs x `steps` lookup steps."""
 
-    cols: PositiveInt
-    steps: PositiveInt
-    word_bits: PositiveInt          # DRAM word loaded per cycle
-    cols_per_word: PositiveInt      # output columns (each `tables` indices of one step) per word
-    port_bits: Optional[PositiveInt] = None   # DRAM port bits per cycle (default: a word per cycle)
+    cols: Count
+    steps: Count
+    word_bits: Count                # DRAM word loaded per cycle
+    cols_per_word: Count            # output columns (each `tables` indices of one step) per word
+    port_bits: Optional[Count] = None         # DRAM port bits per cycle (default: a word per cycle)
 
 
 class LutEngineParams(Strict):
@@ -80,19 +81,19 @@ class LutEngineParams(Strict):
     assumptions: Optional[str] = None         # every input the source does not give
     clock: Frequency
     unit: UnitShape
-    units: PositiveInt = 1
+    units: Count = 1
     table_of: Literal["activations", "weights"] = "activations"   # what the tables are built from
-    max_weight_bits: PositiveInt = 4          # wider integer weights are rejected
-    ternary_planes: PositiveInt = 2           # lookups per group for ternary weights
-    ternary_index_bits: Optional[PositiveInt] = None   # stored bits per group (default g * planes)
+    max_weight_bits: Count = 4                # wider integer weights are rejected
+    ternary_planes: Count = 2                 # lookups per group for ternary weights
+    ternary_index_bits: Optional[Count] = None         # stored bits per group (default g * planes)
     memory_bandwidth: Optional[Bandwidth] = None   # DRAM -> engine peak, bytes/s
     dram: Optional[str] = None                # or a DRAM preset, measured (npu/dma.py)
-    channels: PositiveInt = 1                 # channels of that preset
+    channels: Count = 1                       # channels of that preset
     memory_efficiency: float = Field(1.0, gt=0, le=1)   # fraction of the peak the chip sustains
     per_core: Optional[CoreMemory] = None     # units are CPU cores: each one's misses in flight
     weight_buffer: Optional[WeightBuffer] = None
     overlap_weight_load: bool = False
-    passes: dict[str, PositiveInt] = {}       # op name -> equal column slices run one after another
+    passes: dict[str, Count] = {}             # op name -> equal column slices run one after another
     power: Optional[Power] = None             # board power; energy = power x busy time
     memory_of: Optional[str] = None           # component whose memory holds its weights (the GPU beside it)
 

@@ -156,3 +156,14 @@ def test_an_unreachable_dask_scheduler_is_a_one_line_error(tmp_path, capsys, mon
     err = capsys.readouterr().err
     assert code == 2 and err.splitlines() == [
         "hwsim: error: cannot reach the Dask scheduler: Timed out trying to connect to tcp://127.0.0.1:1 after 1 s"]
+
+
+def test_a_sweep_that_fails_to_start_prints_one_error_line_per_problem(tmp_path, capsys):
+    from hwsim.sweep.cli import interruptible
+
+    def fails():
+        raise RuntimeError("first problem\nsecond problem")
+
+    assert interruptible("sweep", tmp_path / "points.jsonl", fails) == (None, 2)
+    assert capsys.readouterr().err.splitlines() == ["hwsim sweep: error: first problem",
+                                                    "hwsim sweep: error: second problem"]

@@ -14,20 +14,27 @@ channel and adds its own ``credit_delay`` on receipt, so hwsim's ``credit_delay`
 """
 from __future__ import annotations
 
-from pydantic import Field
-
+from hwsim.config.counts import bounded
 from hwsim.config.schema import Strict
+
+# The router is simulated cycle by cycle with a state array per port, VC and buffer slot: these
+# bounds are far above any built router (BookSim's defaults: 4 VCs of 8 flits, 1-cycle stages)
+# and keep one network's state and cycle count small enough to simulate.
+VirtualChannels = bounded(64)
+BufferFlits = bounded(1024)
+StageCycles = bounded(1024)           # a pipeline stage or wire of at least one cycle
+ExtraCycles = bounded(1024, low=0)    # a delay that may be absent
 
 
 class RouterSpec(Strict):
-    num_vcs: int = Field(4, gt=0)            # virtual channels per input port (even for a torus)
-    vc_buf_size: int = Field(8, gt=0)        # flits of buffer per virtual channel
-    routing_delay: int = Field(1, ge=0)      # cycles
-    vc_alloc_delay: int = Field(1, gt=0)     # cycles
-    sw_alloc_delay: int = Field(1, gt=0)     # cycles
-    crossbar_delay: int = Field(1, ge=0)     # cycles
-    link_latency: int = Field(1, ge=0)       # cycles on the wire between routers (and terminals)
-    credit_delay: int = Field(4, gt=0)       # cycles from freeing a slot to the credit's use upstream
+    num_vcs: VirtualChannels = 4             # virtual channels per input port (even for a torus)
+    vc_buf_size: BufferFlits = 8             # flits of buffer per virtual channel
+    routing_delay: ExtraCycles = 1           # cycles
+    vc_alloc_delay: StageCycles = 1          # cycles
+    sw_alloc_delay: StageCycles = 1          # cycles
+    crossbar_delay: ExtraCycles = 1          # cycles
+    link_latency: ExtraCycles = 1            # cycles on the wire between routers (and terminals)
+    credit_delay: StageCycles = 4            # cycles from freeing a slot to the credit's use upstream
 
     @property
     def hop_cycles(self) -> int:
