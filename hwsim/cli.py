@@ -39,17 +39,13 @@ def _routing(args):
     raise ValueError(f"--routing must be uniform, zipf, affinity or a .npz file, got '{args.routing}'")
 
 
-def _simulate(args):
-    """The report `hwsim run` asks for: a replayed trace file, or a generated step."""
-    from hwsim.machine import load_machine
+def _simulate(args, machine, model):
+    """The report `hwsim run` asks for: a replayed trace file (model None), or a generated step."""
     from hwsim.step import run_trace, simulate
-    from hwsim.workload.model import load_model
     from hwsim.workload.trace import Trace, generate_trace
 
-    machine = load_machine(args.machine)
     if args.trace:
         return run_trace(machine, Trace.load(args.trace), allow_overcommit=args.allow_overcommit)
-    model = load_model(args.model)
     precision = machine.precision_for(model, weights=args.weights, activations=args.activations, kv_cache=args.kv)
     routing = _routing(args) if model.moe is not None else None
     if args.save_trace:
@@ -65,17 +61,13 @@ def _file_digest(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _inputs(args) -> dict:
+def _inputs(args, machine, model) -> dict:
     """What a run read that changes its result beyond the report's own fields, for the run folder's
     hash: the machine as loaded (extends: applied, so two files with one stem differ), the model or
     the replayed trace file's contents, and the MoE routing (with a recorded routing file's contents)."""
-    from hwsim.machine import load_machine
-    from hwsim.workload.model import load_model
-
-    inputs = {"machine": load_machine(args.machine).spec.model_dump(mode="json")}
+    inputs = {"machine": machine.spec.model_dump(mode="json")}
     if args.trace:
         return {**inputs, "trace": _file_digest(args.trace)}
-    model = load_model(args.model)
     inputs["model"] = model.model_dump(mode="json")
     if model.moe is not None:
         routing = _routing(args)
@@ -85,21 +77,30 @@ def _inputs(args) -> dict:
     return inputs
 
 
-def fill_workload(args) -> argparse.Namespace:
+def fill_workload(args, machine=None) -> argparse.Namespace:
     """Fill the model, --phase, --batch and --context the user left out (None) from the machine's
-    defaults:, else hwsim.defaults: the rule of ``Machine.workload``, which hwsim.simulate uses too."""
+    defaults:, else hwsim.defaults: the rule of ``Machine.workload``, which hwsim.simulate uses too.
+    ``machine``: the loaded machine of ``args.machine``, if the caller has it already."""
     from hwsim.machine import load_machine
 
-    vars(args).update(load_machine(args.machine).workload(args.model, args.phase, args.batch, args.context)._asdict())
+    machine = machine or load_machine(args.machine)
+    vars(args).update(machine.workload(args.model, args.phase, args.batch, args.context)._asdict())
     return args
 
 
 def _run(args) -> int:
     from hwsim.report.export import run_folder, write_all
 
-    report = _simulate(fill_workload(args))
+    from hwsim.machine import load_machine
+    from hwsim.workload.model import load_model
+
+    machine = load_machine(args.machine)           # loaded once for the defaults, the run and the folder name
+    fill_workload(args, machine)
+    model = None if args.trace else load_model(args.model)
+    report = _simulate(args, machine, model)
     print(report.summary())
-    out = Path(args.out) if args.out else run_folder(report, Path(str(args.machine)).stem, _inputs(args))
+    out = Path(args.out) if args.out else run_folder(report, Path(str(args.machine)).stem,
+                                                     _inputs(args, machine, model))
     paths = write_all(report, out, plots=not args.no_plots)
     print(f"  wrote {', '.join(str(p) for p in paths)}")
     print("  open trace.json in https://ui.perfetto.dev to see the timeline")
