@@ -3,10 +3,19 @@
 A component declares its area in the machine file, per copy (`count:` copies are multiplied):
 
     area: {mm2: 826, node_nm: 7, source: "NVIDIA A100 whitepaper: 826 mm^2, TSMC 7 nm"}   # as published
+    area: {figure: cent_pnm, times: 20, node_nm: 7}   # 20 of a published figure (area_figures.yaml)
+    area: {mm2: 0, source: "runs on the CPU's own SIMD units"}   # no silicon of its own (no node)
     area: {node_nm: 7}       # computed from the component's parameters by its type's rule (RULES)
+    area: unknown            # no source gives it (the same as no `area:`; overrides an inherited one)
 
-A component without `area:` has an unknown area: the roll-up lists it, and an objective that needs
-area refuses the machine (AreaUnknown). Rules (figures carried over from their sources, not code):
+A component without a sourced area has an unknown area: the roll-up lists it, and an objective that
+needs area refuses the machine (AreaUnknown).
+
+Figures (area_figures.yaml) are published areas as data, one row per figure with its source. A
+figure used at another node than its own is moved by logic transistor density: area x density(from)
+/ density(to), with the densities of the node table below (ttm-cas, from CSET), the density
+LLMCompass's area model also divides transistor counts by. Rules (figures carried over from their
+sources, not code):
 
 - `npu`: every PE of every tile's systolic array is one fp16 FPU and the scratchpad is SRAM, as
   LLMCompass's area model counts them (PrincetonUniversity/LLMCompass, cost_model/cost_model.py):
@@ -26,11 +35,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
-from pydantic import PositiveFloat, PositiveInt, model_validator
+import yaml
+from pydantic import NonNegativeFloat, PositiveInt, model_validator
 
-from hwsim.config.errors import ConfigError
+from hwsim.config.errors import ConfigError, did_you_mean
 from hwsim.config.loader import SourceMap
 from hwsim.config.schema import Strict, parse
 from hwsim.config.units import parse_quantity
@@ -49,6 +60,7 @@ SRAM_EFFICIENCY = {4096: 0.076, 8192: 0.142, 16384: 0.247, 32768: 0.393, 65536: 
                    131072: 0.704, 262144: 0.526, 524288: 0.602}   # array bytes -> cell share, LLMCompass
 SRAM_ARRAY_MAX_B = 524288
 LLMCOMPASS = "LLMCompass cost_model.py: fp16 FPU per PE, SRAM bit cells over CACTI array efficiency"
+FIGURES = yaml.safe_load(Path(__file__).with_name("area_figures.yaml").read_text())
 
 
 class AreaUnknown(ValueError):
@@ -56,20 +68,47 @@ class AreaUnknown(ValueError):
 
 
 class AreaSpec(Strict):
-    """A component's `area:` block (per copy)."""
+    """A component's `area:` block (per copy): a published mm2, a figure of the table, or its type's rule."""
 
-    node_nm: PositiveInt
-    mm2: Optional[PositiveFloat] = None      # as a source publishes it; None: computed by the type's rule
+    node_nm: Optional[PositiveInt] = None
+    mm2: Optional[NonNegativeFloat] = None   # as a source publishes it
     source: Optional[str] = None             # required with mm2
+    figure: Optional[str] = None             # a row of area_figures.yaml
+    times: PositiveInt = 1                   # figure units in one copy of the component
 
     @model_validator(mode="after")
     def _sourced(self):
-        if self.node_nm not in NODES:
-            raise ValueError(f"node_nm {self.node_nm}: no wafer price or defect density for it; known nodes "
-                             f"(nm): {', '.join(map(str, NODES))}")
+        if self.mm2 is not None and self.figure is not None:
+            raise ValueError("give mm2 (with its source) or a figure, not both")
+        if self.figure is not None and self.figure not in FIGURES:
+            raise ValueError(f"no area figure '{self.figure}'{did_you_mean(self.figure, FIGURES)}; figures: "
+                             f"{', '.join(FIGURES)} (hwsim/search/area_figures.yaml)")
+        if self.figure is not None and self.source:
+            raise ValueError("a figure's source is its row in hwsim/search/area_figures.yaml: remove source:")
+        if self.figure is None and self.times != 1:
+            raise ValueError("times: counts a figure's units; give a figure")
         if self.mm2 is not None and not self.source:
             raise ValueError("a declared mm2 needs its source: (paper, table or datasheet)")
+        if self.node_nm is None and self.mm2 != 0:
+            raise ValueError("node_nm is needed (only a zero mm2 has no node)")
+        if self.node_nm is not None and self.node_nm not in NODES:
+            raise ValueError(f"node_nm {self.node_nm}: no wafer price or defect density for it; known nodes "
+                             f"(nm): {', '.join(map(str, NODES))}")
         return self
+
+
+def scale_logic_mm2(mm2: float, from_nm: int, to_nm: int) -> float:
+    """Logic area at `from_nm` moved to `to_nm` in inverse proportion to transistor density (NODES)."""
+    return mm2 * NODES[from_nm][0] / NODES[to_nm][0]
+
+
+def figure_mm2(name: str, times: int, node_nm: int) -> tuple[float, str]:
+    """Area of `times` units of figure `name` at `node_nm`, and the source line that says how it was got."""
+    row = FIGURES[name]
+    mm2 = times * scale_logic_mm2(row["mm2"], row["node_nm"], node_nm)
+    moved = (f", moved from {row['node_nm']} to {node_nm} nm by transistor density (ttm-cas)"
+             if row["node_nm"] != node_nm else "")
+    return mm2, f"{times} x {row['mm2']} mm^2 ({row['unit']}){moved}: {row['source']}"
 
 
 def sram_mm2(size_bytes: int, node_nm: int) -> float:
@@ -117,24 +156,27 @@ class ComponentArea:
     name: str
     copies: int
     mm2: float          # per copy
-    node_nm: int
+    node_nm: Optional[int]   # None: no silicon of its own (mm2 0)
     source: str
 
     @property
     def cost_usd(self) -> float:
-        return self.copies * die_cost_usd(self.mm2, self.node_nm)
+        return self.copies * die_cost_usd(self.mm2, self.node_nm) if self.mm2 else 0.0
 
 
 def component_area(raw: dict, source: Optional[SourceMap] = None,
-                   path: tuple = ()) -> Optional[tuple[float, int, str]]:
+                   path: tuple = ()) -> Optional[tuple[float, Optional[int], str]]:
     """(mm^2 per copy, node in nm, source) of a component's raw machine-file data at `path`, or None when
-    it declares no area. A bad `area:` block is a ConfigError naming its line (with `source`)."""
-    if not isinstance(raw, dict) or "area" not in raw:
+    its area is unknown. A bad `area:` block is a ConfigError naming its line (with `source`)."""
+    if not isinstance(raw, dict) or raw.get("area", "unknown") == "unknown":
         return None
     source = source or SourceMap("<dict>")
     spec = parse(AreaSpec, raw["area"], source, (*path, "area"))
     if spec.mm2 is not None:
         return spec.mm2, spec.node_nm, spec.source
+    if spec.figure is not None:
+        mm2, figure_source = figure_mm2(spec.figure, spec.times, spec.node_nm)
+        return mm2, spec.node_nm, figure_source
     if raw.get("type") not in RULES:
         raise ConfigError([source.problem((*path, "area"), f"no area rule for type '{raw.get('type')}' (rules: "
                                                            f"{', '.join(RULES)}): give mm2 and its source")])
