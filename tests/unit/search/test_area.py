@@ -7,7 +7,7 @@ import pytest
 from hwsim.config.errors import ConfigError
 from hwsim.config.loader import load_document
 from hwsim.machine import ARCHITECTURES_DIR, machine_from_dict
-from hwsim.search.area import AreaUnknown, die_cost_usd, machine_area, sram_mm2
+from hwsim.search.area import FIGURES, NODES, AreaUnknown, die_cost_usd, machine_area, sram_mm2
 
 
 def machine_data(name: str) -> dict:
@@ -69,6 +69,11 @@ def test_unknown_area_is_listed_and_refused():
     ({"mm2": 10, "node_nm": 3, "source": "x"}, "node_nm 3: no wafer price or defect density"),
     ({"node_nm": 28}, "no area rule for type 'vector_unit'"),
     ({"node_nm": 7, "mm": 3}, "did you mean 'mm2'"),
+    ({"mm2": 3, "source": "a datasheet"}, "node_nm is needed"),
+    ({"figure": "cent_pmn", "node_nm": 7}, "no area figure 'cent_pmn' (did you mean 'cent_pnm'?)"),
+    ({"figure": "cent_pnm", "mm2": 1, "node_nm": 7}, "mm2 (with its source) or a figure, not both"),
+    ({"figure": "cent_pnm", "node_nm": 7, "source": "x"}, "remove source:"),
+    ({"mm2": 1, "node_nm": 7, "source": "a datasheet", "times": 2}, "times: counts a figure's units"),
 ])
 def test_bad_area_blocks_name_their_line(block, message):
     data = machine_data("pim_gpt")
@@ -86,3 +91,46 @@ def test_every_shipped_area_cites_its_source():
             assert component.source and len(component.source) > 20, (path.name, component.name)
             declared += 1
     assert declared >= 1                      # the A100 (and the machines that extend it)
+
+
+def test_figure_rollups_equal_hand_sums():
+    # A100-LUT-8X: the GA100 die plus 108 SMs x 0.373 mm^2 (28 nm) moved to 7 nm by 15.3 / 96.3 MTr/mm^2
+    lut = machine_area(machine_data("lut_tensor_core_a100"))
+    tc = 108 * 0.373 * 15.3 / 96.3
+    assert lut.unknown == () and lut.mm2 == pytest.approx(826 + tc)
+    assert lut.cost_usd == pytest.approx(die_cost_usd(826, 7) + die_cost_usd(tc, 7))
+    # H100-LUT-4X overrides only the figure: 132 SMs x 0.488 mm^2, left at 28 nm; the H100 die is unknown
+    h100 = machine_area(machine_data("lut_tensor_core_h100_4x"))
+    assert h100.unknown == ("gpu",)
+    assert [(c.name, c.node_nm) for c in h100.components] == [("tc", 28)]
+    assert h100.components[0].mm2 == pytest.approx(132 * 0.488)
+    cent = machine_area(machine_data("cent_aim"))
+    assert cent.unknown == ("pim",) and cent.components[0].mm2 == pytest.approx(20 * 1.02)
+
+
+def test_area_unknown_overrides_an_inherited_area():
+    area = machine_area(machine_data("lut_tensor_core_a100_4x"))     # extends the 8X, whose figure is not its own
+    assert area.unknown == ("tc",) and [c.name for c in area.components] == ["gpu"]
+    with pytest.raises(AreaUnknown, match="components tc have area: unknown"):
+        area.cost_usd
+
+
+def test_zero_area_adds_no_silicon_and_no_cost():
+    data = machine_data("tmac_m2ultra")
+    assert machine_area(data).unknown == ("cores",)
+    data["components"]["cores"]["area"] = {"mm2": 100, "node_nm": 5, "source": "test"}
+    area = machine_area(data)
+    assert area.mm2 == 100 and area.cost_usd == pytest.approx(die_cost_usd(100, 5))
+    assert [(c.name, c.mm2, c.node_nm, c.cost_usd) for c in area.components][0] == ("cpu", 0, None, 0)
+
+
+def test_every_area_figure_is_sourced_and_used():
+    used = set()
+    for path in sorted(ARCHITECTURES_DIR.glob("*.yaml")):
+        for raw in load_document(path, search_dirs=[ARCHITECTURES_DIR]).data["components"].values():
+            if isinstance(raw.get("area"), dict) and "figure" in raw["area"]:
+                used.add(raw["area"]["figure"])
+    assert used == set(FIGURES)                                      # no row without a machine that uses it
+    for name, row in FIGURES.items():
+        assert set(row) == {"mm2", "node_nm", "unit", "source"}, name
+        assert row["mm2"] > 0 and row["node_nm"] in NODES and len(row["source"]) > 40, name
