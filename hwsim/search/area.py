@@ -23,6 +23,8 @@ sources, not code):
   52); SRAM is bit cells (mm^2 per bit) over an array efficiency that depends on the array size
   (CACTI-derived, 4 KB to 512 KB arrays; larger memories are several 512 KB arrays). Control,
   vector unit, DMA and NoC are not counted (LLMCompass's per-core control figures are GPU SMs').
+- `vector_unit`: one fp16 FPU per lane of every unit, as LLMCompass's vector-unit area counts FPUs per
+  lane (calc_vector_area_mm2); its control, buffers and special-function units are not counted.
 
 Die cost (ttm-cas, PrincetonUniversity/ttm-cas supply_chain_model.py, the cost model LLMCompass
 uses): dies per 300 mm wafer = pi (d/2)^2 / A - pi d / sqrt(2 A); negative-binomial yield
@@ -129,7 +131,14 @@ def npu_mm2(params: dict, node_nm: int) -> float:
     return logic + sram_mm2(int(parse_quantity(params["scratchpad"]["size"], "size")), node_nm)
 
 
-RULES = {"npu": (npu_mm2, LLMCOMPASS)}
+def vector_unit_mm2(params: dict, node_nm: int) -> float:
+    """The lanes of a `vector_unit` component, one fp16 FPU each."""
+    return params.get("units", 1) * params["lanes"] * FP16_FPU_TRANSISTORS / 1e6 / NODES[node_nm][0]
+
+
+RULES = {"npu": (npu_mm2, LLMCOMPASS),
+         "vector_unit": (vector_unit_mm2, "LLMCompass cost_model.py: one fp16 FPU per vector lane (control, buffers "
+                                          "and special-function units not counted)")}
 
 
 def dies_per_wafer(mm2: float) -> float:

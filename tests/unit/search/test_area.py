@@ -58,16 +58,21 @@ def test_die_cost_closed_form():
 
 def test_unknown_area_is_listed_and_refused():
     area = machine_area(machine_data("pim_gpt"))
-    assert area.unknown == ("pim", "asic") and area.components == ()
+    assert area.unknown == ("pim",) and [c.name for c in area.components] == ["asic"]
     with pytest.raises(AreaUnknown, match=r"^the area sum needs the area of machine 'pim-gpt', but components "
-                                          r"pim, asic have area: unknown"):
+                                          r"pim have area: unknown"):
         area.mm2
+
+
+def test_vector_unit_rule_closed_form():
+    # PIM-GPT's ASIC: 128 lanes, one fp16 FPU each (LLMCompass), at 28 nm (15.3 MTr/mm^2)
+    asic = machine_area(machine_data("pim_gpt")).components[0]
+    assert asic.node_nm == 28 and asic.mm2 == pytest.approx(128 * 685_300 * (10 / 52) ** 2 / 1e6 / 15.3)
 
 
 @pytest.mark.parametrize("block, message", [
     ({"mm2": 10, "node_nm": 7}, "a declared mm2 needs its source"),
     ({"mm2": 10, "node_nm": 3, "source": "x"}, "node_nm 3: no wafer price or defect density"),
-    ({"node_nm": 28}, "no area rule for type 'vector_unit'"),
     ({"node_nm": 7, "mm": 3}, "did you mean 'mm2'"),
     ({"mm2": 3, "source": "a datasheet"}, "node_nm is needed"),
     ({"figure": "cent_pmn", "node_nm": 7}, "no area figure 'cent_pmn' (did you mean 'cent_pnm'?)"),
@@ -81,6 +86,13 @@ def test_bad_area_blocks_name_their_line(block, message):
     with pytest.raises(ConfigError, match="components.asic.area") as info:
         machine_from_dict(data)
     assert message in str(info.value)
+
+
+def test_a_type_without_rule_needs_a_published_area():
+    data = machine_data("pim_gpt")
+    data["components"]["pim"]["area"] = {"node_nm": 28}
+    with pytest.raises(ConfigError, match="components.pim.area: no area rule for type 'pim_dram'"):
+        machine_from_dict(data)
 
 
 def test_every_shipped_area_cites_its_source():
