@@ -124,16 +124,20 @@ def sram_mm2(size_bytes: int, node_nm: int) -> float:
     return arrays * array_bytes * 8 * SRAM_BITCELL_MM2[node_nm] / efficiency
 
 
+def fpus_mm2(count: int, node_nm: int) -> float:
+    """`count` fp16 FPUs at `node_nm`: their transistors over the node's transistor density."""
+    return count * FP16_FPU_TRANSISTORS / 1e6 / NODES[node_nm][0]
+
+
 def npu_mm2(params: dict, node_nm: int) -> float:
     """PE arrays (one fp16 FPU per PE) plus the scratchpad of an `npu` component."""
     pes = params["tiles"] * params["array"]["rows"] * params["array"]["cols"]
-    logic = pes * FP16_FPU_TRANSISTORS / 1e6 / NODES[node_nm][0]
-    return logic + sram_mm2(int(parse_quantity(params["scratchpad"]["size"], "size")), node_nm)
+    return fpus_mm2(pes, node_nm) + sram_mm2(int(parse_quantity(params["scratchpad"]["size"], "size")), node_nm)
 
 
 def vector_unit_mm2(params: dict, node_nm: int) -> float:
     """The lanes of a `vector_unit` component, one fp16 FPU each."""
-    return params.get("units", 1) * params["lanes"] * FP16_FPU_TRANSISTORS / 1e6 / NODES[node_nm][0]
+    return fpus_mm2(params.get("units", 1) * params["lanes"], node_nm)
 
 
 RULES = {"npu": (npu_mm2, LLMCOMPASS),
