@@ -30,8 +30,9 @@ def test_read_compute_pipeline_on_one_die_matches_the_closed_form():
     t = kernel_times(g, fast, Policy(), 64, 256, 1)
     n = 6
     out = schedule(g, t, np.array([[n]]), np.zeros((1, 1, 2), np.int64))
-    # per page command + tR (input broadcast, core and results hide under them), then last compute, result
-    assert out.makespan_ps == n * (t.command + t.read) + t.core + t.result
+    # the first request's input, then per page command + tR (later inputs, core and results hide under
+    # them), then last compute, result
+    assert out.makespan_ps == t.input + n * (t.command + t.read) + t.core + t.result
     assert out.rc_bus_ps[0] == n * (t.input + t.command + t.result)      # one input per request
 
 
@@ -41,8 +42,21 @@ def test_slow_core_sets_the_period():
     t = kernel_times(g, slow, Policy(), 64, 256, 1)
     n = 5
     out = schedule(g, t, np.array([[n]]), np.zeros((1, 1, 2), np.int64))
-    assert out.makespan_ps == t.command + t.read + n * t.core + t.result
+    assert out.makespan_ps == t.input + t.command + t.read + n * t.core + t.result
 
+
+
+def test_a_page_read_waits_for_its_requests_input():
+    """Paper's request order (t_rc = tR + input transfer): with one input slot the next input can only
+    be broadcast once the core has finished the page before, so nothing overlaps: each page costs
+    input + command + tR + compute, and the last result follows."""
+    g = flash_preset("cambricon_llm_s", channels=1, chips_per_channel=1, dies_per_chip=1)
+    one_slot = ComputeCore(throughput="2184.533MB/s", input_buffer="256B", output_buffer="1KB", result_bytes=4)
+    t = kernel_times(g, one_slot, Policy(), 64, 256, 1)
+    assert t.input_slots == 1
+    n = 4
+    out = schedule(g, t, np.array([[n]]), np.zeros((1, 1, 2), np.int64))
+    assert out.makespan_ps == n * (t.input + t.command + t.read + t.core) + t.result
 
 def gemv(policy=Policy(), g=S):
     return gemv_time(g, CORE, NPU_2TOPS, policy, 16384, 4096, 1, 16384 * 4096)
