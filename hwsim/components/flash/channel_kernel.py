@@ -7,8 +7,10 @@ One call times a batch of work on one channel, all in integer ps from time 0:
   in `n_slices` slices (read slicing: a slice is the unit the bus arbiter cannot interrupt);
 - read-compute pages on plane 0, `n_rc[d]` pages on die d, page i of every die belonging to
   request i: the request's input slice is broadcast once on the bus to every core of the channel,
-  each die reads its page (tR), hands it to the cache register, its compute core runs the GEMV
-  (`t_core`) once the input is there, and the result goes back over the bus.
+  then each die reads its page (tR: its read-compute command waits for the request's input, the
+  paper's request order and its t_rc = tR + input transfer, reference/lut_flash.md B1),
+  hands it to the cache register, its compute core runs the GEMV (`t_core`), and the result goes
+  back over the bus.
 
 The bus serves one job at a time, never preempted. When it frees it takes, of the jobs ready by
 then, with `priority` (Cambricon-LLM's Slice Control) the most urgent class: 0 commands (they start
@@ -54,9 +56,10 @@ def _log_event(events, n_events, what, d, p, t):
 
 
 @njit(cache=True)
-def _advance_rc(d, rc_cmd, rc_tr, rc_moved, rc_move, rc_comp, comp_end, in_n, in_end, t_core, rc_res, res_end,
+def _advance_rc(d, rc_cmd, rc_tr, rc_moved, rc_move, rc_comp, comp_end, t_core, rc_res, res_end,
                 output_slots, events, n_events):
-    """Move issued pages to the cache register and compute them, as far as inputs and result slots allow."""
+    """Move issued pages to the cache register and compute them, as far as result slots allow (a page's
+    input arrived before its command was issued)."""
     while True:
         m = rc_moved[d]
         if m < rc_cmd[d] and (m == 0 or rc_comp[d] >= m):
@@ -65,9 +68,9 @@ def _advance_rc(d, rc_cmd, rc_tr, rc_moved, rc_move, rc_comp, comp_end, in_n, in
             _log_event(events, n_events, 0, d, 0, rc_move[d])
             continue
         j = rc_comp[d]
-        if j < rc_moved[d] and in_n > j and rc_res[d] > j - output_slots:
+        if j < rc_moved[d] and rc_res[d] > j - output_slots:
             slot_free = res_end[d, j - output_slots] if j >= output_slots else 0
-            comp_end[d, j] = max(rc_move[d], in_end[j], slot_free) + t_core
+            comp_end[d, j] = max(rc_move[d], slot_free) + t_core
             rc_comp[d] = j + 1
             _log_event(events, n_events, 1, d, 0, comp_end[d, j])
             continue
@@ -146,8 +149,8 @@ def simulate_channel(n_rc, n_norm, t_cmd, t_read, t_core, t_input, t_result, t_s
                 best_eff = max(ready, bus_free); best_cls = 1; best_ready = ready; kind = 0
         for d in range(D):
             i = rc_cmd[d]
-            if i < n_rc[d] and (i == 0 or rc_moved[d] == i):
-                ready = rc_move[d] if i > 0 else 0
+            if i < n_rc[d] and (i == 0 or rc_moved[d] == i) and in_n > i:
+                ready = max(rc_move[d] if i > 0 else 0, in_end[i])
                 if not multi_plane:
                     ready = max(ready, die_busy[d])
                 eff = max(ready, bus_free)
@@ -213,9 +216,8 @@ def simulate_channel(n_rc, n_norm, t_cmd, t_read, t_core, t_input, t_result, t_s
                 n_arrived += 1
         if kind <= 2:
             rc_bus += stop - start
-            lo, hi = (0, D) if kind == 0 else (bd, bd + 1)
-            for d in range(lo, hi):
-                _advance_rc(d, rc_cmd, rc_tr, rc_moved, rc_move, rc_comp, comp_end, in_n, in_end, t_core,
+            if kind > 0:            # an input only lets commands go; a command or result lets this die's pages on
+                _advance_rc(bd, rc_cmd, rc_tr, rc_moved, rc_move, rc_comp, comp_end, t_core,
                             rc_res, res_end, output_slots, events, n_events)
         else:
             _advance_norm(bd, bp, nr_cmd, nr_tr, nr_moved, nr_move, nr_done, nr_xfer_end, cache_read,

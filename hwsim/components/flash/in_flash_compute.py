@@ -67,12 +67,26 @@ class Policy(Strict):
     """Scheduling choices of the Cambricon-LLM flash controller (each one an ablation switch)."""
 
     tile: Optional[tuple[Count, Count]] = None               # [H, W]; None = hardware-aware optimum
-    # Slice Control (section V): NPU page data-out in slices, read-compute traffic first on the bus;
-    # False: whole-page data-out in a plain FIFO channel queue (the ablation's baseline)
+    # Slice Control (section V): NPU page data-out in slices, read-compute traffic first on the bus,
+    # and the die's idle plane serving page reads while the other read-computes. False (the ablation's
+    # baseline): whole-page data-out in a plain FIFO channel queue, and a die without Slice Control:
+    # its planes run one array read at a time (`die_geometry`)
     read_slicing: bool = True
     slice_size: ByteSize = "4KB"
     slice_overhead: Latency = "0ns"   # bus time of the column change that starts each slice
     npu_coprocessing: bool = True      # False: flash-only, every page is read-computed
+
+
+def die_geometry(g: FlashGeometry, policy: Policy) -> FlashGeometry:
+    """The flash as the channel kernel times it under `policy`. Without Slice Control a die's two planes
+    no longer read at once: the paper puts the idle plane's page reads beside read-compute under Slice
+    Control (arXiv 2409.15654, its Slice Control; reference/lut_flash.md B1), and a standard die
+    runs plane operations concurrently only when they are of one type, issued together (ONFI multi-plane
+    reads: 'simultaneous operations of the same type', MEMCON/ONFI slides, jaehyek.github.io/2016/12/07/
+    eMMC-UFS-FTL-4; independent plane reads need added die logic, AMPI, US 11657861 B2; SSDsim, which the
+    paper extended, keeps one state per chip and overlaps planes only in two-plane commands). A
+    read-compute on plane 0 and a page read on plane 1 are two different operations."""
+    return g if policy.read_slicing else g.model_copy(update={"multi_plane": False})
 
 
 def hardware_aware_tile(g: FlashGeometry) -> tuple[int, int]:
@@ -179,7 +193,7 @@ def gemv_time(g: FlashGeometry, core: ComputeCore, npu: NPU, policy: Policy,
     npu_page = npu.page_ps(rows, cols, batch)
     alpha = split_alpha(g, t, npu_page) if policy.npu_coprocessing else 1.0
     n_rc, n_norm = place(g, die_pages(g, rows, cols, n_out, k_in), alpha)
-    times = schedule(g, t, n_rc, n_norm)
+    times = schedule(die_geometry(g, policy), t, n_rc, n_norm)
     arrivals = times.arrivals_ps
     # the NPU multiplies pages in arrival order, one at a time: finish = max_i(a_i + (n - i) x page)
     npu_end = int(np.max(arrivals + (arrivals.size - np.arange(arrivals.size)) * npu_page)) if arrivals.size else 0

@@ -3,19 +3,27 @@ ablations (tile shape, Slice Control off, flash-only) and their channel utilisat
 reference/lut_flash.md B1 and VC3). Inputs come from the machine files; the context length (not
 stated in the paper; its KV example is '700 MB for 70B at 1000 tokens') is CONTEXT.
 
-Known gaps (issue #6). The paper's own request model (t_rc = tR + W_req / (channels x bw), read-compute
-bus share (H_req + W_req / channels) / (tR x bw), NPU reads on the rest of the bus) makes 128x4096 and
-4096x128 only 0.7% and 3.4% slower on the weight path than 256x2048, not 17.5% / 24.7%, and no
-mechanism the paper describes (broadcast, page-sized atomic tiles, buffers, result return) adds a
-cost of that size. Our ratios move with the phase of read-compute commands against the 4 KB
-non-preemptive slices (mean wait ~3 us per page); with slices that never delay read-compute
-traffic, shipped utilisation (0.97) and flash-only slowdown (1.44x) leave their published ranges.
-Flash-only utilisation is 1.9% with 1-byte partial sums, 3.6% with exact 3-byte ones (2.1-2.8%).
-The published slicing-off pair moves the same bus bytes as the shipped run (0.85 x 1 = 0.5 x 1.7), so
-the gap there is how long read-compute traffic stalls behind whole-page data-out, not extra traffic.
-The weight layout in request tiles (in_flash_compute.die_pages: padded edge requests on some channels
-and dies) moves these rows by 1% or less: OPT-6.7B's sides are multiples of the tiles, its LM head's
-50272 rows aside."""
+Slice Control off (section VIII-C): whole-page data-out in a FIFO bus queue, and a die without the
+Slice Control logic runs one array read at a time (in_flash_compute.die_geometry: a standard die
+overlaps planes only in same-type multi-plane operations; the paper puts the idle plane's page reads
+under Slice Control). The published pair moves the same bus bytes as the shipped run
+(0.85 x 1 = 0.5 x 1.7), and so does hwsim's: the split is unchanged, the read-compute dies lose the
+time their page reads take.
+
+Known gaps (issues #6, #14). Tile shape: the paper's own request model (t_rc = tR + W_req /
+(channels x bw), read-compute bus share (H_req + W_req / channels) / (tR x bw), NPU reads on the
+rest of the bus) makes 128x4096 and 4096x128 only 0.7% and 3.4% slower on the weight path than
+256x2048 (shares 1.7%, 2.1%, 13.7%), not 17.5% / 24.7%; hwsim, with the same mechanisms plus the
+input-before-read request order, buffers, result return and the NPU's systolic page time (4096x128
+pages of 1024 x 16 keep the NPU 3 us per page: the split moves to flash), gives 1.00x and 1.08x.
+No mechanism the paper describes (broadcast, page-sized atomic tiles, buffers, result return) adds a
+cost of the published size; 4-byte partial sums would make 128x4096 faster, not slower.
+Flash-only: 1.9% utilisation with 1-byte partial sums (the paper's own formula gives 1.7%), 3.6% with
+exact 3-byte ones (published 2.1-2.8%); its slowdown sits at the band's lower edge (1.30x) and moves
+with the phase of read-compute commands against the 4 KB non-preemptive slices of the shipped run
+(one slice per operator is 0.5%). The weight layout in request tiles (in_flash_compute.die_pages:
+padded edge requests on some channels and dies) moves these rows by 1% or less: OPT-6.7B's sides are
+multiples of the tiles, its LM head's 50272 rows aside."""
 from __future__ import annotations
 
 import copy

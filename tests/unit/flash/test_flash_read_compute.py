@@ -3,7 +3,7 @@ import numpy as np
 
 import pytest
 
-from hwsim.components.flash.in_flash_compute import (NPU, ComputeCore, Policy, die_pages, gemv_time,
+from hwsim.components.flash.in_flash_compute import (NPU, ComputeCore, Policy, die_geometry, die_pages, gemv_time,
                                                      hardware_aware_tile, kernel_times, page_tile, place)
 from hwsim.components.flash.page_reads import schedule
 from hwsim.components.flash.presets import flash_preset
@@ -30,8 +30,9 @@ def test_read_compute_pipeline_on_one_die_matches_the_closed_form():
     t = kernel_times(g, fast, Policy(), 64, 256, 1)
     n = 6
     out = schedule(g, t, np.array([[n]]), np.zeros((1, 1, 2), np.int64))
-    # per page command + tR (input broadcast, core and results hide under them), then last compute, result
-    assert out.makespan_ps == n * (t.command + t.read) + t.core + t.result
+    # the first request's input, then per page command + tR (later inputs, core and results hide under
+    # them), then last compute, result
+    assert out.makespan_ps == t.input + n * (t.command + t.read) + t.core + t.result
     assert out.rc_bus_ps[0] == n * (t.input + t.command + t.result)      # one input per request
 
 
@@ -41,8 +42,41 @@ def test_slow_core_sets_the_period():
     t = kernel_times(g, slow, Policy(), 64, 256, 1)
     n = 5
     out = schedule(g, t, np.array([[n]]), np.zeros((1, 1, 2), np.int64))
-    assert out.makespan_ps == t.command + t.read + n * t.core + t.result
+    assert out.makespan_ps == t.input + t.command + t.read + n * t.core + t.result
 
+
+
+def test_a_page_read_waits_for_its_requests_input():
+    """Paper's request order (t_rc = tR + input transfer): with one input slot the next input can only
+    be broadcast once the core has finished the page before, so nothing overlaps: each page costs
+    input + command + tR + compute, and the last result follows."""
+    g = flash_preset("cambricon_llm_s", channels=1, chips_per_channel=1, dies_per_chip=1)
+    one_slot = ComputeCore(throughput="2184.533MB/s", input_buffer="256B", output_buffer="1KB", result_bytes=4)
+    t = kernel_times(g, one_slot, Policy(), 64, 256, 1)
+    assert t.input_slots == 1
+    n = 4
+    out = schedule(g, t, np.array([[n]]), np.zeros((1, 1, 2), np.int64))
+    assert out.makespan_ps == n * (t.input + t.command + t.read + t.core) + t.result
+
+
+def test_without_slice_control_a_die_reads_one_plane_at_a_time():
+    """One die, one read-compute page (plane 0) and one NPU page (plane 1). With Slice Control the NPU
+    page's command goes first, then the input and the read-compute command, and the two tR overlap:
+    2 commands + input + tR + compute + result. Without it the read-compute command waits for the die's
+    array (its plane 1 tR) as well: 2 commands + 2 tR + compute + result; the NPU page's data-out
+    (whole page, after that command) still ends under the second tR."""
+    g = flash_preset("cambricon_llm_s", channels=1, chips_per_channel=1, dies_per_chip=1)
+    core = ComputeCore(throughput="546.133MB/s", input_buffer="1KB", output_buffer="1KB", result_bytes=1)
+    rc, norm = np.array([[1]]), np.array([[[0, 1]]])
+    sliced, whole = Policy(), Policy(read_slicing=False)
+    assert die_geometry(g, sliced) is g and not die_geometry(g, whole).multi_plane
+    t = kernel_times(g, core, sliced, 64, 256, 1)
+    assert schedule(die_geometry(g, sliced), t, rc, norm).makespan_ps == \
+        2 * t.command + t.input + t.read + t.core + t.result
+    t = kernel_times(g, core, whole, 64, 256, 1)
+    out = schedule(die_geometry(g, whole), t, rc, norm)
+    assert out.makespan_ps == 2 * t.command + 2 * t.read + t.core + t.result
+    assert out.arrivals_ps.tolist() == [2 * t.command + t.read + t.slice]
 
 def gemv(policy=Policy(), g=S):
     return gemv_time(g, CORE, NPU_2TOPS, policy, 16384, 4096, 1, 16384 * 4096)
