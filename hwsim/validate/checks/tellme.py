@@ -4,7 +4,7 @@ Decode tokens/s at DECODE_CONTEXT cached tokens; TTFT = prefill latency of the p
 Inputs come from architectures/tellme_kv260.yaml (nothing fitted)."""
 from __future__ import annotations
 
-from hwsim.validate.runner import Row, check
+from hwsim.validate.runner import Row, check, relative
 
 MACHINE, MODEL = "tellme_kv260", "bitnet-b1.58-0.7b"
 DECODE_CONTEXT = 64     # assumption: the paper's "up to 25 tok/s" is read at a short context
@@ -28,5 +28,5 @@ def tellme(group: dict) -> list[Row]:
         else:
             target, published = f"tellme {case['board']} TTFT {case['prompt_tokens']} tokens", case["ttft_s"]
             simulated, unit = _latency_s("prefill", case["prompt_tokens"]), "s"
-        rows.append(Row(target, published, simulated, unit, abs(simulated / published - 1) <= rel, f"rel {rel:.0%}"))
+        rows.append(relative(target, published, simulated, unit, rel))
     return rows
