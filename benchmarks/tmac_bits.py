@@ -8,7 +8,8 @@ qgemm.py, tools/profile.py) reads one fp16 scale per group of 128 weights of an 
 0.125 bits per weight whatever the bit width. The table precompute is a separate kernel
 ("preprocessor") and is not in the published qgemm_lut times (the 4-bit rows equal the int8
 qgemm_lut rows of data/m2-ultra/results.csv removed in d414a6d). With the lut_engine's weight load
-not overlapped with lookups (tmac_m2ultra.yaml), the scales add scale bytes / bandwidth to each GEMV.
+not overlapped with lookups (tmac_m2ultra.yaml), the scales add scale bytes / bandwidth to each GEMV
+(the bandwidth the engine sustains: 311 GB/s, the M2 Ultra CPU's measured copy rate).
 If latency = X * bits / 4 + F, a (4-bit, 2-bit) pair gives the bit-independent part F = 2 T2 - T4.
 
     python benchmarks/tmac_bits.py
@@ -61,8 +62,10 @@ def main() -> None:
         print(f"{n:>6} x {k:<5} | {codes[1] / codes[0]:10.3f} {2 * codes[1] - codes[0]:5.2f} | "
               f"{scaled[1] / scaled[0]:17.3f} {2 * scaled[1] - scaled[0]:5.2f} | "
               f"{t2 / t4:9.3f} {low:6.3f}-{high:.3f} {2 * t2 - t4:5.1f}")
-    print("published times are rounded to 1 us; the unmodeled rest of F (~2-4 us per call, about the same for")
-    print("every shape) has no figure in T-MAC's sources (thread-pool fork/join over 16 threads is a candidate)")
+    print("published times are rounded to 1 us; the unmodeled rest of F has no figure in T-MAC's sources")
+    print("(thread-pool fork/join over 16 threads is a candidate). Weights stream at the 311 GB/s the M2 Ultra's")
+    print("CPU cores measure from DRAM; the published kernels repeat one matrix of 8-25 MB, which may stay in the")
+    print("system-level cache (not modeled), so their absolute times are below hwsim's (benchmarks/lut.py)")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import hwsim.validate.checks  # noqa: F401  (registers the checks whose texts the page quotes)
-from hwsim.validate.plots import BAND, CAPTION, hidden_text, validation_plot
+from hwsim.validate.plots import CAPTION, hidden_text, validation_plot
 from hwsim.validate.runner import CHECKS, Row, Validation, info_summary
 
 ROOT = Path(__file__).resolve().parents[2]        # the repository: paths on the page are relative to it
@@ -107,7 +107,7 @@ def markdown(validation: Validation, command: str, date: str) -> str:
                                               for result in ("PASS", "FAIL", "INFO"))]
                     for group, rows in validation.groups.items()]), "",
            f"![published against hwsim]({PLOT.as_posix()})", "",
-           f"*{CAPTION.format(band=BAND, hidden=hidden_text(validation))}*", ""]
+           f"*{CAPTION.format(hidden=hidden_text(validation))}*", ""]
     shown: dict[str, str] = {}
     for group, rows in validation.groups.items():
         out += _family(group, rows, shown)

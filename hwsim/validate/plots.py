@@ -14,24 +14,41 @@ from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter  #
 
 from hwsim.validate.runner import Row, Validation  # noqa: E402
 
-BAND = 0.10         # the shaded band: +-10%, the relative tolerance of most targets (targets.yaml rel 0.10)
-MARKERS = "osD^vP*Xhp<>"
+MARKERS = "osD^vP*Xhp<>"   # with tab10's 10 colours, families 1-60 each get their own (marker, colour)
 RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 10, 20, 50, 100)
 CAPTION = ("Left: each row's published figure (x) against hwsim's (y), both in the row's own unit (ns, GB/s, "
            "cycles, tok/s, s, mJ, x, fraction), log-log; the line is y = x. Right: the same rows as hwsim / "
-           "published, one column per family. Shaded: +-{band:.0%}, the relative tolerance of most targets; "
-           "each row's own tolerance (in the tables) decides PASS (filled marker) or FAIL (hollow); faint "
-           "markers are INFO rows (context, never a pass or a failure). A target given as a range (e.g. 41-137x) "
-           "is drawn at its midpoint; roofline_floor's published figure is the run's own roofline floor (PASS: "
-           "at or above it). Not drawn: {hidden}.")
+           "published, one column per family. Grey bar through a marker: that row's own tolerance band (the "
+           "hwsim figures that pass, e.g. rel 15%, +-1 tCK, a published range; cut at the axis where one end is open); "
+           "PASS is a filled marker, FAIL hollow; faint markers are INFO rows (context, never a pass or a "
+           "failure). A target given as a range (e.g. 41-137x) is drawn at its midpoint; roofline_floor's "
+           "published figure is the run's own roofline floor (PASS: at or above it). Not drawn: {hidden}.")
 
 
-def parity_axes(ax, low: float, high: float, band: float = BAND) -> None:
-    """Log-log axes over [low, high] with the line y = x and a shaded band of +-`band` around it."""
+def parity_axes(ax, low: float, high: float, band: float | None = None) -> None:
+    """Log-log axes over [low, high] with the line y = x and, given `band`, a shaded band of +-`band`
+    around it (one tolerance shared by every point)."""
     ax.plot([low, high], [low, high], "k-", lw=0.8)
-    ax.fill_between([low, high], [low * (1 - band), high * (1 - band)], [low * (1 + band), high * (1 + band)],
-                    color="0.85", zorder=0)
+    if band is not None:
+        ax.fill_between([low, high], [low * (1 - band), high * (1 - band)], [low * (1 + band), high * (1 + band)],
+                        color="0.85", zorder=0)
     ax.set(xscale="log", yscale="log", xlim=(low, high))
+
+
+def family_styles(families) -> list[tuple[str, tuple]]:
+    """(marker, colour) of each family in order: markers and colours both cycle, so no family goes
+    unmarked however many there are (zip with MARKERS alone dropped every family past the 12th)."""
+    colours = plt.cm.tab10.colors
+    return [(MARKERS[index % len(MARKERS)], colours[index % len(colours)]) for index, _ in enumerate(families)]
+
+
+def band_bar(row: Row, floor: float, ceiling: float) -> tuple[float, float] | None:
+    """The row's tolerance band as (low, high) hwsim figures clipped to the axis [floor, ceiling];
+    None for a row without a band (INFO context, error statistics, PP not modelled)."""
+    if row.band is None or row.info:
+        return None
+    low, high = row.band
+    return max(low, floor), min(high, ceiling)
 
 
 def drawn(row: Row) -> bool:
@@ -65,33 +82,44 @@ def _decades(values) -> tuple[float, float]:
     return 10 ** math.floor(math.log10(min(values))), 10 ** math.ceil(math.log10(max(values)))
 
 
-def validation_plot(validation: Validation, path: Path) -> None:
-    """Two panels (see CAPTION): published against hwsim, and hwsim / published by family."""
+def _ratio_axis(ratios, values: list[float]) -> None:
+    ratios.axhline(1, color="k", lw=0.8)
+    ratios.set(yscale="log", ylim=(min(values + [1]) / 1.3, max(values + [1]) * 1.3))
+    ratios.yaxis.set_major_locator(FixedLocator(RATIO_TICKS))
+    ratios.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ratios.yaxis.set_minor_formatter(NullFormatter())
+
+
+def validation_figure(validation: Validation):
+    """Two panels (see CAPTION): published against hwsim, and hwsim / published by family, each row
+    with its own tolerance band as a bar ("tolerance" line collections, one per panel)."""
     families = {group: [row for row in rows if drawn(row)] for group, rows in validation.groups.items()}
     families = {group: rows for group, rows in families.items() if rows}
     rows = [row for group_rows in families.values() for row in group_rows]
     fig, (parity, ratios) = plt.subplots(1, 2, figsize=(13, 5.6), gridspec_kw={"width_ratios": [1, 1.15]})
+    parity_bars, ratio_bars = [], []
     if rows:
-        span = _decades([row.published for row in rows] + [row.simulated for row in rows])
+        ends = [(row, end) for row in rows if row.band and not row.info for end in row.band if 0 < end < math.inf]
+        span = _decades([row.published for row in rows] + [row.simulated for row in rows] + [e for _, e in ends])
         parity_axes(parity, *span)
         parity.set(ylim=span, aspect="equal")
-        low, high = (min(row.simulated / row.published for row in rows), max(row.simulated / row.published
-                                                                                for row in rows))
-        ratios.axhspan(1 - BAND, 1 + BAND, color="0.85", zorder=0)
-        ratios.axhline(1, color="k", lw=0.8)
-        ratios.set(yscale="log", ylim=(min(low, 1 - BAND) / 1.3, max(high, 1 + BAND) * 1.3))
-        ratios.yaxis.set_major_locator(FixedLocator(RATIO_TICKS))
-        ratios.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-        ratios.yaxis.set_minor_formatter(NullFormatter())
+        _ratio_axis(ratios, [row.simulated / row.published for row in rows] + [e / row.published for row, e in ends])
     legend = []
-    for index, ((group, group_rows), marker) in enumerate(zip(families.items(), MARKERS)):
-        colour = plt.cm.tab10.colors[index % 10]
+    for index, ((group, group_rows), (marker, colour)) in enumerate(zip(families.items(), family_styles(families))):
         for offset, row in enumerate(group_rows):
             style = _style(row, colour)
-            parity.scatter(row.published, row.simulated, marker=marker, **style)
-            spread = (offset / max(len(group_rows) - 1, 1) - 0.5) * 0.6
-            ratios.scatter(index + spread, row.simulated / row.published, marker=marker, **style)
+            x = index + (offset / max(len(group_rows) - 1, 1) - 0.5) * 0.6
+            parity.scatter(row.published, row.simulated, marker=marker, zorder=3, **style)
+            ratios.scatter(x, row.simulated / row.published, marker=marker, zorder=3, **style)
+            bar = band_bar(row, *parity.get_ylim())
+            if bar:
+                parity_bars.append((row.published, *bar))
+                low, high = ratios.get_ylim()
+                ratio_bars.append((x, *(end / row.published for end in band_bar(row, low * row.published,
+                                                                                  high * row.published))))
         legend.append(Line2D([], [], marker=marker, color=colour, ls="", label=f"{group} ({len(group_rows)})"))
+    for ax, bars in ((parity, parity_bars), (ratios, ratio_bars)):
+        ax.vlines(*(zip(*bars) if bars else ([], [], [])), color="0.7", lw=3, zorder=1, gid="tolerance")
     parity.set(xlabel="published (each row in its own unit)", ylabel="hwsim (same unit)",
                title="published against hwsim")
     parity.legend(handles=legend, fontsize=8, loc="upper left", title="family (rows drawn)", title_fontsize=8)
@@ -100,8 +128,14 @@ def validation_plot(validation: Validation, path: Path) -> None:
     ratios.legend(handles=[Line2D([], [], marker="o", color="0.3", ls="", label="PASS"),
                            Line2D([], [], marker="o", mfc="none", mec="0.3", ls="", label="FAIL"),
                            Line2D([], [], marker="o", color="0.3", alpha=0.3, ls="", label="INFO"),
-                           Line2D([], [], lw=6, color="0.85", label=f"+-{BAND:.0%}")], fontsize=8, loc="best")
+                           Line2D([], [], lw=3, color="0.7", label="row's tolerance")], fontsize=8, loc="best")
     fig.suptitle(f"hwsim validate: {validation.counts_text}", fontsize=11)
     fig.tight_layout()
+    return fig
+
+
+def validation_plot(validation: Validation, path: Path) -> None:
+    """validation_figure as a PNG at `path`."""
+    fig = validation_figure(validation)
     fig.savefig(path, format="png", dpi=110)
     plt.close(fig)

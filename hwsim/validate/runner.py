@@ -29,7 +29,9 @@ class Row:
     """One published figure against hwsim's. An `info` row shows context beside a target (e.g. the
     same quantity under another accounting) and never counts as a pass or a failure. `cell` places
     an INFO row in its group's compact table, (table row, table column), e.g. (operator, machine):
-    groups with many such rows are summarised by it instead of listed line by line."""
+    groups with many such rows are summarised by it instead of listed line by line. `band` is the
+    interval of hwsim figures that pass, in the row's unit (an end may be infinite), where the row's
+    tolerance is one: the parity plot draws it per row; rows built by `within` and `relative` carry it."""
 
     target: str
     published: float
@@ -39,6 +41,7 @@ class Row:
     tolerance: str
     info: bool = False
     cell: tuple[str, str] | None = None
+    band: tuple[float, float] | None = None
 
     @property
     def result(self) -> str:
@@ -63,6 +66,18 @@ class Row:
         """The signed error as a percentage; blank where it means nothing: no hwsim figure, or an
         error statistic (its distance to the goal is not an error of hwsim's)."""
         return "" if self.statistic or not math.isfinite(self.simulated) else f"{self.error:+.2%}"
+
+
+def within(target: str, published: float, simulated: float, unit: str, low: float, high: float, tolerance: str,
+           **kwargs) -> Row:
+    """A row that passes when hwsim's figure lies in [low, high], its tolerance band."""
+    return Row(target, published, simulated, unit, low <= simulated <= high, tolerance, band=(low, high), **kwargs)
+
+
+def relative(target: str, published: float, simulated: float, unit: str, rel: float, **kwargs) -> Row:
+    """A row that passes when hwsim's figure is within `rel` of the published one."""
+    return within(target, published, simulated, unit, published * (1 - rel), published * (1 + rel), f"rel {rel:.0%}",
+                  **kwargs)
 
 
 def check(group: str, shipped: bool = False):

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import copy
 
-from hwsim.validate.runner import Row, check
+from hwsim.validate.runner import Row, check, relative, within
 
 CONTEXT = 1024          # assumption: KV-cache length of the decode step (the paper does not state it)
 ABLATIONS = {           # policy override -> (published slowdown range vs the shipped S policy)
@@ -62,8 +62,8 @@ def _with_policy(overrides: dict):
 def _utilization_row(name: str, report) -> Row:
     low, high = UTILIZATION[name]
     used = report.components["flash"]["channel_utilization"]
-    return Row(f"cambricon-llm-s opt-6.7b {name} channel utilisation", (low + high) / 2, used, "fraction",
-               low <= used <= high, f"{low:g}-{high:g}")
+    return within(f"cambricon-llm-s opt-6.7b {name} channel utilisation", (low + high) / 2, used, "fraction",
+                  low, high, f"{low:g}-{high:g}")
 
 
 @check("cambricon_llm")
@@ -72,15 +72,15 @@ def cambricon_llm(group: dict) -> list[Row]:
     rows = []
     for case in group["cases"]:
         simulated = 1.0 / _decode_s(f"cambricon_llm_{case['config'].lower()}", case["model"]).latency_s
-        rows.append(Row(f"cambricon-llm-{case['config'].lower()} {case['model']} tok/s", case["tokens_per_s"],
-                        simulated, "tok/s", abs(simulated / case["tokens_per_s"] - 1) <= rel, f"rel {rel:.0%}"))
+        rows.append(relative(f"cambricon-llm-{case['config'].lower()} {case['model']} tok/s", case["tokens_per_s"],
+                             simulated, "tok/s", rel))
     base = _decode_s("cambricon_llm_s", "opt-6.7b")
     rows.append(_utilization_row("shipped", base))
     for name, (overrides, (low, high)) in ABLATIONS.items():
         report = _decode_s(_with_policy(overrides), "opt-6.7b")
         slowdown = report.latency_s / base.latency_s
-        rows.append(Row(f"cambricon-llm-s opt-6.7b {name} slowdown", (low + high) / 2, slowdown, "x",
-                        low <= slowdown <= high, f"{low:g}-{high:g}x"))
+        rows.append(within(f"cambricon-llm-s opt-6.7b {name} slowdown", (low + high) / 2, slowdown, "x",
+                           low, high, f"{low:g}-{high:g}x"))
         if name in UTILIZATION:
             rows.append(_utilization_row(name, report))
     return rows

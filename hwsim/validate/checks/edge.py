@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hwsim.validate.checks.systems import published
-from hwsim.validate.runner import Row, check
+from hwsim.validate.runner import Row, check, relative
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "edge.yaml"
 
@@ -44,9 +44,7 @@ def _run(group: str, name: str, phase: str):
 
 def _row(label: str, case: dict, simulated: float, unit: str) -> Row:
     """hwsim's figure beside the paper's, passing within the case's relative tolerance."""
-    rel = case["tolerance"]
-    return Row(label, case["published"], simulated, unit, abs(simulated / case["published"] - 1) <= rel,
-               f"rel {rel:.0%}")
+    return relative(label, case["published"], simulated, unit, case["tolerance"])
 
 
 def _tokens_per_s(group: str, name: str, phase: str, why) -> list[Row]:

@@ -139,7 +139,7 @@ def parity_plot(path, pairs=None) -> None:
             xs = [p[3] * 1e6 for p in pairs if p[1] == machine and p[2] == name]
             ys = [p[4] * 1e6 for p in pairs if p[1] == machine and p[2] == name]
             ax.scatter(xs, ys, s=6, color=colour, label=name)
-        parity_axes(ax, 1, 1e5)
+        parity_axes(ax, 1, 1e5, band=MEDIAN_GOAL)    # the median goal, shared by every kernel
         ax.set(ylim=(0.1, 1e5), title=machine,
                xlabel="measured kernel time, Vidur (us)", ylabel="hwsim (us)")
     axes[0][0].legend(fontsize=7, markerscale=2)

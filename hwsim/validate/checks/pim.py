@@ -36,7 +36,7 @@ from __future__ import annotations
 import copy
 import math
 
-from hwsim.validate.runner import Row, check
+from hwsim.validate.runner import Row, check, relative, within
 
 CONTEXT = 512
 CENT_PREFILL, CENT_DECODING, CENT_SEQLEN_GAP = 512, 3584, 128   # run_sim.py defaults; simulation.sh gap 128
@@ -78,18 +78,18 @@ def pim_gpt(group: dict) -> list[Row]:
         for gpu_machine, label, info in (("nvidia_t4_eager", "eager PyTorch", False),
                                          ("nvidia_t4_tiles", "GPU only", True)):
             speedup = _run(gpu_machine, model, "fp16").latency_s / pim.latency_s
-            rows.append(Row(f"pim-gpt {model} speedup vs T4 ({label})", (low + high) / 2, speedup, "x",
-                            low <= speedup <= high, "41-137x", info))
+            rows.append(within(f"pim-gpt {model} speedup vs T4 ({label})", (low + high) / 2, speedup, "x",
+                               low, high, "41-137x", info=info))
     xl = _run("pim_gpt", "gpt3-xl")
     hit = xl.components["pim"]["row_hit_rate"]
-    rows.append(Row("pim-gpt gpt3-xl row-buffer hit rate", ROW_HIT[0], hit, "fraction",
-                    abs(hit - ROW_HIT[0]) <= ROW_HIT[1], "abs 0.01"))
+    rows.append(within("pim-gpt gpt3-xl row-buffer hit rate", ROW_HIT[0], hit, "fraction",
+                       ROW_HIT[0] - ROW_HIT[1], ROW_HIT[0] + ROW_HIT[1], "abs 0.01"))
     share = sum(o.end_ps - o.start_ps for o in xl.ops if o.op_class == "vector") * 1e-12 / xl.latency_s
-    rows.append(Row("pim-gpt gpt3-xl non-GEMV share of latency", NON_GEMV[0], share, "fraction",
-                    NON_GEMV[1] <= share <= NON_GEMV[2], "0.5-2%"))
+    rows.append(within("pim-gpt gpt3-xl non-GEMV share of latency", NON_GEMV[0], share, "fraction",
+                       NON_GEMV[1], NON_GEMV[2], "0.5-2%"))
     slowdown = _run(_slow_asic(), "gpt3-xl").latency_s / xl.latency_s
-    rows.append(Row("pim-gpt gpt3-xl ASIC 100 MHz slowdown", SLOW_ASIC, slowdown, "x", slowdown <= SLOW_ASIC,
-                    "<= 1.2x"))
+    rows.append(within("pim-gpt gpt3-xl ASIC 100 MHz slowdown", SLOW_ASIC, slowdown, "x", -math.inf, SLOW_ASIC,
+                       "<= 1.2x"))
     return rows
 
 
@@ -141,8 +141,7 @@ def cent_aim(group: dict) -> list[Row]:
         tokens_per_s, cent_mj, physical_mj = context_mean(machine, case["model"], CENT_CONTEXTS)
         channels = case["devices"] * machine.spec.components["pim"]["channels"]
         for (name, value, unit), simulated in zip(published, (tokens_per_s, cent_mj)):
-            rows.append(Row(f"{label} {name}", value, simulated, unit, abs(simulated / value - 1) <= rel,
-                            f"rel {rel:.0%}"))
+            rows.append(relative(f"{label} {name}", value, simulated, unit, rel))
         rows.append(Row(f"{label} mJ/token ({channels} ch)", case["mJ_per_token"], physical_mj, "mJ", False,
                         "standby x32", info=True))
     return rows

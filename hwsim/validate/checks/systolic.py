@@ -1,7 +1,7 @@
 """systolic_gemm: compute cycles of one weight/output-stationary array against SCALE-Sim v3."""
 from __future__ import annotations
 
-from hwsim.validate.runner import Row, check
+from hwsim.validate.runner import Row, check, within
 
 
 @check("systolic_gemm")
@@ -13,7 +13,7 @@ def systolic_gemm(group: dict) -> list[Row]:
     for case in group["cases"]:
         array = SystolicArray(rows=case["rows"], cols=case["cols"], dataflow=case["dataflow"])
         cycles = array.scalesim_cycles(case["M"], case["N"], case["K"])
-        rows.append(Row(f"GEMM {case['M']}x{case['N']}x{case['K']} on {case['rows']}x{case['cols']} "
-                        f"{case['dataflow']}", case["cycles"], cycles, "cycles",
-                        abs(cycles - case["cycles"]) <= tolerance, f"+-{tolerance} cycle"))
+        rows.append(within(f"GEMM {case['M']}x{case['N']}x{case['K']} on {case['rows']}x{case['cols']} "
+                           f"{case['dataflow']}", case["cycles"], cycles, "cycles", case["cycles"] - tolerance,
+                           case["cycles"] + tolerance, f"+-{tolerance} cycle"))
     return rows
