@@ -3,11 +3,14 @@ import copy
 import math
 
 import pytest
+from search_toy import EVALUATOR
 
 from hwsim.config.errors import ConfigError
 from hwsim.config.loader import load_document
 from hwsim.machine import ARCHITECTURES_DIR, machine_from_dict
 from hwsim.search.area import FIGURES, NODES, AreaUnknown, die_cost_usd, machine_area, sram_mm2
+from hwsim.search.run import run_search
+from hwsim.search.spec import load_search
 
 
 def machine_data(name: str) -> dict:
@@ -146,3 +149,64 @@ def test_every_area_figure_is_sourced_and_used():
     for name, row in FIGURES.items():
         assert set(row) == {"mm2", "node_nm", "unit", "source"}, name
         assert row["mm2"] > 0 and row["node_nm"] in NODES and len(row["source"]) > 40, name
+
+
+def lut_a100_mm2(units: int) -> float:
+    """GA100 plus units / 4 SMs of A100-LUT-8X tensor cores (0.373 mm^2 at 28 nm, 15.3 / 96.3 MTr/mm^2 to 7 nm)."""
+    return 826 + units / 4 * 0.373 * 15.3 / 96.3
+
+
+@pytest.mark.parametrize("units", [432, 216])
+def test_figure_count_follows_the_components_parameter(units):
+    data = machine_data("lut_tensor_core_a100")
+    data["components"]["tc"]["units"] = units
+    area = machine_area(data)
+    tc = units / 4 * 0.373 * 15.3 / 96.3
+    assert area.mm2 == pytest.approx(lut_a100_mm2(units))
+    assert area.cost_usd == pytest.approx(die_cost_usd(826, 7) + die_cost_usd(tc, 7))
+
+
+@pytest.mark.parametrize("devices", [20, 8])
+def test_dies_follow_another_components_parameter(devices):
+    # CENT: one 1.02 mm^2 PNM (7 nm) on each device's controller die, each die costed on its own
+    data = machine_data("cent_aim")
+    data["components"]["pim"]["devices"] = devices
+    accel = machine_area(data).components[0]
+    assert (accel.name, accel.dies, accel.die_mm2) == ("accel", devices, 1.02)
+    assert accel.mm2 == pytest.approx(devices * 1.02)
+    assert accel.cost_usd == pytest.approx(devices * die_cost_usd(1.02, 7))
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("times", "unit / 4", "unknown parameter 'unit' (did you mean 'units'?)"),
+    ("times", "units - 432", "times: 'units - 432' gives 0, not a positive number"),
+    ("dies", "units / 5", "dies: 'units / 5' gives 86.4, not a whole number of dies"),
+    ("times", "gpu.memory.capacity", "unknown parameter 'gpu.memory.capacity'"),   # a quantity string, not a number
+])
+def test_bad_counts_name_their_line(field, value, message):
+    data = machine_data("lut_tensor_core_a100")
+    data["components"]["tc"]["area"][field] = value
+    with pytest.raises(ConfigError, match="components.tc.area") as info:
+        machine_from_dict(data)
+    assert message in str(info.value)
+
+
+def test_a_search_over_a_count_gets_each_designs_area(tmp_path):
+    search_file = tmp_path / "lut_units.yaml"
+    search_file.write_text("""\
+name: lut-units
+machine: lut_tensor_core_a100
+workloads:
+  - {model: gpt2-small, phase: decode, context: 128}
+axes:
+  units: {path: machine.components.tc.units, values: [108, 216, 432]}
+  bw: {path: machine.components.gpu.memory.bandwidth, values: [1000, 2000], unit: GB/s}
+objectives: {tokens_per_s: max, area_mm2: min}
+budget: 6
+seed: 0
+batch: 3
+""")
+    result = run_search(load_search(search_file), tmp_path / "out", evaluator=EVALUATOR, progress=False)
+    areas = {t.params["units"]: t.values[1] for t in result.trials}
+    assert sorted(areas) == [108, 216, 432]
+    assert all(mm2 == pytest.approx(lut_a100_mm2(units)) for units, mm2 in areas.items())
