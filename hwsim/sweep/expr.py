@@ -1,8 +1,10 @@
 """Constraint expressions: a tiny, safe evaluator over sweep parameter names.
 
 `bw_TBps * 4 <= power_W and channels % 2 == 0` is parsed with `ast` and walked node by node;
-only numbers, parameter names (dotted ones, `pim.devices`, name nested parameters), arithmetic, comparisons, `and`/`or`/`not`, conditional
-expressions and the functions in FUNCTIONS are allowed. Nothing is ever passed to eval().
+only numbers, parameter names, arithmetic, comparisons, `and`/`or`/`not`, conditional
+expressions and the functions in FUNCTIONS are allowed. Nothing is ever passed to eval(). When the
+known names include dotted ones (area counts name nested machine parameters, `pim.devices`), `a.b`
+is read as the name "a.b"; otherwise an attribute is refused like any other construct.
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ class Expression:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float, str)):
                 raise ValueError(f"constant {node.value!r} not allowed in {self.text!r}")
-        elif _dotted(node):
+        elif isinstance(node, ast.Name) or (_dotted(node) and any("." in name for name in known)):
             name = _dotted(node)
             if name not in known:
                 raise ValueError(f"unknown parameter '{name}'{did_you_mean(name, known)} in {self.text!r}; "
@@ -72,7 +74,7 @@ class Expression:
 
 
 def _dotted(node) -> str:
-    """`a.b.c` for a name or a chain of attributes on a name, else ''."""
+    """"a.b.c" for a name or a chain of attributes on a name, else ''."""
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.Attribute):
