@@ -37,7 +37,10 @@ uses): dies per 300 mm wafer = pi (d/2)^2 / A - pi d / sqrt(2 A); negative-binom
 (1 + A D0 / alpha)^-alpha with cluster parameter alpha = 3 and the node's defect density D0
 (estimated from TSMC's public 10 nm and 5 nm slides); wafer prices and transistor densities from
 Khan and Mann, "AI Chips: What They Are and Why They Matter" (CSET, 2020). Cost = wafer price /
-(good dies per wafer): silicon only, no packaging, test, memory stacks or margin.
+(good dies per wafer): silicon only, no packaging, test or margin. Memory dies (HBM stacks) have no
+sourced wafer price: a component may add them at their market price per GB (memory_prices.yaml),
+`memory: {kind: hbm, capacity: memory.capacity}` naming the parameter that holds the capacity, so a
+swept capacity is priced as swept; their area is not in the roll-up.
 """
 from __future__ import annotations
 
@@ -70,10 +73,27 @@ SRAM_EFFICIENCY = {4096: 0.076, 8192: 0.142, 16384: 0.247, 32768: 0.393, 65536: 
 SRAM_ARRAY_MAX_B = 524288
 LLMCOMPASS = "LLMCompass cost_model.py: fp16 FPU per PE, SRAM bit cells over CACTI array efficiency"
 FIGURES = yaml.safe_load(Path(__file__).with_name("area_figures.yaml").read_text())
+MEMORY_PRICES = yaml.safe_load(Path(__file__).with_name("memory_prices.yaml").read_text())
+GB = 2**30
 
 
 class AreaUnknown(ValueError):
     """An objective needs the area of a machine whose area no source gives."""
+
+
+class MemorySpec(Strict):
+    """Memory dies bought with a component: their kind (a row of memory_prices.yaml) and the parameter
+    that holds their capacity (`memory.capacity`, or `pim.capacity` for another component's)."""
+
+    kind: str
+    capacity: str
+
+    @model_validator(mode="after")
+    def _priced(self):
+        if self.kind not in MEMORY_PRICES:
+            raise ValueError(f"no memory price for kind '{self.kind}'{did_you_mean(self.kind, MEMORY_PRICES)}; "
+                             f"kinds: {', '.join(MEMORY_PRICES)} (hwsim/search/memory_prices.yaml)")
+        return self
 
 
 class AreaSpec(Strict):
@@ -85,6 +105,7 @@ class AreaSpec(Strict):
     figure: Optional[str] = None             # a row of area_figures.yaml
     times: Union[PositiveFloat, str] = 1     # figure units on one die: a number or an expression over parameters
     dies: Union[PositiveInt, str] = 1        # identical dies in one copy, each holding `times` units
+    memory: Optional[MemorySpec] = None      # memory dies priced per GB (cost only)
 
     @model_validator(mode="after")
     def _sourced(self):
@@ -176,14 +197,15 @@ def die_cost_usd(mm2: float, node_nm: int) -> float:
 
 
 def parameters(components: dict, name: str) -> dict:
-    """The numbers an area count may name: the component's own by path, the others' behind their name."""
+    """The parameters an area count or a memory capacity may name: the component's own by path, the
+    others' behind their name."""
     values = {}
 
     def walk(data, prefix):
         for key, value in data.items():
             if isinstance(value, dict):
                 walk(value, f"{prefix}{key}.")
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            else:
                 values[f"{prefix}{key}"] = value
 
     for other, raw in components.items():
@@ -198,12 +220,27 @@ def count(value: Union[float, str], values: dict, what: str, whole: bool) -> flo
     not a positive number, or not a whole one when `whole`)."""
     if not isinstance(value, str):
         return value
-    result = Expression(value, set(values)).evaluate(values)
+    numbers = {k: v for k, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    result = Expression(value, set(numbers)).evaluate(numbers)
     if isinstance(result, bool) or not isinstance(result, (int, float)) or result <= 0:
         raise ValueError(f"{what}: '{value}' gives {result!r}, not a positive number")
     if whole and not float(result).is_integer():
         raise ValueError(f"{what}: '{value}' gives {result!r}, not a whole number of dies")
     return int(result) if whole else float(result)
+
+
+def memory_usd(spec: MemorySpec, values: dict) -> tuple[float, str]:
+    """Price of the memory dies `spec` names, and the line that says how it was got (ValueError if the
+    capacity parameter is missing or not a size)."""
+    if spec.capacity not in values:
+        raise ValueError(f"memory.capacity: no parameter '{spec.capacity}'{did_you_mean(spec.capacity, values)}")
+    try:
+        size = parse_quantity(values[spec.capacity], "size")
+    except ValueError as exc:
+        raise ValueError(f"memory.capacity: '{spec.capacity}' is not a size ({exc})") from None
+    row = MEMORY_PRICES[spec.kind]
+    return size / GB * row["usd_per_GB"], (f"; {spec.kind} memory ({spec.capacity}: {values[spec.capacity]}) at "
+                                           f"{row['usd_per_GB']} USD/GB: {row['source']}")
 
 
 @dataclass(frozen=True)
@@ -214,6 +251,7 @@ class ComponentArea:
     die_mm2: float
     node_nm: Optional[int]   # None: no silicon of its own (mm2 0)
     source: str
+    memory_usd: float = 0.0  # memory dies bought with one copy (memory_prices.yaml)
 
     @property
     def mm2(self) -> float:
@@ -222,7 +260,8 @@ class ComponentArea:
 
     @property
     def cost_usd(self) -> float:
-        return self.copies * self.dies * die_cost_usd(self.die_mm2, self.node_nm) if self.die_mm2 else 0.0
+        dies = self.dies * die_cost_usd(self.die_mm2, self.node_nm) if self.die_mm2 else 0.0
+        return self.copies * (dies + self.memory_usd)
 
 
 def component_area(name: str, components: dict, source: Optional[SourceMap] = None) -> Optional[ComponentArea]:
@@ -238,18 +277,20 @@ def component_area(name: str, components: dict, source: Optional[SourceMap] = No
     try:
         dies = count(spec.dies, values, "dies", whole=True)
         times = count(spec.times, values, "times", whole=False)
+        memory, memory_source = memory_usd(spec.memory, values) if spec.memory else (0.0, "")
     except ValueError as exc:
         raise ConfigError([source.problem(path, str(exc))]) from None
-    copies = raw.get("count", 1)
     if spec.mm2 is not None:
-        return ComponentArea(name, copies, dies, spec.mm2, spec.node_nm, spec.source)
-    if spec.figure is not None:
-        return ComponentArea(name, copies, dies, *figure_mm2(spec.figure, times, spec.node_nm))
-    if raw.get("type") not in RULES:
+        mm2, node_nm, area_source = spec.mm2, spec.node_nm, spec.source
+    elif spec.figure is not None:
+        mm2, node_nm, area_source = figure_mm2(spec.figure, times, spec.node_nm)
+    elif raw.get("type") in RULES:
+        rule, area_source = RULES[raw["type"]]
+        mm2, node_nm = rule(raw, spec.node_nm), spec.node_nm
+    else:
         raise ConfigError([source.problem(path, f"no area rule for type '{raw.get('type')}' (rules: "
                                                 f"{', '.join(RULES)}): give mm2 and its source")])
-    rule, rule_source = RULES[raw["type"]]
-    return ComponentArea(name, copies, dies, rule(raw, spec.node_nm), spec.node_nm, rule_source)
+    return ComponentArea(name, raw.get("count", 1), dies, mm2, node_nm, area_source + memory_source, memory)
 
 
 @dataclass(frozen=True)

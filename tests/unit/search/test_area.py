@@ -8,9 +8,12 @@ from search_toy import EVALUATOR
 from hwsim.config.errors import ConfigError
 from hwsim.config.loader import load_document
 from hwsim.machine import ARCHITECTURES_DIR, machine_from_dict
-from hwsim.search.area import FIGURES, NODES, AreaUnknown, die_cost_usd, machine_area, sram_mm2
+from hwsim.search.area import FIGURES, MEMORY_PRICES, NODES, AreaUnknown, die_cost_usd, machine_area, sram_mm2
 from hwsim.search.run import run_search
 from hwsim.search.spec import load_search
+
+
+HBM_80GB_USD = 80 * 7        # the A100's 80 GB of HBM2e at LLMCompass's 7 USD/GB (DRAMeXchange, Oct 2023)
 
 
 def machine_data(name: str) -> dict:
@@ -48,7 +51,7 @@ def test_declared_areas_sum_over_components_and_copies():
                                     area={"mm2": 100, "node_nm": 5, "source": "test"})
     rolled = machine_area(two)
     assert rolled.mm2 == 2 * 826 + 100
-    assert rolled.cost_usd == pytest.approx(2 * die_cost_usd(826, 7) + die_cost_usd(100, 5))
+    assert rolled.cost_usd == pytest.approx(2 * (die_cost_usd(826, 7) + HBM_80GB_USD) + die_cost_usd(100, 5))
 
 
 def test_die_cost_closed_form():
@@ -113,7 +116,7 @@ def test_figure_rollups_equal_hand_sums():
     lut = machine_area(machine_data("lut_tensor_core_a100"))
     tc = 108 * 0.373 * 15.3 / 96.3
     assert lut.unknown == () and lut.mm2 == pytest.approx(826 + tc)
-    assert lut.cost_usd == pytest.approx(die_cost_usd(826, 7) + die_cost_usd(tc, 7))
+    assert lut.cost_usd == pytest.approx(die_cost_usd(826, 7) + HBM_80GB_USD + die_cost_usd(tc, 7))
     # H100-LUT-4X overrides only the figure: 132 SMs x 0.488 mm^2, left at 28 nm; the H100 die is unknown
     h100 = machine_area(machine_data("lut_tensor_core_h100_4x"))
     assert h100.unknown == ("gpu",)
@@ -163,7 +166,7 @@ def test_figure_count_follows_the_components_parameter(units):
     area = machine_area(data)
     tc = units / 4 * 0.373 * 15.3 / 96.3
     assert area.mm2 == pytest.approx(lut_a100_mm2(units))
-    assert area.cost_usd == pytest.approx(die_cost_usd(826, 7) + die_cost_usd(tc, 7))
+    assert area.cost_usd == pytest.approx(die_cost_usd(826, 7) + HBM_80GB_USD + die_cost_usd(tc, 7))
 
 
 @pytest.mark.parametrize("devices", [20, 8])
@@ -210,3 +213,31 @@ batch: 3
     areas = {t.params["units"]: t.values[1] for t in result.trials}
     assert sorted(areas) == [108, 216, 432]
     assert all(mm2 == pytest.approx(lut_a100_mm2(units)) for units, mm2 in areas.items())
+
+
+@pytest.mark.parametrize("capacity, gigabytes", [("80GB", 80), ("40GB", 40)])
+def test_memory_is_priced_per_gb_of_the_named_capacity(capacity, gigabytes):
+    data = machine_data("nvidia_a100_80gb")
+    data["components"]["gpu"]["memory"]["capacity"] = capacity
+    area = machine_area(data)
+    assert area.mm2 == 826                                          # the stacks' area is not counted
+    assert area.cost_usd == pytest.approx(die_cost_usd(826, 7) + gigabytes * 7)
+    assert "hbm memory (memory.capacity: " + capacity + ") at 7 USD/GB" in area.components[0].source
+
+
+@pytest.mark.parametrize("memory, message", [
+    ({"kind": "hmb", "capacity": "memory.capacity"}, "no memory price for kind 'hmb' (did you mean 'hbm'?)"),
+    ({"kind": "hbm", "capacity": "memory.capacty"}, "no parameter 'memory.capacty' (did you mean 'memory.capacity'?)"),
+    ({"kind": "hbm", "capacity": "memory.bandwidth"}, "memory.capacity: 'memory.bandwidth' is not a size"),
+])
+def test_bad_memory_blocks_name_their_line(memory, message):
+    data = machine_data("nvidia_a100_80gb")
+    data["components"]["gpu"]["area"]["memory"] = memory
+    with pytest.raises(ConfigError, match="components.gpu.area") as info:
+        machine_from_dict(data)
+    assert message in str(info.value)
+
+
+def test_every_memory_price_is_sourced():
+    for kind, row in MEMORY_PRICES.items():
+        assert set(row) == {"usd_per_GB", "source"} and row["usd_per_GB"] > 0 and len(row["source"]) > 40, kind
