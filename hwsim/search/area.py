@@ -38,7 +38,7 @@ uses): dies per 300 mm wafer = pi (d/2)^2 / A - pi d / sqrt(2 A); negative-binom
 (estimated from TSMC's public 10 nm and 5 nm slides); wafer prices and transistor densities from
 Khan and Mann, "AI Chips: What They Are and Why They Matter" (CSET, 2020). Cost = wafer price /
 (good dies per wafer): silicon only, no packaging, test or margin. Memory dies (HBM stacks) have no
-sourced wafer price: a component may add them at their market price per GB (memory_prices.yaml),
+sourced wafer price: a component may add them at their market price (memory_prices.yaml),
 `memory: {kind: hbm, capacity: memory.capacity}` naming the parameter that holds the capacity, so a
 swept capacity is priced as swept; their area is not in the roll-up.
 """
@@ -74,7 +74,6 @@ SRAM_ARRAY_MAX_B = 524288
 LLMCOMPASS = "LLMCompass cost_model.py: fp16 FPU per PE, SRAM bit cells over CACTI array efficiency"
 FIGURES = yaml.safe_load(Path(__file__).with_name("area_figures.yaml").read_text())
 MEMORY_PRICES = yaml.safe_load(Path(__file__).with_name("memory_prices.yaml").read_text())
-GB = 2**30
 
 
 class AreaUnknown(ValueError):
@@ -105,7 +104,7 @@ class AreaSpec(Strict):
     figure: Optional[str] = None             # a row of area_figures.yaml
     times: Union[PositiveFloat, str] = 1     # figure units on one die: a number or an expression over parameters
     dies: Union[PositiveInt, str] = 1        # identical dies in one copy, each holding `times` units
-    memory: Optional[MemorySpec] = None      # memory dies priced per GB (cost only)
+    memory: Optional[MemorySpec] = None      # memory dies at their market price (cost only)
 
     @model_validator(mode="after")
     def _sourced(self):
@@ -239,8 +238,9 @@ def memory_usd(spec: MemorySpec, values: dict) -> tuple[float, str]:
     except ValueError as exc:
         raise ValueError(f"memory.capacity: '{spec.capacity}' is not a size ({exc})") from None
     row = MEMORY_PRICES[spec.kind]
-    return size / GB * row["usd_per_GB"], (f"; {spec.kind} memory ({spec.capacity}: {values[spec.capacity]}) at "
-                                           f"{row['usd_per_GB']} USD/GB: {row['source']}")
+    return size / parse_quantity(row["per"], "size") * row["usd"], (
+        f"; {spec.kind} memory ({spec.capacity}: {values[spec.capacity]}) at {row['usd']} USD per {row['per']}: "
+        f"{row['source']}")
 
 
 @dataclass(frozen=True)

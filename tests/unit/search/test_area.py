@@ -7,6 +7,7 @@ from search_toy import EVALUATOR
 
 from hwsim.config.errors import ConfigError
 from hwsim.config.loader import load_document
+from hwsim.config.units import parse_quantity
 from hwsim.machine import ARCHITECTURES_DIR, machine_from_dict
 from hwsim.search.area import FIGURES, MEMORY_PRICES, NODES, AreaUnknown, die_cost_usd, machine_area, sram_mm2
 from hwsim.search.run import run_search
@@ -222,7 +223,7 @@ def test_memory_is_priced_per_gb_of_the_named_capacity(capacity, gigabytes):
     area = machine_area(data)
     assert area.mm2 == 826                                          # the stacks' area is not counted
     assert area.cost_usd == pytest.approx(die_cost_usd(826, 7) + gigabytes * 7)
-    assert "hbm memory (memory.capacity: " + capacity + ") at 7 USD/GB" in area.components[0].source
+    assert "hbm memory (memory.capacity: " + capacity + ") at 7 USD per 1GB" in area.components[0].source
 
 
 @pytest.mark.parametrize("memory, message", [
@@ -240,4 +241,11 @@ def test_bad_memory_blocks_name_their_line(memory, message):
 
 def test_every_memory_price_is_sourced():
     for kind, row in MEMORY_PRICES.items():
-        assert set(row) == {"usd_per_GB", "source"} and row["usd_per_GB"] > 0 and len(row["source"]) > 40, kind
+        assert set(row) == {"usd", "per", "source"} and row["usd"] > 0 and len(row["source"]) > 40, kind
+        assert parse_quantity(row["per"], "size") > 0, kind
+
+
+def test_nand_is_priced_as_quoted_per_512_gbit():     # the arithmetic of a price quoted per die, on any machine
+    data = machine_data("nvidia_a100_80gb")
+    data["components"]["gpu"]["area"]["memory"]["kind"] = "nand_tlc"
+    assert machine_area(data).cost_usd == pytest.approx(die_cost_usd(826, 7) + 80 * 8 / 512 * 1.436)
