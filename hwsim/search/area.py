@@ -38,9 +38,8 @@ uses): dies per 300 mm wafer = pi (d/2)^2 / A - pi d / sqrt(2 A); negative-binom
 (estimated from TSMC's public 10 nm and 5 nm slides); wafer prices and transistor densities from
 Khan and Mann, "AI Chips: What They Are and Why They Matter" (CSET, 2020). Cost = wafer price /
 (good dies per wafer): silicon only, no packaging, test or margin. Memory dies (HBM stacks) have no
-sourced wafer price: a component may add them at their market price (memory_prices.yaml),
-`memory: {kind: hbm, capacity: memory.capacity}` naming the parameter that holds the capacity, so a
-swept capacity is priced as swept; their area is not in the roll-up.
+sourced wafer price: `memory: {kind: hbm, capacity: memory.capacity}` adds them to the cost at a
+market price (memory_cost.py); their area is not in the roll-up.
 """
 from __future__ import annotations
 
@@ -56,6 +55,7 @@ from hwsim.config.errors import ConfigError, did_you_mean
 from hwsim.config.loader import SourceMap
 from hwsim.config.schema import Strict, parse
 from hwsim.config.units import parse_quantity
+from hwsim.search.memory_cost import MemorySpec, memory_usd
 from hwsim.sweep.expr import Expression
 
 # process node (nm) -> (million transistors per mm^2, USD per 300 mm wafer, defects per mm^2); ttm-cas
@@ -73,26 +73,10 @@ SRAM_EFFICIENCY = {4096: 0.076, 8192: 0.142, 16384: 0.247, 32768: 0.393, 65536: 
 SRAM_ARRAY_MAX_B = 524288
 LLMCOMPASS = "LLMCompass cost_model.py: fp16 FPU per PE, SRAM bit cells over CACTI array efficiency"
 FIGURES = yaml.safe_load(Path(__file__).with_name("area_figures.yaml").read_text())
-MEMORY_PRICES = yaml.safe_load(Path(__file__).with_name("memory_prices.yaml").read_text())
 
 
 class AreaUnknown(ValueError):
     """An objective needs the area of a machine whose area no source gives."""
-
-
-class MemorySpec(Strict):
-    """Memory dies bought with a component: their kind (a row of memory_prices.yaml) and the parameter
-    that holds their capacity (`memory.capacity`, or `pim.capacity` for another component's)."""
-
-    kind: str
-    capacity: str
-
-    @model_validator(mode="after")
-    def _priced(self):
-        if self.kind not in MEMORY_PRICES:
-            raise ValueError(f"no memory price for kind '{self.kind}'{did_you_mean(self.kind, MEMORY_PRICES)}; "
-                             f"kinds: {', '.join(MEMORY_PRICES)} (hwsim/search/memory_prices.yaml)")
-        return self
 
 
 class AreaSpec(Strict):
@@ -220,27 +204,15 @@ def count(value: Union[float, str], values: dict, what: str, whole: bool) -> flo
     if not isinstance(value, str):
         return value
     numbers = {k: v for k, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    result = Expression(value, set(numbers)).evaluate(numbers)
+    try:
+        result = Expression(value, set(numbers)).evaluate(numbers)
+    except (ArithmeticError, TypeError) as exc:
+        raise ValueError(f"{what}: '{value}' cannot be evaluated ({exc})") from None
     if isinstance(result, bool) or not isinstance(result, (int, float)) or result <= 0:
         raise ValueError(f"{what}: '{value}' gives {result!r}, not a positive number")
     if whole and not float(result).is_integer():
         raise ValueError(f"{what}: '{value}' gives {result!r}, not a whole number of dies")
     return int(result) if whole else float(result)
-
-
-def memory_usd(spec: MemorySpec, values: dict) -> tuple[float, str]:
-    """Price of the memory dies `spec` names, and the line that says how it was got (ValueError if the
-    capacity parameter is missing or not a size)."""
-    if spec.capacity not in values:
-        raise ValueError(f"memory.capacity: no parameter '{spec.capacity}'{did_you_mean(spec.capacity, values)}")
-    try:
-        size = parse_quantity(values[spec.capacity], "size")
-    except ValueError as exc:
-        raise ValueError(f"memory.capacity: '{spec.capacity}' is not a size ({exc})") from None
-    row = MEMORY_PRICES[spec.kind]
-    return size / parse_quantity(row["per"], "size") * row["usd"], (
-        f"; {spec.kind} memory ({spec.capacity}: {values[spec.capacity]}) at {row['usd']} USD per {row['per']}: "
-        f"{row['source']}")
 
 
 @dataclass(frozen=True)

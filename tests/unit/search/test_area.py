@@ -9,7 +9,8 @@ from hwsim.config.errors import ConfigError
 from hwsim.config.loader import load_document
 from hwsim.config.units import parse_quantity
 from hwsim.machine import ARCHITECTURES_DIR, machine_from_dict
-from hwsim.search.area import FIGURES, MEMORY_PRICES, NODES, AreaUnknown, die_cost_usd, machine_area, sram_mm2
+from hwsim.search.area import FIGURES, NODES, AreaUnknown, die_cost_usd, machine_area, sram_mm2
+from hwsim.search.memory_cost import MEMORY_PRICES
 from hwsim.search.run import run_search
 from hwsim.search.spec import load_search
 
@@ -186,6 +187,7 @@ def test_dies_follow_another_components_parameter(devices):
     ("times", "units - 432", "times: 'units - 432' gives 0, not a positive number"),
     ("dies", "units / 5", "dies: 'units / 5' gives 86.4, not a whole number of dies"),
     ("times", "gpu.memory.capacity", "unknown parameter 'gpu.memory.capacity'"),   # a quantity string, not a number
+    ("times", "units / (units - 432)", "times: 'units / (units - 432)' cannot be evaluated (division by zero)"),
 ])
 def test_bad_counts_name_their_line(field, value, message):
     data = machine_data("lut_tensor_core_a100")
