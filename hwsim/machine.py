@@ -195,7 +195,7 @@ def _check(spec: MachineSpec, source: SourceMap) -> None:
         except ConfigError as exc:
             problems += exc.problems
         try:
-            component_area(raw, source, ("components", name))
+            component_area(name, spec.components, source)
         except ConfigError as exc:
             problems += exc.problems
     targets = {("mapping", c): getattr(spec.mapping, c) for c in ("default", *CLASSES)}

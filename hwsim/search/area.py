@@ -3,10 +3,16 @@
 A component declares its area in the machine file, per copy (`count:` copies are multiplied):
 
     area: {mm2: 826, node_nm: 7, source: "NVIDIA A100 whitepaper: 826 mm^2, TSMC 7 nm"}   # as published
-    area: {figure: cent_pnm, times: 20, node_nm: 7}   # 20 of a published figure (area_figures.yaml)
+    area: {figure: lut_tensor_core_a100_8x_sm, times: units / 4, node_nm: 7}   # a figure's units, counted
+    area: {figure: cent_pnm, dies: pim.devices, node_nm: 7}    # one figure on each of several dies
     area: {mm2: 0, source: "runs on the CPU's own SIMD units"}   # no silicon of its own (no node)
     area: {node_nm: 7}       # computed from the component's parameters by its type's rule (RULES)
     area: unknown            # no source gives it (the same as no `area:`; overrides an inherited one)
+
+`times` (figure units on one die) and `dies` (separate identical dies per copy, each costed on its own
+wafer share) are numbers or expressions over the machine's parameters: the component's own by their
+path (`units`, `reduction.lanes`), another component's behind its name (`pim.devices`). So a search
+that sweeps a count (devices, channels, units) gets the area and cost of each design, not of the file's.
 
 A component without a sourced area has an unknown area: the roll-up lists it, and an objective that
 needs area refuses the machine (AreaUnknown).
@@ -31,22 +37,26 @@ uses): dies per 300 mm wafer = pi (d/2)^2 / A - pi d / sqrt(2 A); negative-binom
 (1 + A D0 / alpha)^-alpha with cluster parameter alpha = 3 and the node's defect density D0
 (estimated from TSMC's public 10 nm and 5 nm slides); wafer prices and transistor densities from
 Khan and Mann, "AI Chips: What They Are and Why They Matter" (CSET, 2020). Cost = wafer price /
-(good dies per wafer): silicon only, no packaging, test, memory stacks or margin.
+(good dies per wafer): silicon only, no packaging, test or margin. Memory dies (HBM stacks) have no
+sourced wafer price: `memory: {kind: hbm, capacity: memory.capacity}` adds them to the cost at a
+market price (memory_cost.py); their area is not in the roll-up.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 import yaml
-from pydantic import NonNegativeFloat, PositiveInt, model_validator
+from pydantic import NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
 
 from hwsim.config.errors import ConfigError, did_you_mean
 from hwsim.config.loader import SourceMap
 from hwsim.config.schema import Strict, parse
 from hwsim.config.units import parse_quantity
+from hwsim.search.memory_cost import MemorySpec, memory_usd
+from hwsim.sweep.expr import Expression
 
 # process node (nm) -> (million transistors per mm^2, USD per 300 mm wafer, defects per mm^2); ttm-cas
 NODES = {250: (0.074, 900, 500e-6), 180: (0.39, 1020, 500e-6), 130: (0.92, 1580, 500e-6),
@@ -76,7 +86,9 @@ class AreaSpec(Strict):
     mm2: Optional[NonNegativeFloat] = None   # as a source publishes it
     source: Optional[str] = None             # required with mm2
     figure: Optional[str] = None             # a row of area_figures.yaml
-    times: PositiveInt = 1                   # figure units in one copy of the component
+    times: Union[PositiveFloat, str] = 1     # figure units on one die: a number or an expression over parameters
+    dies: Union[PositiveInt, str] = 1        # identical dies in one copy, each holding `times` units
+    memory: Optional[MemorySpec] = None      # memory dies at their market price (cost only)
 
     @model_validator(mode="after")
     def _sourced(self):
@@ -89,6 +101,8 @@ class AreaSpec(Strict):
             raise ValueError("a figure's source is its row in hwsim/search/area_figures.yaml: remove source:")
         if self.figure is None and self.times != 1:
             raise ValueError("times: counts a figure's units; give a figure")
+        if self.mm2 == 0 and self.dies != 1:
+            raise ValueError("dies: counts dies of silicon; a zero mm2 has none")
         if self.mm2 is not None and not self.source:
             raise ValueError("a declared mm2 needs its source: (paper, table or datasheet)")
         if self.node_nm is None and self.mm2 != 0:
@@ -104,13 +118,14 @@ def scale_logic_mm2(mm2: float, from_nm: int, to_nm: int) -> float:
     return mm2 * NODES[from_nm][0] / NODES[to_nm][0]
 
 
-def figure_mm2(name: str, times: int, node_nm: int) -> tuple[float, str]:
-    """Area of `times` units of figure `name` at `node_nm`, and the source line that says how it was got."""
+def figure_mm2(name: str, times: float, node_nm: int) -> tuple[float, int, str]:
+    """Area of `times` units of figure `name` at `node_nm`, the node, and the source line that says how it
+    was got."""
     row = FIGURES[name]
     mm2 = times * scale_logic_mm2(row["mm2"], row["node_nm"], node_nm)
     moved = (f", moved from {row['node_nm']} to {node_nm} nm by transistor density (ttm-cas)"
              if row["node_nm"] != node_nm else "")
-    return mm2, f"{times} x {row['mm2']} mm^2 ({row['unit']}){moved}: {row['source']}"
+    return mm2, node_nm, f"{times:g} x {row['mm2']} mm^2 ({row['unit']}){moved}: {row['source']}"
 
 
 def sram_mm2(size_bytes: int, node_nm: int) -> float:
@@ -164,37 +179,90 @@ def die_cost_usd(mm2: float, node_nm: int) -> float:
     return NODES[node_nm][1] / good
 
 
+def parameters(components: dict, name: str) -> dict:
+    """The parameters an area count or a memory capacity may name: the component's own by path, the
+    others' behind their name."""
+    values = {}
+
+    def walk(data, prefix):
+        for key, value in data.items():
+            if isinstance(value, dict):
+                walk(value, f"{prefix}{key}.")
+            else:
+                values[f"{prefix}{key}"] = value
+
+    for other, raw in components.items():
+        if other != name and isinstance(raw, dict):
+            walk(raw, f"{other}.")
+    walk(components[name], "")
+    return values
+
+
+def count(value: Union[float, str], values: dict, what: str, whole: bool) -> float:
+    """A `times` or `dies` entry: its number, or its expression's value over `values` (ValueError if it is
+    not a positive number, or not a whole one when `whole`)."""
+    if not isinstance(value, str):
+        return value
+    numbers = {k: v for k, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    try:
+        result = Expression(value, set(numbers)).evaluate(numbers)
+    except (ArithmeticError, TypeError) as exc:
+        raise ValueError(f"{what}: '{value}' cannot be evaluated ({exc})") from None
+    if isinstance(result, bool) or not isinstance(result, (int, float)) or result <= 0:
+        raise ValueError(f"{what}: '{value}' gives {result!r}, not a positive number")
+    if whole and not float(result).is_integer():
+        raise ValueError(f"{what}: '{value}' gives {result!r}, not a whole number of dies")
+    return int(result) if whole else float(result)
+
+
 @dataclass(frozen=True)
 class ComponentArea:
     name: str
     copies: int
-    mm2: float          # per copy
+    dies: int                # identical dies per copy
+    die_mm2: float
     node_nm: Optional[int]   # None: no silicon of its own (mm2 0)
     source: str
+    memory_usd: float = 0.0  # memory dies bought with one copy (memory_prices.yaml)
+
+    @property
+    def mm2(self) -> float:
+        """Silicon of one copy."""
+        return self.dies * self.die_mm2
 
     @property
     def cost_usd(self) -> float:
-        return self.copies * die_cost_usd(self.mm2, self.node_nm) if self.mm2 else 0.0
+        dies = self.dies * die_cost_usd(self.die_mm2, self.node_nm) if self.die_mm2 else 0.0
+        return self.copies * (dies + self.memory_usd)
 
 
-def component_area(raw: dict, source: Optional[SourceMap] = None,
-                   path: tuple = ()) -> Optional[tuple[float, Optional[int], str]]:
-    """(mm^2 per copy, node in nm, source) of a component's raw machine-file data at `path`, or None when
-    its area is unknown. A bad `area:` block is a ConfigError naming its line (with `source`)."""
+def component_area(name: str, components: dict, source: Optional[SourceMap] = None) -> Optional[ComponentArea]:
+    """The area of component `name` of a machine's raw `components` data, or None when it is unknown. A bad
+    `area:` block (or a count it cannot evaluate) is a ConfigError naming its line (with `source`)."""
+    raw = components[name]
     if not isinstance(raw, dict) or raw.get("area", "unknown") == "unknown":
         return None
     source = source or SourceMap("<dict>")
-    spec = parse(AreaSpec, raw["area"], source, (*path, "area"))
+    path = ("components", name, "area")
+    spec = parse(AreaSpec, raw["area"], source, path)
+    values = parameters(components, name)
+    try:
+        dies = count(spec.dies, values, "dies", whole=True)
+        times = count(spec.times, values, "times", whole=False)
+        memory, memory_source = memory_usd(spec.memory, values) if spec.memory else (0.0, "")
+    except ValueError as exc:
+        raise ConfigError([source.problem(path, str(exc))]) from None
     if spec.mm2 is not None:
-        return spec.mm2, spec.node_nm, spec.source
-    if spec.figure is not None:
-        mm2, figure_source = figure_mm2(spec.figure, spec.times, spec.node_nm)
-        return mm2, spec.node_nm, figure_source
-    if raw.get("type") not in RULES:
-        raise ConfigError([source.problem((*path, "area"), f"no area rule for type '{raw.get('type')}' (rules: "
-                                                           f"{', '.join(RULES)}): give mm2 and its source")])
-    rule, rule_source = RULES[raw["type"]]
-    return rule(raw, spec.node_nm), spec.node_nm, rule_source
+        mm2, node_nm, area_source = spec.mm2, spec.node_nm, spec.source
+    elif spec.figure is not None:
+        mm2, node_nm, area_source = figure_mm2(spec.figure, times, spec.node_nm)
+    elif raw.get("type") in RULES:
+        rule, area_source = RULES[raw["type"]]
+        mm2, node_nm = rule(raw, spec.node_nm), spec.node_nm
+    else:
+        raise ConfigError([source.problem(path, f"no area rule for type '{raw.get('type')}' (rules: "
+                                                f"{', '.join(RULES)}): give mm2 and its source")])
+    return ComponentArea(name, raw.get("count", 1), dies, mm2, node_nm, area_source + memory_source, memory)
 
 
 @dataclass(frozen=True)
@@ -225,11 +293,7 @@ class MachineArea:
 
 def machine_area(machine: dict) -> MachineArea:
     """Roll up the area of a machine's data (a machine file after `extends:`)."""
-    known, unknown = [], []
-    for name, raw in machine["components"].items():
-        area = component_area(raw)
-        if area is None:
-            unknown.append(name)
-        else:
-            known.append(ComponentArea(name, raw.get("count", 1), *area))
-    return MachineArea(machine["name"], tuple(known), tuple(unknown))
+    components = machine["components"]
+    areas = {name: component_area(name, components) for name in components}
+    return MachineArea(machine["name"], tuple(a for a in areas.values() if a is not None),
+                       tuple(name for name, a in areas.items() if a is None))

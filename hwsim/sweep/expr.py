@@ -2,7 +2,9 @@
 
 `bw_TBps * 4 <= power_W and channels % 2 == 0` is parsed with `ast` and walked node by node;
 only numbers, parameter names, arithmetic, comparisons, `and`/`or`/`not`, conditional
-expressions and the functions in FUNCTIONS are allowed. Nothing is ever passed to eval().
+expressions and the functions in FUNCTIONS are allowed. Nothing is ever passed to eval(). When the
+known names include dotted ones (area counts name nested machine parameters, `pim.devices`), `a.b`
+is read as the name "a.b"; otherwise an attribute is refused like any other construct.
 """
 from __future__ import annotations
 
@@ -38,11 +40,12 @@ class Expression:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float, str)):
                 raise ValueError(f"constant {node.value!r} not allowed in {self.text!r}")
-        elif isinstance(node, ast.Name):
-            if node.id not in known:
-                raise ValueError(f"unknown parameter '{node.id}'{did_you_mean(node.id, known)} in {self.text!r}; "
+        elif isinstance(node, ast.Name) or (_dotted(node) and any("." in name for name in known)):
+            name = _dotted(node)
+            if name not in known:
+                raise ValueError(f"unknown parameter '{name}'{did_you_mean(name, known)} in {self.text!r}; "
                                  f"parameters: {', '.join(sorted(known)) or '(none)'}")
-            self.names.add(node.id)
+            self.names.add(name)
         elif isinstance(node, ast.BinOp) and type(node.op) in BINARY:
             self._check(node.left, known)
             self._check(node.right, known)
@@ -70,11 +73,21 @@ class Expression:
         return _evaluate(self._tree, values)
 
 
+def _dotted(node) -> str:
+    """"a.b.c" for a name or a chain of attributes on a name, else ''."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        head = _dotted(node.value)
+        return f"{head}.{node.attr}" if head else ""
+    return ""
+
+
 def _evaluate(node, values: dict):
     if isinstance(node, ast.Constant):
         return node.value
-    if isinstance(node, ast.Name):
-        return values[node.id]
+    if _dotted(node):
+        return values[_dotted(node)]
     if isinstance(node, ast.BinOp):
         return BINARY[type(node.op)](_evaluate(node.left, values), _evaluate(node.right, values))
     if isinstance(node, ast.UnaryOp):

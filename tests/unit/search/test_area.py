@@ -3,11 +3,19 @@ import copy
 import math
 
 import pytest
+from search_toy import EVALUATOR
 
 from hwsim.config.errors import ConfigError
 from hwsim.config.loader import load_document
+from hwsim.config.units import parse_quantity
 from hwsim.machine import ARCHITECTURES_DIR, machine_from_dict
 from hwsim.search.area import FIGURES, NODES, AreaUnknown, die_cost_usd, machine_area, sram_mm2
+from hwsim.search.memory_cost import MEMORY_PRICES
+from hwsim.search.run import run_search
+from hwsim.search.spec import load_search
+
+
+HBM_80GB_USD = 80 * 7        # the A100's 80 GB of HBM2e at LLMCompass's 7 USD/GB (DRAMeXchange, Oct 2023)
 
 
 def machine_data(name: str) -> dict:
@@ -45,7 +53,7 @@ def test_declared_areas_sum_over_components_and_copies():
                                     area={"mm2": 100, "node_nm": 5, "source": "test"})
     rolled = machine_area(two)
     assert rolled.mm2 == 2 * 826 + 100
-    assert rolled.cost_usd == pytest.approx(2 * die_cost_usd(826, 7) + die_cost_usd(100, 5))
+    assert rolled.cost_usd == pytest.approx(2 * (die_cost_usd(826, 7) + HBM_80GB_USD) + die_cost_usd(100, 5))
 
 
 def test_die_cost_closed_form():
@@ -110,7 +118,7 @@ def test_figure_rollups_equal_hand_sums():
     lut = machine_area(machine_data("lut_tensor_core_a100"))
     tc = 108 * 0.373 * 15.3 / 96.3
     assert lut.unknown == () and lut.mm2 == pytest.approx(826 + tc)
-    assert lut.cost_usd == pytest.approx(die_cost_usd(826, 7) + die_cost_usd(tc, 7))
+    assert lut.cost_usd == pytest.approx(die_cost_usd(826, 7) + HBM_80GB_USD + die_cost_usd(tc, 7))
     # H100-LUT-4X overrides only the figure: 132 SMs x 0.488 mm^2, left at 28 nm; the H100 die is unknown
     h100 = machine_area(machine_data("lut_tensor_core_h100_4x"))
     assert h100.unknown == ("gpu",)
@@ -146,3 +154,100 @@ def test_every_area_figure_is_sourced_and_used():
     for name, row in FIGURES.items():
         assert set(row) == {"mm2", "node_nm", "unit", "source"}, name
         assert row["mm2"] > 0 and row["node_nm"] in NODES and len(row["source"]) > 40, name
+
+
+def lut_a100_mm2(units: int) -> float:
+    """GA100 plus units / 4 SMs of A100-LUT-8X tensor cores (0.373 mm^2 at 28 nm, 15.3 / 96.3 MTr/mm^2 to 7 nm)."""
+    return 826 + units / 4 * 0.373 * 15.3 / 96.3
+
+
+@pytest.mark.parametrize("units", [432, 216])
+def test_figure_count_follows_the_components_parameter(units):
+    data = machine_data("lut_tensor_core_a100")
+    data["components"]["tc"]["units"] = units
+    area = machine_area(data)
+    tc = units / 4 * 0.373 * 15.3 / 96.3
+    assert area.mm2 == pytest.approx(lut_a100_mm2(units))
+    assert area.cost_usd == pytest.approx(die_cost_usd(826, 7) + HBM_80GB_USD + die_cost_usd(tc, 7))
+
+
+@pytest.mark.parametrize("devices", [20, 8])
+def test_dies_follow_another_components_parameter(devices):
+    # CENT: one 1.02 mm^2 PNM (7 nm) on each device's controller die, each die costed on its own
+    data = machine_data("cent_aim")
+    data["components"]["pim"]["devices"] = devices
+    accel = machine_area(data).components[0]
+    assert (accel.name, accel.dies, accel.die_mm2) == ("accel", devices, 1.02)
+    assert accel.mm2 == pytest.approx(devices * 1.02)
+    assert accel.cost_usd == pytest.approx(devices * die_cost_usd(1.02, 7))
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("times", "unit / 4", "unknown parameter 'unit' (did you mean 'units'?)"),
+    ("times", "units - 432", "times: 'units - 432' gives 0, not a positive number"),
+    ("dies", "units / 5", "dies: 'units / 5' gives 86.4, not a whole number of dies"),
+    ("times", "gpu.memory.capacity", "unknown parameter 'gpu.memory.capacity'"),   # a quantity string, not a number
+    ("times", "units / (units - 432)", "times: 'units / (units - 432)' cannot be evaluated (division by zero)"),
+])
+def test_bad_counts_name_their_line(field, value, message):
+    data = machine_data("lut_tensor_core_a100")
+    data["components"]["tc"]["area"][field] = value
+    with pytest.raises(ConfigError, match="components.tc.area") as info:
+        machine_from_dict(data)
+    assert message in str(info.value)
+
+
+def test_a_search_over_a_count_gets_each_designs_area(tmp_path):
+    search_file = tmp_path / "lut_units.yaml"
+    search_file.write_text("""\
+name: lut-units
+machine: lut_tensor_core_a100
+workloads:
+  - {model: gpt2-small, phase: decode, context: 128}
+axes:
+  units: {path: machine.components.tc.units, values: [108, 216, 432]}
+  bw: {path: machine.components.gpu.memory.bandwidth, values: [1000, 2000], unit: GB/s}
+objectives: {tokens_per_s: max, area_mm2: min}
+budget: 6
+seed: 0
+batch: 3
+""")
+    result = run_search(load_search(search_file), tmp_path / "out", evaluator=EVALUATOR, progress=False)
+    areas = {t.params["units"]: t.values[1] for t in result.trials}
+    assert sorted(areas) == [108, 216, 432]
+    assert all(mm2 == pytest.approx(lut_a100_mm2(units)) for units, mm2 in areas.items())
+
+
+@pytest.mark.parametrize("capacity, gigabytes", [("80GB", 80), ("40GB", 40)])
+def test_memory_is_priced_per_gb_of_the_named_capacity(capacity, gigabytes):
+    data = machine_data("nvidia_a100_80gb")
+    data["components"]["gpu"]["memory"]["capacity"] = capacity
+    area = machine_area(data)
+    assert area.mm2 == 826                                          # the stacks' area is not counted
+    assert area.cost_usd == pytest.approx(die_cost_usd(826, 7) + gigabytes * 7)
+    assert "hbm memory (memory.capacity: " + capacity + ") at 7 USD per 1GB" in area.components[0].source
+
+
+@pytest.mark.parametrize("memory, message", [
+    ({"kind": "hmb", "capacity": "memory.capacity"}, "no memory price for kind 'hmb' (did you mean 'hbm'?)"),
+    ({"kind": "hbm", "capacity": "memory.capacty"}, "no parameter 'memory.capacty' (did you mean 'memory.capacity'?)"),
+    ({"kind": "hbm", "capacity": "memory.bandwidth"}, "memory.capacity: 'memory.bandwidth' is not a size"),
+])
+def test_bad_memory_blocks_name_their_line(memory, message):
+    data = machine_data("nvidia_a100_80gb")
+    data["components"]["gpu"]["area"]["memory"] = memory
+    with pytest.raises(ConfigError, match="components.gpu.area") as info:
+        machine_from_dict(data)
+    assert message in str(info.value)
+
+
+def test_every_memory_price_is_sourced():
+    for kind, row in MEMORY_PRICES.items():
+        assert set(row) == {"usd", "per", "source"} and row["usd"] > 0 and len(row["source"]) > 40, kind
+        assert parse_quantity(row["per"], "size") > 0, kind
+
+
+def test_nand_is_priced_as_quoted_per_512_gbit():     # the arithmetic of a price quoted per die, on any machine
+    data = machine_data("nvidia_a100_80gb")
+    data["components"]["gpu"]["area"]["memory"]["kind"] = "nand_tlc"
+    assert machine_area(data).cost_usd == pytest.approx(die_cost_usd(826, 7) + 80 * 8 / 512 * 1.436)
