@@ -59,7 +59,8 @@ def test_datasheet_variant_drops_only_the_device_mechanisms():
     data = load_machine("nvidia_a100_80gb").spec.model_dump(mode="json", exclude_none=True)
     data["mapping"]["gemm"] = "gpu"                       # an op-class mapping key of the same name stays
     gpu = operators.without_mechanisms(data)["components"]["gpu"]
-    assert "gemm" not in gpu and "rows" not in gpu and "efficiency" not in gpu["memory"] and gpu["memory"]["bandwidth"]
+    assert "gemm" not in gpu and "rows" not in gpu and "kernel_startup" not in gpu
+    assert "efficiency" not in gpu["memory"] and gpu["memory"]["bandwidth"]
     assert operators.without_mechanisms(data)["mapping"]["gemm"] == "gpu"
     qkv = operators.block_ops("llama2-7b", 1, 1)["qkv"]
     assert operators.op_seconds("nvidia_a100_80gb", qkv, datasheet=True) == \

@@ -25,12 +25,22 @@ without them keeps the plain roofline:
   row in loop iterations, each a dependent global-memory round trip of `latency`; as many blocks
   as fit in an SM's threads run at once, the rest in waves. Few rows leave the GPU waiting on that
   chain, not on bandwidth: the operator takes max(waves x round trips x latency, bytes / bandwidth).
+  With `rows.inflight` (a measured curve: bytes of loads in flight per SM -> sustained bandwidth),
+  many rows are bound by memory-level parallelism instead (Little's law): the resident threads
+  each keep `loads` element loads in flight, and the bytes move at the curve's bandwidth for them.
+  A `grid_stride` kernel (PyTorch's index_select) runs min(elements / block, sms x
+  `blocks_per_sm`) blocks over all elements rather than one block per row.
+- `kernel_startup`: GPU-side time each kernel takes beyond its work (grid launch, block dispatch,
+  drain), which a profiler's kernel duration holds and CUDA graphs do not remove; `launch_overhead`
+  is the host's dispatch per kernel (eager only). Both are paid per kernel (`kernels_per_op`), so
+  a fused kernel pays them once.
 """
 from __future__ import annotations
 
 import math
 from typing import Optional
 
+import numpy as np
 from pydantic import Field, field_validator
 
 from hwsim.components.base import ALL_BYTES, OpTiming, SerialComponent, register
@@ -110,6 +120,9 @@ class RowKernel(Strict):
     passes: Count = 1                      # loops over the row (rms_norm: sum of squares, then scale)
     elements_per_thread: Count = 1         # row elements one thread handles per iteration (rope: a pair)
     extra_round_trips: CountOrZero = 0     # dependent loads before the loops (rope: the position)
+    loads: Count = 1                       # element loads one thread keeps in flight (silu_and_mul: x and y)
+    blocks_per_sm: Optional[Count] = None  # the kernel's own cap on blocks per SM (its grid size)
+    grid_stride: bool = False              # blocks stride over all elements, not one block per row
 
 
 class Rows(Strict):
@@ -120,19 +133,41 @@ class Rows(Strict):
     threads_per_sm: Count                  # resident threads per SM at most
     latency: Duration                      # one dependent global-memory round trip (s)
     kernels: dict[str, RowKernel]          # operator kind -> its kernel
+    inflight: list[tuple[ByteSize, Bandwidth]] = []   # load bytes in flight per SM -> bandwidth (measured)
 
     _kinds = field_validator("kernels")(classmethod(lambda cls, kernels: _known_kinds(kernels)))
 
+    @field_validator("inflight")
+    @classmethod
+    def _rising(cls, points):
+        if any(b[0] <= a[0] for a, b in zip(points, points[1:])):
+            raise ValueError("inflight: bytes in flight must rise from point to point")
+        return points
+
+    def bandwidth(self, inflight_per_sm: float) -> float:
+        """Bytes/s the curve gives for `inflight_per_sm` bytes of loads in flight per SM: linear
+        between its points, flat outside them (below the first, the latency chain is the bound)."""
+        return float(np.interp(inflight_per_sm, [p[0] for p in self.inflight], [p[1] for p in self.inflight]))
+
     def seconds(self, op) -> float:
-        """Waves of resident blocks x the round trips of one block x latency."""
+        """max(waves of resident blocks x the round trips of one block x latency, bytes at the
+        bandwidth the resident threads' loads in flight sustain)."""
         kernel = self.kernels[op.kind]
-        rows = op.m * op.count
-        width = op.act_out_bytes * 8 / precision.BITS[op.compute_dtype] / rows     # outputs per row
-        work = math.ceil(width / kernel.elements_per_thread)
-        threads = min(work, kernel.block)
-        waves = math.ceil(rows / (self.sms * max(self.threads_per_sm // threads, 1)))
+        elements = op.act_out_bytes * 8 / precision.BITS[op.compute_dtype]
+        rows = 1 if kernel.grid_stride else op.m * op.count
+        work = math.ceil(elements / rows / kernel.elements_per_thread)        # thread-iterations per row
+        per_sm = max(self.threads_per_sm // min(work, kernel.block), 1)
+        per_sm = min(per_sm, kernel.blocks_per_sm or per_sm)
+        blocks = min(math.ceil(work / kernel.block), self.sms * per_sm) if kernel.grid_stride else 1
+        threads = min(work, kernel.block * blocks)                            # threads on one row
+        waves = math.ceil(rows / (self.sms * per_sm))
         trips = kernel.extra_round_trips + kernel.passes * math.ceil(work / threads)
-        return waves * trips * self.latency
+        chain_s = waves * trips * self.latency
+        if not self.inflight:
+            return chain_s
+        resident = min(rows, self.sms * per_sm) * threads
+        inflight = resident * kernel.loads * precision.BITS[op.compute_dtype] / 8 / self.sms
+        return max(chain_s, op.total_bytes / self.bandwidth(inflight))
 
 
 class AnalyticDeviceParams(Strict):
@@ -140,6 +175,7 @@ class AnalyticDeviceParams(Strict):
     peak: dict[str, ComputeRate]         # number format -> peak operations/s (dense, no sparsity)
     memory: Memory
     launch_overhead: Latency = "0s"     # fixed time added per kernel launch (framework dispatch + launch)
+    kernel_startup: Latency = "0s"      # GPU-side time per kernel beyond its work (launch, dispatch, drain)
     kernels_per_op: dict[str, Count] = {}         # operator kind -> kernels one operator launches (absent: 1)
     gemm: Optional[Gemm] = None          # matmuls as tiles in waves over SMs; None: FLOPs / peak
     rows: Optional[Rows] = None          # vector kernels as blocks per row; None: bytes / bandwidth
@@ -206,7 +242,8 @@ class AnalyticDevice(SerialComponent):
             busy_s = max(compute_s, streamed_s, self._rows_s(op))
             bound = "compute" if compute_s > streamed_s else "memory"
         launches = self.params.kernels_per_op.get(op.kind, 1)
-        return OpTiming(busy_s + launches * self.params.launch_overhead, bound,
+        per_kernel = self.params.launch_overhead + self.params.kernel_startup
+        return OpTiming(busy_s + launches * per_kernel, bound,
                         used={"compute": op.flops, "memory": op.total_bytes},
                         floor_s={"compute": compute_s, "memory": memory_s})
 

@@ -63,11 +63,11 @@ def block_ops(model: str, tokens: int, tp: int) -> dict:
 
 def without_mechanisms(machine: dict) -> dict:
     """A machine dict whose analytic devices lose their measured-kernel mechanisms (`gemm`, `rows`,
-    `memory.efficiency`): the datasheet roofline each was before them."""
+    `kernel_startup`, `memory.efficiency`): the datasheet roofline each was before them."""
     components = {}
     for name, raw in machine["components"].items():
         if raw.get("type") == "analytic_device":
-            raw = {key: value for key, value in raw.items() if key not in ("gemm", "rows")}
+            raw = {key: value for key, value in raw.items() if key not in ("gemm", "rows", "kernel_startup")}
             raw["memory"] = {key: value for key, value in raw["memory"].items() if key != "efficiency"}
         components[name] = raw
     return {**machine, "components": components}
