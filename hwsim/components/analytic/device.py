@@ -29,7 +29,10 @@ without them keeps the plain roofline:
   many rows are bound by memory-level parallelism instead (Little's law): the resident threads
   each keep `loads` element loads in flight, and the bytes move at the curve's bandwidth for them.
   A `grid_stride` kernel (PyTorch's index_select) runs min(elements / block, sms x
-  `blocks_per_sm`) blocks over all elements rather than one block per row.
+  `blocks_per_sm`) blocks over all elements rather than one block per row; up to `serial_rows`
+  rows (index_select's small-index kernel) such a grid walks one row after another. Extra round
+  trips load small cached arrays (a position, an index) at `latency`; a kernel's own `latency`
+  times its loop when the loop reads DRAM (an embedding table's random rows).
 - `kernel_startup`: GPU-side time each kernel takes beyond its work (grid launch, block dispatch,
   drain), which a profiler's kernel duration holds and CUDA graphs do not remove; `launch_overhead`
   is the host's dispatch per kernel (eager only). Both are paid per kernel (`kernels_per_op`), so
@@ -123,6 +126,8 @@ class RowKernel(Strict):
     loads: Count = 1                       # element loads one thread keeps in flight (silu_and_mul: x and y)
     blocks_per_sm: Optional[Count] = None  # the kernel's own cap on blocks per SM (its grid size)
     grid_stride: bool = False              # blocks stride over all elements, not one block per row
+    serial_rows: CountOrZero = 0           # up to this many rows, one strided grid walks them in turn
+    latency: Optional[Duration] = None     # its loop's round trip when not the Rows' (table rows in DRAM)
 
 
 class Rows(Strict):
@@ -154,15 +159,18 @@ class Rows(Strict):
         bandwidth the resident threads' loads in flight sustain)."""
         kernel = self.kernels[op.kind]
         elements = op.act_out_bytes * 8 / precision.BITS[op.compute_dtype]
-        rows = 1 if kernel.grid_stride else op.m * op.count
-        work = math.ceil(elements / rows / kernel.elements_per_thread)        # thread-iterations per row
+        all_rows = op.m * op.count
+        serial = all_rows <= kernel.serial_rows           # one grid walks the rows one after another
+        strided = kernel.grid_stride or serial
+        rows = 1 if strided else all_rows
+        work = math.ceil(elements / (all_rows if serial else rows) / kernel.elements_per_thread)
         per_sm = max(self.threads_per_sm // min(work, kernel.block), 1)
         per_sm = min(per_sm, kernel.blocks_per_sm or per_sm)
-        blocks = min(math.ceil(work / kernel.block), self.sms * per_sm) if kernel.grid_stride else 1
+        blocks = min(math.ceil(work / kernel.block), self.sms * per_sm) if strided else 1
         threads = min(work, kernel.block * blocks)                            # threads on one row
-        waves = math.ceil(rows / (self.sms * per_sm))
-        trips = kernel.extra_round_trips + kernel.passes * math.ceil(work / threads)
-        chain_s = waves * trips * self.latency
+        steps = math.ceil(rows / (self.sms * per_sm)) * (all_rows if serial else 1)
+        loop_s = kernel.passes * math.ceil(work / threads) * (kernel.latency or self.latency)
+        chain_s = steps * (kernel.extra_round_trips * self.latency + loop_s)
         if not self.inflight:
             return chain_s
         resident = min(rows, self.sms * per_sm) * threads

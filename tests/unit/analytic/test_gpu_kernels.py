@@ -158,3 +158,19 @@ def test_kernel_startup_is_paid_once_per_kernel_with_the_host_launch():
     eager, _ = _seconds(_gpu(kernel_startup="1.3us", launch_overhead="5us",
                              kernels_per_op={"elementwise": 3}), op)
     assert eager == pytest.approx(plain + 3 * (1.3e-6 + 5e-6), rel=1e-9)
+
+
+def test_few_rows_of_a_strided_kernel_are_walked_one_after_another():
+    # 4 rows of 4096 (<= serial_rows): a grid of min(4096 / 128, 4 SMs x 2) = 8 blocks of 128 threads
+    # copies one row at a time: per row an index load (1 us) then 4096 / 1024 = 4 loop trips of 3 us
+    kernel = {"block": 128, "blocks_per_sm": 2, "grid_stride": True, "serial_rows": 4,
+              "extra_round_trips": 1, "latency": "3us"}
+    rows = {**ROWS, "kernels": {"embedding": kernel}}
+    op = Op(0, "emb", "embedding", 0, 0, "fp16", weight_bytes=2.0 * 4 * 4096, act_out_bytes=2.0 * 4 * 4096,
+            m=4, n=4096)
+    simulated, _ = _seconds(_gpu(rows=rows), op)
+    assert simulated == pytest.approx(4 * (1e-6 + 4 * 3e-6), rel=1e-9)
+    five = Op(0, "emb", "embedding", 0, 0, "fp16", weight_bytes=2.0 * 5 * 4096, act_out_bytes=2.0 * 5 * 4096,
+              m=5, n=4096)
+    strided, _ = _seconds(_gpu(rows=rows), five)            # past serial_rows: all 5 rows at once
+    assert strided == pytest.approx(1e-6 + 20 * 3e-6, rel=1e-9)
