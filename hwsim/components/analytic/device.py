@@ -19,7 +19,9 @@ without them keeps the plain roofline:
   the format's peak), so a
   shape pays for its padded tiles (tile quantisation) and its last partial wave (wave
   quantisation). With fewer tiles than SMs, the k loop may be split over 2, 4, ... SMs
-  (split-K); the fp32 partial sums are written and read back once.
+  (split-K); the fp32 partial sums are written and read back once, by a second kernel (cuBLASLt's
+  out-of-place split-K reduction schemes, cublasLtReductionScheme_t; `splitKreduce_kernel` after
+  the GEMM in Ampere profiles) that pays `kernel_startup`.
 - `rows:` vector operators as one-thread-block-per-row kernels (vLLM / Sarathi-Serve's rms_norm,
   silu_and_mul and rotary_embedding kernels): a block of min(row work, `block`) threads walks its
   row in loop iterations, each a dependent global-memory round trip of `latency`; as many blocks
@@ -98,8 +100,9 @@ class Gemm(Strict):
                 raise ValueError(f"{fmt}: a share of the peak in (0, 1], got {share}")
         return shares
 
-    def seconds(self, op, fmt: str, peak: float, memory_s: float, bandwidth: float) -> float:
-        """Fastest tile (and split-K) for `op` computing in `fmt`: max(waves x one tile's time, memory time)."""
+    def seconds(self, op, fmt: str, peak: float, memory_s: float, bandwidth: float, reduce_s: float = 0.0) -> float:
+        """Fastest tile (and split-K) for `op` computing in `fmt`: max(waves x one tile's time, memory
+        time), plus `reduce_s` for the kernel that sums split-K's partials."""
         per_sm = peak * self.efficiency[fmt] / self.sms
         best = math.inf
         for rows, cols in self.tiles:
@@ -109,7 +112,7 @@ class Gemm(Strict):
                 waves = math.ceil(tiles * split / self.sms)
                 compute_s = waves * 2 * rows * cols * math.ceil(op.k / split) / per_sm
                 partials_s = (split > 1) * 2 * FP32_BYTES * op.m * op.n * op.count * split / bandwidth
-                best = min(best, max(compute_s, memory_s + partials_s))
+                best = min(best, max(compute_s, memory_s + partials_s) + (split > 1) * reduce_s)
                 split *= 2
                 if not self.split_k or tiles * split > self.sms or split > op.k:
                     break
@@ -244,7 +247,8 @@ class AnalyticDevice(SerialComponent):
         memory_s = op.total_bytes / memory.bandwidth
         streamed_s = op.total_bytes / memory.streaming
         if self._gemm_applies(op):
-            busy_s = self.params.gemm.seconds(op, fmt, self._peak(fmt), streamed_s, memory.streaming)
+            busy_s = self.params.gemm.seconds(op, fmt, self._peak(fmt), streamed_s, memory.streaming,
+                                              self.params.kernel_startup)
             bound = "memory" if busy_s <= streamed_s else "compute"
         else:
             busy_s = max(compute_s, streamed_s, self._rows_s(op))

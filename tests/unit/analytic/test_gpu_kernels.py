@@ -174,3 +174,14 @@ def test_few_rows_of_a_strided_kernel_are_walked_one_after_another():
               m=5, n=4096)
     strided, _ = _seconds(_gpu(rows=rows), five)            # past serial_rows: all 5 rows at once
     assert strided == pytest.approx(1e-6 + 20 * 3e-6, rel=1e-9)
+
+
+def test_split_k_pays_a_second_kernel_for_its_reduction():
+    # the split-K case above, with a 1 us kernel startup: the GEMM and the partials' reduction kernel
+    k = 1 << 16
+    op = _matmul(64, 64, k)
+    base, _ = _seconds(_gpu(gemm=GEMM), op)
+    started, _ = _seconds(_gpu(gemm=GEMM, kernel_startup="1us"), op)
+    assert started == pytest.approx(base + 2e-6, rel=1e-9)
+    unsplit, _ = _seconds(_gpu(gemm={**GEMM, "split_k": False}, kernel_startup="1us"), op)
+    assert unsplit == pytest.approx(4 * base + 1e-6, rel=1e-9)
