@@ -149,7 +149,7 @@ class Rows(Strict):
     @classmethod
     def _rising(cls, points):
         if any(b[0] <= a[0] for a, b in zip(points, points[1:])):
-            raise ValueError("inflight: bytes in flight must rise from point to point")
+            raise ValueError("bytes in flight must rise from point to point")
         return points
 
     def bandwidth(self, inflight_per_sm: float) -> float:

@@ -185,3 +185,14 @@ def test_split_k_pays_a_second_kernel_for_its_reduction():
     assert started == pytest.approx(base + 2e-6, rel=1e-9)
     unsplit, _ = _seconds(_gpu(gemm={**GEMM, "split_k": False}, kernel_startup="1us"), op)
     assert unsplit == pytest.approx(4 * base + 1e-6, rel=1e-9)
+
+
+def test_an_inflight_curve_that_does_not_rise_is_one_error_line():
+    from hwsim.config.errors import ConfigError
+    from hwsim.machine import machine_from_dict
+    curve = {**CURVE, "inflight": [["4KB", "400GB/s"], ["1KB", "100GB/s"]]}
+    with pytest.raises(ConfigError) as info:
+        machine_from_dict({"name": "g", "description": "test", "source": "test",
+                           "components": {"gpu": _gpu(rows=curve)}, "mapping": {"default": "gpu"}})
+    (line,) = str(info.value).splitlines()
+    assert "rows.inflight" in line and "must rise" in line
