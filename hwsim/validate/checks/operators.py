@@ -24,8 +24,10 @@ What still misses on the A100, and why (evidence: the measured table itself):
   rate (MAMF, 85.9% of peak) in the compute-bound regime, and than the weights at 1.80 TB/s in the
   GEMV regime (measured ~1.55 TB/s at one token): uniformly, in both regimes. Vidur's docs (docs/
   profiling.md) use one `a100` compute folder for an A100 DGX and for Azure's NC96ads_A100_v4, whose
-  A100 80GB PCIe has 1,935 GB/s and a 300 W limit; which card took the profiles is not said. No
-  published cuBLAS efficiency by shape for the A100 was found to model the rest.
+  A100 80GB PCIe has 1,935 GB/s and a 300 W limit; which card took the profiles is not said. The
+  card alone does not explain it: the H100 SXM machine's GEMMs are 6-17% fast against the DGX H100
+  profiles too (llama2 up projection, 1 to 4096 tokens). No published cuBLAS efficiency by shape
+  was found to model the rest.
 - norms, rope, activation: at >= 256 tokens they stream at the rate their fp16 loads in flight
   sustain (the gpu-benches read curve), within about 10-25%. From 16 to 192 tokens hwsim is 20-120%
   slow: the read curve is measured with threads that each load once and exit (block turnover in
