@@ -65,3 +65,15 @@ def test_datasheet_variant_drops_only_the_device_mechanisms():
     qkv = operators.block_ops("llama2-7b", 1, 1)["qkv"]
     assert operators.op_seconds("nvidia_a100_80gb", qkv, datasheet=True) == \
         pytest.approx(qkv.total_bytes / 2039e9, rel=1e-9)         # the plain roofline: a GEMV at peak HBM
+
+
+def test_gpu_report_has_a_row_per_machine_and_operator_with_the_kernel_startup_only_after():
+    from hwsim.validate import gpu_report
+    lines = gpu_report.operator_table().splitlines()
+    machines = {machine for gpu_machines in operators.MACHINES.values() for machine in gpu_machines}
+    assert len(lines) == 2 + len(machines) * len(vidur.OPERATORS)
+    add = operators.block_ops("llama2-7b", 1, 1)["ffn_residual"]
+    assert operators.op_seconds("nvidia_a100_80gb", add) == pytest.approx(
+        add.total_bytes / (2039e9 * 0.8828) + 1.3e-6, rel=1e-9)       # sustained bytes + one kernel startup
+    assert operators.op_seconds("nvidia_a100_80gb", add, datasheet=True) == pytest.approx(
+        add.total_bytes / 2039e9, rel=1e-9)
