@@ -7,7 +7,7 @@ GELU is eight element-wise kernels), so each operator pays `launch_overhead` onc
 kernel its kind expands to (`kernels_per_op`, default 1). Cycle-level NPU/GPU models built
 from tiles replace it where detail matters.
 
-Two optional mechanisms bring a GPU from its datasheet to what its kernels reach; a machine
+Optional mechanisms bring a GPU from its datasheet to what its kernels reach; a machine
 without them keeps the plain roofline:
 - `memory.efficiency`: the share of the peak bandwidth a streaming kernel measures (a
   microbenchmark figure); every operator's bytes move at it. The roofline floor still uses the
