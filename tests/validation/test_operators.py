@@ -59,8 +59,21 @@ def test_datasheet_variant_drops_only_the_device_mechanisms():
     data = load_machine("nvidia_a100_80gb").spec.model_dump(mode="json", exclude_none=True)
     data["mapping"]["gemm"] = "gpu"                       # an op-class mapping key of the same name stays
     gpu = operators.without_mechanisms(data)["components"]["gpu"]
-    assert "gemm" not in gpu and "rows" not in gpu and "efficiency" not in gpu["memory"] and gpu["memory"]["bandwidth"]
+    assert "gemm" not in gpu and "rows" not in gpu and "kernel_startup" not in gpu
+    assert "efficiency" not in gpu["memory"] and gpu["memory"]["bandwidth"]
     assert operators.without_mechanisms(data)["mapping"]["gemm"] == "gpu"
     qkv = operators.block_ops("llama2-7b", 1, 1)["qkv"]
     assert operators.op_seconds("nvidia_a100_80gb", qkv, datasheet=True) == \
         pytest.approx(qkv.total_bytes / 2039e9, rel=1e-9)         # the plain roofline: a GEMV at peak HBM
+
+
+def test_gpu_report_has_a_row_per_machine_and_operator_with_the_kernel_startup_only_after():
+    from hwsim.validate import gpu_report
+    lines = gpu_report.operator_table().splitlines()
+    machines = {machine for gpu_machines in operators.MACHINES.values() for machine in gpu_machines}
+    assert len(lines) == 2 + len(machines) * len(vidur.OPERATORS)
+    add = operators.block_ops("llama2-7b", 1, 1)["ffn_residual"]
+    assert operators.op_seconds("nvidia_a100_80gb", add) == pytest.approx(
+        add.total_bytes / (2039e9 * 0.8828) + 1.3e-6, rel=1e-9)       # sustained bytes + one kernel startup
+    assert operators.op_seconds("nvidia_a100_80gb", add, datasheet=True) == pytest.approx(
+        add.total_bytes / 2039e9, rel=1e-9)

@@ -7,7 +7,7 @@ GELU is eight element-wise kernels), so each operator pays `launch_overhead` onc
 kernel its kind expands to (`kernels_per_op`, default 1). Cycle-level NPU/GPU models built
 from tiles replace it where detail matters.
 
-Two optional mechanisms bring a GPU from its datasheet to what its kernels reach; a machine
+Optional mechanisms bring a GPU from its datasheet to what its kernels reach; a machine
 without them keeps the plain roofline:
 - `memory.efficiency`: the share of the peak bandwidth a streaming kernel measures (a
   microbenchmark figure); every operator's bytes move at it. The roofline floor still uses the
@@ -19,18 +19,33 @@ without them keeps the plain roofline:
   the format's peak), so a
   shape pays for its padded tiles (tile quantisation) and its last partial wave (wave
   quantisation). With fewer tiles than SMs, the k loop may be split over 2, 4, ... SMs
-  (split-K); the fp32 partial sums are written and read back once.
+  (split-K); the fp32 partial sums are written and read back once, by a second kernel (cuBLASLt's
+  out-of-place split-K reduction schemes, cublasLtReductionScheme_t; `splitKreduce_kernel` after
+  the GEMM in Ampere profiles) that pays `kernel_startup`.
 - `rows:` vector operators as one-thread-block-per-row kernels (vLLM / Sarathi-Serve's rms_norm,
   silu_and_mul and rotary_embedding kernels): a block of min(row work, `block`) threads walks its
   row in loop iterations, each a dependent global-memory round trip of `latency`; as many blocks
   as fit in an SM's threads run at once, the rest in waves. Few rows leave the GPU waiting on that
   chain, not on bandwidth: the operator takes max(waves x round trips x latency, bytes / bandwidth).
+  With `rows.inflight` (a measured curve: bytes of loads in flight per SM -> sustained bandwidth),
+  many rows are bound by memory-level parallelism instead (Little's law): the resident threads
+  each keep `loads` element loads in flight, and the bytes move at the curve's bandwidth for them.
+  A `grid_stride` kernel (PyTorch's index_select) runs min(elements / block, sms x
+  `blocks_per_sm`) blocks over all elements rather than one block per row; up to `serial_rows`
+  rows (index_select's small-index kernel) such a grid walks one row after another. Extra round
+  trips load small cached arrays (a position, an index) at `latency`; a kernel's own `latency`
+  times its loop when the loop reads DRAM (an embedding table's random rows).
+- `kernel_startup`: GPU-side time each kernel takes beyond its work (grid launch, block dispatch,
+  drain), which a profiler's kernel duration holds and CUDA graphs do not remove; `launch_overhead`
+  is the host's dispatch per kernel (eager only). Both are paid per kernel (`kernels_per_op`), so
+  a fused kernel pays them once.
 """
 from __future__ import annotations
 
 import math
 from typing import Optional
 
+import numpy as np
 from pydantic import Field, field_validator
 
 from hwsim.components.base import ALL_BYTES, OpTiming, SerialComponent, register
@@ -85,8 +100,9 @@ class Gemm(Strict):
                 raise ValueError(f"{fmt}: a share of the peak in (0, 1], got {share}")
         return shares
 
-    def seconds(self, op, fmt: str, peak: float, memory_s: float, bandwidth: float) -> float:
-        """Fastest tile (and split-K) for `op` computing in `fmt`: max(waves x one tile's time, memory time)."""
+    def seconds(self, op, fmt: str, peak: float, memory_s: float, bandwidth: float, reduce_s: float = 0.0) -> float:
+        """Fastest tile (and split-K) for `op` computing in `fmt`: max(waves x one tile's time, memory
+        time), plus `reduce_s` for the kernel that sums split-K's partials."""
         per_sm = peak * self.efficiency[fmt] / self.sms
         best = math.inf
         for rows, cols in self.tiles:
@@ -96,7 +112,7 @@ class Gemm(Strict):
                 waves = math.ceil(tiles * split / self.sms)
                 compute_s = waves * 2 * rows * cols * math.ceil(op.k / split) / per_sm
                 partials_s = (split > 1) * 2 * FP32_BYTES * op.m * op.n * op.count * split / bandwidth
-                best = min(best, max(compute_s, memory_s + partials_s))
+                best = min(best, max(compute_s, memory_s + partials_s) + (split > 1) * reduce_s)
                 split *= 2
                 if not self.split_k or tiles * split > self.sms or split > op.k:
                     break
@@ -110,6 +126,11 @@ class RowKernel(Strict):
     passes: Count = 1                      # loops over the row (rms_norm: sum of squares, then scale)
     elements_per_thread: Count = 1         # row elements one thread handles per iteration (rope: a pair)
     extra_round_trips: CountOrZero = 0     # dependent loads before the loops (rope: the position)
+    loads: Count = 1                       # element loads one thread keeps in flight (silu_and_mul: x and y)
+    blocks_per_sm: Optional[Count] = None  # the kernel's own cap on blocks per SM (its grid size)
+    grid_stride: bool = False              # blocks stride over all elements, not one block per row
+    serial_rows: CountOrZero = 0           # up to this many rows, one strided grid walks them in turn
+    latency: Optional[Duration] = None     # its loop's round trip when not the Rows' (table rows in DRAM)
 
 
 class Rows(Strict):
@@ -120,19 +141,44 @@ class Rows(Strict):
     threads_per_sm: Count                  # resident threads per SM at most
     latency: Duration                      # one dependent global-memory round trip (s)
     kernels: dict[str, RowKernel]          # operator kind -> its kernel
+    inflight: list[tuple[ByteSize, Bandwidth]] = []   # load bytes in flight per SM -> bandwidth (measured)
 
     _kinds = field_validator("kernels")(classmethod(lambda cls, kernels: _known_kinds(kernels)))
 
+    @field_validator("inflight")
+    @classmethod
+    def _rising(cls, points):
+        if any(b[0] <= a[0] for a, b in zip(points, points[1:])):
+            raise ValueError("bytes in flight must rise from point to point")
+        return points
+
+    def bandwidth(self, inflight_per_sm: float) -> float:
+        """Bytes/s the curve gives for `inflight_per_sm` bytes of loads in flight per SM: linear
+        between its points, flat outside them (below the first, the latency chain is the bound)."""
+        return float(np.interp(inflight_per_sm, [p[0] for p in self.inflight], [p[1] for p in self.inflight]))
+
     def seconds(self, op) -> float:
-        """Waves of resident blocks x the round trips of one block x latency."""
+        """max(waves of resident blocks x the round trips of one block x latency, bytes at the
+        bandwidth the resident threads' loads in flight sustain)."""
         kernel = self.kernels[op.kind]
-        rows = op.m * op.count
-        width = op.act_out_bytes * 8 / precision.BITS[op.compute_dtype] / rows     # outputs per row
-        work = math.ceil(width / kernel.elements_per_thread)
-        threads = min(work, kernel.block)
-        waves = math.ceil(rows / (self.sms * max(self.threads_per_sm // threads, 1)))
-        trips = kernel.extra_round_trips + kernel.passes * math.ceil(work / threads)
-        return waves * trips * self.latency
+        elements = op.act_out_bytes * 8 / precision.BITS[op.compute_dtype]
+        all_rows = op.m * op.count
+        serial = all_rows <= kernel.serial_rows           # one grid walks the rows one after another
+        strided = kernel.grid_stride or serial
+        rows = 1 if strided else all_rows
+        work = math.ceil(elements / (all_rows if serial else rows) / kernel.elements_per_thread)
+        per_sm = max(self.threads_per_sm // min(work, kernel.block), 1)
+        per_sm = min(per_sm, kernel.blocks_per_sm or per_sm)
+        blocks = min(math.ceil(work / kernel.block), self.sms * per_sm) if strided else 1
+        threads = min(work, kernel.block * blocks)                            # threads on one row
+        steps = math.ceil(rows / (self.sms * per_sm)) * (all_rows if serial else 1)
+        loop_s = kernel.passes * math.ceil(work / threads) * (kernel.latency or self.latency)
+        chain_s = steps * (kernel.extra_round_trips * self.latency + loop_s)
+        if not self.inflight:
+            return chain_s
+        resident = min(rows, self.sms * per_sm) * threads
+        inflight = resident * kernel.loads * precision.BITS[op.compute_dtype] / 8 / self.sms
+        return max(chain_s, op.total_bytes / self.bandwidth(inflight))
 
 
 class AnalyticDeviceParams(Strict):
@@ -140,6 +186,7 @@ class AnalyticDeviceParams(Strict):
     peak: dict[str, ComputeRate]         # number format -> peak operations/s (dense, no sparsity)
     memory: Memory
     launch_overhead: Latency = "0s"     # fixed time added per kernel launch (framework dispatch + launch)
+    kernel_startup: Latency = "0s"      # GPU-side time per kernel beyond its work (launch, dispatch, drain)
     kernels_per_op: dict[str, Count] = {}         # operator kind -> kernels one operator launches (absent: 1)
     gemm: Optional[Gemm] = None          # matmuls as tiles in waves over SMs; None: FLOPs / peak
     rows: Optional[Rows] = None          # vector kernels as blocks per row; None: bytes / bandwidth
@@ -200,13 +247,15 @@ class AnalyticDevice(SerialComponent):
         memory_s = op.total_bytes / memory.bandwidth
         streamed_s = op.total_bytes / memory.streaming
         if self._gemm_applies(op):
-            busy_s = self.params.gemm.seconds(op, fmt, self._peak(fmt), streamed_s, memory.streaming)
+            busy_s = self.params.gemm.seconds(op, fmt, self._peak(fmt), streamed_s, memory.streaming,
+                                              self.params.kernel_startup)
             bound = "memory" if busy_s <= streamed_s else "compute"
         else:
             busy_s = max(compute_s, streamed_s, self._rows_s(op))
             bound = "compute" if compute_s > streamed_s else "memory"
         launches = self.params.kernels_per_op.get(op.kind, 1)
-        return OpTiming(busy_s + launches * self.params.launch_overhead, bound,
+        per_kernel = self.params.launch_overhead + self.params.kernel_startup
+        return OpTiming(busy_s + launches * per_kernel, bound,
                         used={"compute": op.flops, "memory": op.total_bytes},
                         floor_s={"compute": compute_s, "memory": memory_s})
 

@@ -12,20 +12,32 @@ machine (TARGET); the other machines' rows are context (INFO). Vidur's docs do n
 took the compute profiles (an 80GB SXM of a DGX, or an 80GB PCIe of Azure's NC96ads_A100_v4; both are
 named for its network profiles); hwsim compares them with the SXM machine.
 
+What Vidur timed: each operator is one kernel. Its profiler (`record_function` method,
+vidur/profiling/utils/record_function_tracer.py) sums the GPU durations of the kernels launched
+inside each operator's timer, no launch gaps; sarathi-serve's layers put one kernel in each timer
+(rms_norm, silu_and_mul, rotary_embedding, F.linear's cuBLAS GEMM, F.embedding's index_select and
+the residual add; the vocab-parallel masks sit outside the embedding's timer). The profiler's trace
+keeps whole microseconds, so a 2 us kernel is known to +-0.5 us (25%).
+
 What still misses on the A100, and why (evidence: the measured table itself):
-- norms, rope, activation: the Sarathi-Serve kernels are one thread block per token whose loop
-  iterations are dependent global-memory round trips (the machine's `rows`). At one token the
-  measured time is 0.6-0.9 us per loop iteration (silu_and_mul: 7, 12, 22 us for the 11, 14, 28
-  iterations of llama2-7b and of llama2-70b at tp 2 and 1), 3-4x the 206 ns pointer-chase latency the
-  machine takes from Abdelkhalik et al.; at 4096 tokens they reach 0.6 (rms_norm) to 1.0
-  (silu_and_mul) TB/s, not the 1.8 TB/s a streaming kernel sustains: 2-byte loads per thread leave
-  too few bytes in flight for the latency under load. No published loaded-latency figure for the
-  A100 was found, so the model keeps the unloaded one and stays 50-60% short.
-- embedding: PyTorch's index_select kernel (F.embedding) reaches about 0.3 TB/s at 4096 tokens and
-  loops over the indices serially at <= 16 tokens (about 0.7 us per token); no source models it.
-- residual add and the smallest kernels: a kernel's own minimum duration on the device (about 2 us
-  measured here for a one-token add) has no published A100 figure that hwsim could cite.
-- GEMMs: 15-25% slower than tiles in waves at the best measured matmul rate, in both regimes.
+- GEMMs (qkv, o_proj, up, down) run 10-20% longer than tiles in waves at the best measured matmul
+  rate (MAMF, 85.9% of peak) in the compute-bound regime, and than the weights at 1.80 TB/s in the
+  GEMV regime (measured ~1.55 TB/s at one token): uniformly, in both regimes. Vidur's docs (docs/
+  profiling.md) use one `a100` compute folder for an A100 DGX and for Azure's NC96ads_A100_v4, whose
+  A100 80GB PCIe has 1,935 GB/s and a 300 W limit; which card took the profiles is not said. The
+  card alone does not explain it: the H100 SXM machine's GEMMs are 6-17% fast against the DGX H100
+  profiles too (llama2 up projection, 1 to 4096 tokens). No published cuBLAS efficiency by shape
+  was found to model the rest.
+- norms, rope, activation: at >= 256 tokens they stream at the rate their fp16 loads in flight
+  sustain (the gpu-benches read curve), within about 10-25%. From 16 to 192 tokens hwsim is 20-120%
+  slow: the read curve is measured with threads that each load once and exit (block turnover in
+  every load), while these kernels loop; and the inputs were just written, so they sit in the L2.
+  At 1-8 tokens hwsim is 25-65% fast: the measured 0.6-0.9 us per loop iteration (silu_and_mul: 7,
+  12, 22 us for 11, 14, 28 iterations) is 3-4x the 206 ns L2 round trip the chain uses.
+- residual add and the smallest kernels: 1.3 us of kernel startup (gpu-benches, CUDA graph) against
+  a measured 2 us; the profiler's whole microseconds and its own per-kernel cost are not separated.
+- embedding: index_select's small-index path (<= 16 tokens) walks the tokens in turn, about 0.6 us
+  each against 0.7 measured; from 24 to 96 tokens the large-index kernel is 10-40% fast.
 
 `python -m hwsim.validate.gpu_report docs/validation` writes the tables before/after and the parity plot.
 """
@@ -63,11 +75,11 @@ def block_ops(model: str, tokens: int, tp: int) -> dict:
 
 def without_mechanisms(machine: dict) -> dict:
     """A machine dict whose analytic devices lose their measured-kernel mechanisms (`gemm`, `rows`,
-    `memory.efficiency`): the datasheet roofline each was before them."""
+    `kernel_startup`, `memory.efficiency`): the datasheet roofline each was before them."""
     components = {}
     for name, raw in machine["components"].items():
         if raw.get("type") == "analytic_device":
-            raw = {key: value for key, value in raw.items() if key not in ("gemm", "rows")}
+            raw = {key: value for key, value in raw.items() if key not in ("gemm", "rows", "kernel_startup")}
             raw["memory"] = {key: value for key, value in raw["memory"].items() if key != "efficiency"}
         components[name] = raw
     return {**machine, "components": components}

@@ -110,3 +110,89 @@ def test_many_rows_are_bound_by_bandwidth_and_other_kinds_keep_it():
     add = _rows_op("elementwise", 1, 4096)
     simulated, _ = _seconds(_gpu(rows=ROWS), add)
     assert simulated == pytest.approx(add.total_bytes / BW, rel=1e-9)
+
+
+# a curve of 1 KB in flight per SM -> 100 GB/s, 4 KB -> 400 GB/s (4 SMs, fp16 elements of 2 bytes)
+CURVE = {**ROWS, "latency": "1ns", "inflight": [["1KB", "100GB/s"], ["4KB", "400GB/s"]]}
+
+
+@pytest.mark.parametrize("kind, loads, rows, per_sm", [
+    # norm: 1024 threads per row, 2 resident rows per SM, one 2-byte load each: 4 KB per SM
+    ("norm", 1, 8, 4096),
+    # 4 rows on 4 SMs: 1024 threads x 2 B per SM = 2 KB, between the points: 200 GB/s
+    ("norm", 1, 4, 2048),
+    # two loads per thread (silu_and_mul's x and y) double the bytes in flight
+    ("norm", 2, 4, 4096),
+])
+def test_many_rows_stream_at_the_bandwidth_their_loads_in_flight_sustain(kind, loads, rows, per_sm):
+    curve = {**CURVE, "kernels": {"norm": {"block": 1024, "passes": 2, "loads": loads}}}
+    op = _rows_op(kind, rows, 4096)
+    simulated, _ = _seconds(_gpu(rows=curve), op)
+    assert simulated == pytest.approx(op.total_bytes / (100e9 * per_sm / 1024), rel=1e-9)
+
+
+def test_the_curve_is_flat_outside_its_points():
+    from hwsim.components.analytic.device import Rows
+    rows = Rows.model_validate(CURVE)
+    assert rows.bandwidth(10) == 100e9 and rows.bandwidth(1 << 20) == 400e9
+    assert rows.bandwidth(2560) == pytest.approx(250e9, rel=1e-12)
+
+
+def test_a_grid_stride_kernel_spreads_all_elements_over_its_capped_grid():
+    # 4096 x 64 outputs, blocks of 128 threads, at most 2 blocks per SM: 8 blocks of 128 = 1024 threads
+    # in flight (2 KB: 512 B per SM, below the curve: 100 GB/s); 256 iterations of 1 ns each
+    curve = {**CURVE, "kernels": {"embedding": {"block": 128, "blocks_per_sm": 2, "grid_stride": True}}}
+    op = Op(0, "emb", "embedding", 0, 0, "fp16", weight_bytes=2.0 * 4096 * 64, act_out_bytes=2.0 * 4096 * 64,
+            m=64, n=4096)
+    simulated, _ = _seconds(_gpu(rows=curve), op)
+    assert simulated == pytest.approx(op.total_bytes / 100e9, rel=1e-9)
+    chained, _ = _seconds(_gpu(rows={**curve, "latency": "1us", "inflight": []}), op)
+    assert chained == pytest.approx(4096 * 64 / 1024 * 1e-6, rel=1e-9)
+
+
+def test_kernel_startup_is_paid_once_per_kernel_with_the_host_launch():
+    op = Op(0, "add", "elementwise", 0, 1e6, "fp16", act_in_bytes=2e6, act_out_bytes=1e6)
+    plain, _ = _seconds(_gpu(), op)
+    started, _ = _seconds(_gpu(kernel_startup="1.3us"), op)
+    assert started == pytest.approx(plain + 1.3e-6, rel=1e-9)
+    eager, _ = _seconds(_gpu(kernel_startup="1.3us", launch_overhead="5us",
+                             kernels_per_op={"elementwise": 3}), op)
+    assert eager == pytest.approx(plain + 3 * (1.3e-6 + 5e-6), rel=1e-9)
+
+
+def test_few_rows_of_a_strided_kernel_are_walked_one_after_another():
+    # 4 rows of 4096 (<= serial_rows): a grid of min(4096 / 128, 4 SMs x 2) = 8 blocks of 128 threads
+    # copies one row at a time: per row an index load (1 us) then 4096 / 1024 = 4 loop trips of 3 us
+    kernel = {"block": 128, "blocks_per_sm": 2, "grid_stride": True, "serial_rows": 4,
+              "extra_round_trips": 1, "latency": "3us"}
+    rows = {**ROWS, "kernels": {"embedding": kernel}}
+    op = Op(0, "emb", "embedding", 0, 0, "fp16", weight_bytes=2.0 * 4 * 4096, act_out_bytes=2.0 * 4 * 4096,
+            m=4, n=4096)
+    simulated, _ = _seconds(_gpu(rows=rows), op)
+    assert simulated == pytest.approx(4 * (1e-6 + 4 * 3e-6), rel=1e-9)
+    five = Op(0, "emb", "embedding", 0, 0, "fp16", weight_bytes=2.0 * 5 * 4096, act_out_bytes=2.0 * 5 * 4096,
+              m=5, n=4096)
+    strided, _ = _seconds(_gpu(rows=rows), five)            # past serial_rows: all 5 rows at once
+    assert strided == pytest.approx(1e-6 + 20 * 3e-6, rel=1e-9)
+
+
+def test_split_k_pays_a_second_kernel_for_its_reduction():
+    # the split-K case above, with a 1 us kernel startup: the GEMM and the partials' reduction kernel
+    k = 1 << 16
+    op = _matmul(64, 64, k)
+    base, _ = _seconds(_gpu(gemm=GEMM), op)
+    started, _ = _seconds(_gpu(gemm=GEMM, kernel_startup="1us"), op)
+    assert started == pytest.approx(base + 2e-6, rel=1e-9)
+    unsplit, _ = _seconds(_gpu(gemm={**GEMM, "split_k": False}, kernel_startup="1us"), op)
+    assert unsplit == pytest.approx(4 * base + 1e-6, rel=1e-9)
+
+
+def test_an_inflight_curve_that_does_not_rise_is_one_error_line():
+    from hwsim.config.errors import ConfigError
+    from hwsim.machine import machine_from_dict
+    curve = {**CURVE, "inflight": [["4KB", "400GB/s"], ["1KB", "100GB/s"]]}
+    with pytest.raises(ConfigError) as info:
+        machine_from_dict({"name": "g", "description": "test", "source": "test",
+                           "components": {"gpu": _gpu(rows=curve)}, "mapping": {"default": "gpu"}})
+    (line,) = str(info.value).splitlines()
+    assert "rows.inflight" in line and "must rise" in line
