@@ -18,14 +18,16 @@ Every key maps onto an argument of ``hwsim.serving.serve.serve``; defaults are s
 """
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 from typing import Literal, Optional
 
 import yaml
-from pydantic import Field, NonNegativeInt, PositiveInt, field_validator
+from pydantic import BaseModel, Field, NonNegativeInt, PositiveInt, field_validator
 
 from hwsim import defaults
 from hwsim.components.interconnect.presets import link_preset
+from hwsim.config.errors import did_you_mean
 from hwsim.config.loader import SourceMap, load_document
 from hwsim.config.schema import Strict, parse
 from hwsim.config.units import ByteSize, Duration
@@ -125,6 +127,28 @@ class ServingRun(Strict):
             replicas=self.replicas.count, router=self.replicas.router, slo_ttft=self.slo.ttft,
             slo_tpot=self.slo.tpot, bucket=self.bucket, decode_machine=split and local(split.decode_machine),
             kv_link=split.kv_link if split else KV_LINK)
+
+
+def _block(annotation) -> type[BaseModel] | None:
+    """The schema of a nested block (``RequestsSpec``, ``Optional[DisaggregationSpec]``), None for a value."""
+    kinds = typing.get_args(annotation) or (annotation,)
+    return next((t for t in kinds if isinstance(t, type) and issubclass(t, BaseModel)), None)
+
+
+def key_problem(keys: tuple) -> str | None:
+    """Why `keys` (a path inside a serving block, e.g. ('scheduler', 'max_tokens')) names no serving
+    setting, with a did-you-mean; None when it names one (what a sweep axis over serving may set)."""
+    schema = ServingRun
+    for depth, key in enumerate(keys):
+        if schema is None:
+            return f"'{'.'.join(map(str, keys[:depth]))}' is a value, not a block with key '{key}'"
+        if key not in schema.model_fields:
+            return f"unknown serving key '{key}'{did_you_mean(key, schema.model_fields)}; " \
+                   f"known: {', '.join(schema.model_fields)}"
+        schema = _block(schema.model_fields[key].annotation)
+    if schema is not None:
+        return f"'{'.'.join(map(str, keys))}' is a block; name one of its keys: {', '.join(schema.model_fields)}"
+    return None
 
 
 def loaded(arguments: dict) -> dict:

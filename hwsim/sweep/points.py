@@ -26,7 +26,8 @@ from hwsim.config.loader import SourceMap, load_document
 from hwsim.config.schema import parse
 from hwsim.machine import ARCHITECTURES_DIR, machine_from_dict, shipped_machines
 from hwsim.sweep.expr import Expression
-from hwsim.sweep.spec import Axis, Sweep, Workload
+from hwsim.serving.spec import ServingRun
+from hwsim.sweep.spec import ROOTS, Axis, Sweep, Workload
 from hwsim.workload.model import MODELS_DIR, ModelSpec, load_model
 
 
@@ -185,7 +186,7 @@ class Resolver:
         """Resolved inputs of one point. Raises ConfigError/FileNotFoundError for a bad value."""
         axes = self.sweep.spec.axes
         by_root = {root: [(axes[n].key_path[1:], file_value(axes[n], v)) for n, v in params.items()
-                          if axes[n].key_path[0] == root] for root in ("machine", "model", "workload")}
+                          if axes[n].key_path[0] == root] for root in ROOTS}
         run = workload.model_dump(exclude_none=True)
         for path, value in by_root["workload"]:
             _set(run, path, value)
@@ -198,7 +199,10 @@ class Resolver:
             _set(machine, path, value)
         task = {"machine": machine, "model": model, "options": run}
         if self.sweep.spec.serving:
-            task["serving"] = self.sweep.spec.serving.arguments(self._local)
+            serving = copy.deepcopy(self.sweep.data["serving"])
+            for path, value in by_root["serving"]:
+                _set(serving, path, value)
+            task["serving"] = parse(ServingRun, serving, SourceMap("serving")).arguments(self._local)
         if self.evaluator:
             task["evaluator"] = self.evaluator
         return task
