@@ -27,7 +27,7 @@ from hwsim.config.schema import parse
 from hwsim.machine import ARCHITECTURES_DIR, machine_from_dict, shipped_machines
 from hwsim.sweep.expr import Expression
 from hwsim.serving.spec import ServingRun
-from hwsim.sweep.spec import ROOTS, Axis, Sweep, Workload
+from hwsim.sweep.spec import Axis, Sweep, Workload
 from hwsim.workload.model import MODELS_DIR, ModelSpec, load_model
 
 
@@ -157,6 +157,16 @@ def file_value(axis: Axis, value):
     return value
 
 
+def serving_block(sweep: Sweep, params: dict) -> dict:
+    """The sweep's `serving:` block as written, with the values `params` gives its serving axes."""
+    block = copy.deepcopy(sweep.data["serving"])
+    for name, value in params.items():
+        axis = sweep.spec.axes[name]
+        if axis.key_path[0] == "serving":
+            _set(block, axis.key_path[1:], file_value(axis, value))
+    return block
+
+
 class Resolver:
     """Turns parameter sets into tasks: the base machine and models with the axis values applied."""
 
@@ -186,7 +196,7 @@ class Resolver:
         """Resolved inputs of one point. Raises ConfigError/FileNotFoundError for a bad value."""
         axes = self.sweep.spec.axes
         by_root = {root: [(axes[n].key_path[1:], file_value(axes[n], v)) for n, v in params.items()
-                          if axes[n].key_path[0] == root] for root in ROOTS}
+                          if axes[n].key_path[0] == root] for root in ("machine", "model", "workload")}
         run = workload.model_dump(exclude_none=True)
         for path, value in by_root["workload"]:
             _set(run, path, value)
@@ -199,10 +209,8 @@ class Resolver:
             _set(machine, path, value)
         task = {"machine": machine, "model": model, "options": run}
         if self.sweep.spec.serving:
-            serving = copy.deepcopy(self.sweep.data["serving"])
-            for path, value in by_root["serving"]:
-                _set(serving, path, value)
-            task["serving"] = parse(ServingRun, serving, SourceMap("serving")).arguments(self._local)
+            serving = parse(ServingRun, serving_block(self.sweep, params), SourceMap("serving"))
+            task["serving"] = serving.arguments(self._local)
         if self.evaluator:
             task["evaluator"] = self.evaluator
         return task
