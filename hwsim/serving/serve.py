@@ -9,6 +9,7 @@ from typing import Callable
 from hwsim import defaults
 from hwsim.capacity import kv_bytes_per_token, kv_capacity_tokens
 from hwsim.serving.cost import CostModel
+from hwsim.serving.data_parallel import replica_cost
 from hwsim.serving.disaggregated import serve_disaggregated
 from hwsim.serving.kv import KV_LINK, SWAP_LINK, SWAP_SPACE, BlockManager
 from hwsim.serving.loop import ReplicaLoop, Timeline
@@ -39,21 +40,25 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
     go to a host pool of `swap_space` bytes over the link preset `swap_link`). replicas: copies of
     the machine, each with its own scheduler and KV cache, behind `router` ('round-robin', Vidur's
     default, or 'least-tokens'; ``hwsim.serving.routers``). cost: a CostModel to use (and
-    share its memo) instead of a new one. decode_machine (or decode_cost): disaggregate, prompts on
-    `machine`, decodes on this one, each request's KV moved over the link preset `kv_link`
-    (``hwsim.serving.disaggregated``).
+    share its memo) instead of a new one; a machine whose plan has dp > 1 serves as dp replicas (each
+    its devices / dp) per replica asked (``hwsim.serving.data_parallel``). decode_machine (or
+    decode_cost): disaggregate, prompts on `machine`, decodes on this one, each request's KV moved
+    over the link preset `kv_link` (``hwsim.serving.disaggregated``).
     """
-    cost = cost or CostModel(machine, model, precision, routing, seed, bucket=bucket)
-    plan = cost.machine.spec.parallelism
-    if plan is not None and plan.dp * plan.splits > 1:
-        raise ValueError(f"{cost.machine.name}: data-parallel replicas ({plan.dp} x {plan.splits}) each need "
-                         "their own scheduler; serve the machine without data parallelism with replicas=N")
     if replicas < 1:
         raise ValueError(f"replicas must be >= 1, got {replicas}")
+    whole = cost or CostModel(machine, model, precision, routing, seed, bucket=bucket)
+    cost, data_parallel = replica_cost(whole)
+    replicas *= data_parallel
+    plan = cost.machine.spec.parallelism
+    if plan is not None and plan.splits > 1:
+        raise ValueError(f"{whole.machine.name}: overlap token_split halves every iteration's batch, which a "
+                         "serving iteration of an odd batch cannot do; serve the machine without the overlap")
     if decode_machine is not None and decode_cost is None:
         decode_cost = CostModel(decode_machine, cost.model, None, routing, seed, bucket=bucket)
-    if decode_cost is not None and replicas != 1:
-        raise ValueError("disaggregated serving runs one prefill and one decode machine (replicas=1)")
+    if decode_cost is not None and (replicas != 1 or replica_cost(decode_cost)[1] != 1):
+        raise ValueError("disaggregated serving runs one prefill and one decode machine (replicas=1, "
+                         "no data-parallel plan)")
     capacities = [kv_tokens or _kv_tokens(c) for c in (cost, decode_cost) if c is not None]
     if requests is None:
         requests = generate(n, rate, prompt, output, arrival, cv, seed)
@@ -83,7 +88,7 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
     route(lives, make_router(router), loops)
     timelines = [loop.timeline for loop in loops]
     timeline = timelines[0] if replicas == 1 else Timeline.merge(timelines)
-    return ServingReport(cost.machine.name, cost.model.name, scheduler, lives, timeline, slo_ttft, slo_tpot,
+    return ServingReport(whole.machine.name, cost.model.name, scheduler, lives, timeline, slo_ttft, slo_tpot,
                          kv.capacity, block_size, len(cost.memo) - known, (plan.devices if plan else 1) * replicas)
 
 
