@@ -13,8 +13,12 @@ are errors with a did-you-mean, every error names the file and line).
     disaggregation: {decode_machine: nvidia_h100_sxm, kv_link: roce_400g}
     slo: {ttft: 1s, tpot: 100ms}
     bucket: 1
+    capacity_goal: {attainment: 0.9, start_rate: 1, max_rate: 64}   # search the capacity instead
 
-Every key maps onto an argument of ``hwsim.serving.serve.serve``; defaults are serve()'s.
+Every key maps onto an argument of ``hwsim.serving.serve.serve``; defaults are serve()'s. With
+`capacity_goal:`, ``hwsim serve FILE`` runs a capacity search (``hwsim.serving.capacity_search``): the
+highest arrival rate whose SLO attainment reaches `attainment`, from `start_rate` (default
+requests.rate) doubling up to `max_rate` (default: no bound), then bisecting to `granularity`.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from pathlib import Path
 from typing import Literal, Optional
 
 import yaml
-from pydantic import BaseModel, Field, NonNegativeInt, PositiveInt, field_validator
+from pydantic import BaseModel, Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from hwsim import defaults
 from hwsim.components.interconnect.presets import link_preset
@@ -104,6 +108,22 @@ class SLOSpec(Strict):
     tpot: Duration = "100ms"
 
 
+class CapacityGoal(Strict):
+    """A capacity search's target and rate bounds (``capacity_search``'s arguments)."""
+
+    attainment: float = Field(gt=0, le=1)
+    start_rate: Optional[PositiveFloat] = None       # requests/s; default: requests.rate
+    max_rate: Optional[PositiveFloat] = None
+    granularity: Optional[float] = Field(None, gt=0, lt=1)    # default: capacity_search's (Vidur's 2.5 %)
+    max_runs: Optional[PositiveInt] = None                      # default: capacity_search's (20)
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if self.start_rate and self.max_rate and self.max_rate < self.start_rate:
+            raise ValueError(f"max_rate ({self.max_rate}) is below start_rate ({self.start_rate})")
+        return self
+
+
 class ServingRun(Strict):
     """How requests are served on a given machine and model (a sweep file's `serving:` block)."""
 
@@ -165,6 +185,7 @@ class ServingSpec(ServingRun):
     machine: str = defaults.MACHINE
     model: Optional[str] = None
     precision: Formats = Formats()
+    capacity_goal: Optional[CapacityGoal] = None
 
 
 class ServingFile:
@@ -197,6 +218,17 @@ class ServingFile:
 
         cost, arguments = self.prepare()
         return serve(cost=cost, progress=progress, **arguments)
+
+    def capacity(self):
+        """Run the file's capacity search (`capacity_goal:`); returns the Capacity."""
+        from hwsim.serving.capacity_search import capacity_search
+
+        goal = self.spec.capacity_goal
+        cost, arguments = self.prepare()
+        rate = arguments.pop("rate")
+        bounds = goal.model_dump(include={"granularity", "max_runs"}, exclude_none=True)
+        return capacity_search(goal=goal.attainment, start_rate=goal.start_rate or rate, max_rate=goal.max_rate,
+                               cost=cost, **bounds, **arguments)
 
 
 def serving_from_dict(data: dict, source: SourceMap | None = None, path: Path | None = None) -> ServingFile:
