@@ -1,6 +1,7 @@
 """The silicon a design point buys: its machine, once per serving replica, plus the decode machine
-of a disaggregated point. Area and cost objectives of a serving search count all of it, so that
-more replicas (or a second pool) cost what they add (the roll-up and die cost: hwsim/search/area.py)."""
+of a disaggregated point, once per decode replica. Area and cost objectives of a serving search count
+all of it, so that more replicas (or a second pool) cost what they add (the roll-up and die cost:
+hwsim/search/area.py)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -17,7 +18,8 @@ def _machine_data(name: str) -> dict:
 
 def deployment_area(task: dict) -> MachineArea:
     """The area roll-up of a resolved point (hwsim/sweep/points.py): the machine's components times
-    the serving replicas, and the decode machine's components as 'decode.<name>'."""
+    the serving replicas, and the decode machine's components as 'decode.<name>' times the decode
+    replicas."""
     area = machine_area(task["machine"])
     serving = task.get("serving")
     if not serving:
@@ -26,6 +28,7 @@ def deployment_area(task: dict) -> MachineArea:
     unknown = list(area.unknown)
     if serving["decode_machine"]:
         decode = machine_area(_machine_data(serving["decode_machine"]))
-        components += [replace(c, name=f"decode.{c.name}") for c in decode.components]
+        components += [replace(c, name=f"decode.{c.name}", copies=c.copies * serving["decode_replicas"])
+                       for c in decode.components]
         unknown += [f"decode.{name}" for name in decode.unknown]
     return MachineArea(area.machine, tuple(components), tuple(unknown))

@@ -29,7 +29,8 @@ OPTIONS = {   # option -> its key in a serving file (hwsim/serving/spec.py), whi
     "preemption": ("scheduler", "preemption"), "swap_link": ("scheduler", "swap_link"),
     "block_size": ("kv", "block_size"), "kv_tokens": ("kv", "tokens"), "replicas": ("replicas", "count"),
     "router": ("replicas", "router"), "decode_machine": ("disaggregation", "decode_machine"),
-    "kv_link": ("disaggregation", "kv_link"), "slo_ttft": ("slo", "ttft"), "slo_tpot": ("slo", "tpot"),
+    "kv_link": ("disaggregation", "kv_link"), "decode_replicas": ("disaggregation", "decode_replicas"),
+    "slo_ttft": ("slo", "ttft"), "slo_tpot": ("slo", "tpot"),
     "bucket": ("bucket",), "weights": ("precision", "weights"), "activations": ("precision", "activations"),
     "kv": ("precision", "kv_cache"), "capacity_goal": ("capacity_goal", "attainment"),
 }
@@ -55,6 +56,8 @@ def _serving(args):
             raise ValueError(f"{args.machine} is a serving file; give "
                              f"{', '.join(given) or 'the model'} in it, not on the command line")
         return load_serving(args.machine)
+    if args.decode_machine is None and args.decode_replicas != 1:
+        raise ValueError("--decode-replicas counts copies of --decode-machine; give --decode-machine too")
     data: dict = {"machine": args.machine, "model": args.model}
     for name, path in OPTIONS.items():
         if path[0] == "disaggregation" and args.decode_machine is None or getattr(args, name) is None:
@@ -144,6 +147,9 @@ def add_serve_command(commands) -> None:
                             "default: round-robin)")
     serve.add_argument("--decode-machine", metavar="MACHINE",
                        help="disaggregate: prompts on MACHINE above, decodes on this one (DistServe, Splitwise)")
+    serve.add_argument("--decode-replicas", type=int, default=1,
+                       help="copies of --decode-machine behind --router; --replicas then counts the prefill "
+                            "machine's copies (DistServe's prefill and decode instances; default: 1)")
     serve.add_argument("--kv-link", default=KV_LINK,
                        help=f"link preset a disaggregated request's KV crosses (default: {KV_LINK})")
     serve.add_argument("--capacity-goal", type=float, metavar="SHARE",

@@ -27,8 +27,8 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
           kv_tokens: int | None = None, slo_ttft: float = 1.0, slo_tpot: float = 0.1, precision=None,
           routing=None, seed: int = defaults.SEED, bucket: int = 1, preemption: str = "recompute",
           swap_link: str = SWAP_LINK, swap_space: float = SWAP_SPACE, replicas: int = 1, router: str = "round-robin",
-          decode_machine=None, kv_link: str = KV_LINK, decode_cost: CostModel | None = None,
-          cost: CostModel | None = None,
+          decode_machine=None, kv_link: str = KV_LINK, decode_replicas: int = 1,
+          decode_cost: CostModel | None = None, cost: CostModel | None = None,
           progress: Callable[[int], None] | None = None) -> ServingReport:
     """Serve requests and return the ServingReport. model None: the machine's `defaults:` model.
 
@@ -42,11 +42,12 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
     default, or 'least-tokens'; ``hwsim.serving.routers``). cost: a CostModel to use (and
     share its memo) instead of a new one; a machine whose plan has dp > 1 serves as dp replicas (each
     its devices / dp) per replica asked (``hwsim.serving.data_parallel``). decode_machine (or
-    decode_cost): disaggregate, prompts on `machine`, decodes on this one, each request's KV moved
-    over the link preset `kv_link` (``hwsim.serving.disaggregated``).
+    decode_cost): disaggregate, prompts on `replicas` copies of `machine`, decodes on
+    `decode_replicas` copies of this one (each pool behind `router`), each request's KV moved over
+    the link preset `kv_link` (``hwsim.serving.disaggregated``).
     """
-    if replicas < 1:
-        raise ValueError(f"replicas must be >= 1, got {replicas}")
+    if replicas < 1 or decode_replicas < 1:
+        raise ValueError(f"replicas and decode_replicas must be >= 1, got {replicas} and {decode_replicas}")
     whole = cost or CostModel(machine, model, precision, routing, seed, bucket=bucket)
     cost, data_parallel = replica_cost(whole)
     replicas *= data_parallel
@@ -56,9 +57,10 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
                          "serving iteration of an odd batch cannot do; serve the machine without the overlap")
     if decode_machine is not None and decode_cost is None:
         decode_cost = CostModel(decode_machine, cost.model, None, routing, seed, bucket=bucket)
-    if decode_cost is not None and (replicas != 1 or replica_cost(decode_cost)[1] != 1):
-        raise ValueError("disaggregated serving runs one prefill and one decode machine (replicas=1, "
-                         "no data-parallel plan)")
+    if decode_cost is not None:
+        decode_name = decode_cost.machine.name
+        decode_cost, decode_parallel = replica_cost(decode_cost)
+        decode_replicas *= decode_parallel
     capacities = [kv_tokens or _kv_tokens(c) for c in (cost, decode_cost) if c is not None]
     if requests is None:
         requests = generate(n, rate, prompt, output, arrival, cv, seed)
@@ -70,14 +72,16 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
     lives = [Live(r) for r in requests]
     known = len(cost.memo)
     if decode_cost is not None:
-        pools = [(make_scheduler(scheduler, max_seqs, max_tokens, max_position, preemption),
-                  BlockManager(tokens, block_size), c) for tokens, c in zip(capacities, (cost, decode_cost))]
+        pools = [[(make_scheduler(scheduler, max_seqs, max_tokens, max_position, preemption),
+                   BlockManager(tokens, block_size), c) for _ in range(count)]
+                 for tokens, c, count in zip(capacities, (cost, decode_cost), (replicas, decode_replicas))]
         decode_known = len(decode_cost.memo)
-        timeline, _ = serve_disaggregated(lives, pools, block_bytes / block_size, kv_link, max_position, progress)
-        devices = sum(c.machine.spec.parallelism.devices if c.machine.spec.parallelism else 1
-                      for c in (cost, decode_cost))
-        return ServingReport(f"{cost.machine.name} -> {decode_cost.machine.name}", cost.model.name, scheduler,
-                             lives, timeline, slo_ttft, slo_tpot, pools[1][1].capacity, block_size,
+        timeline, _ = serve_disaggregated(lives, pools, block_bytes / block_size, kv_link, max_position, progress,
+                                          router)
+        devices = sum(count * (c.machine.spec.parallelism.devices if c.machine.spec.parallelism else 1)
+                      for c, count in ((cost, replicas), (decode_cost, decode_replicas)))
+        return ServingReport(f"{whole.machine.name} -> {decode_name}", cost.model.name,
+                             scheduler, lives, timeline, slo_ttft, slo_tpot, pools[1][0][1].capacity, block_size,
                              len(cost.memo) - known + len(decode_cost.memo) - decode_known, devices)
     loops = []
     for _ in range(replicas):

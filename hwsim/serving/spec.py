@@ -10,12 +10,13 @@ are errors with a did-you-mean, every error names the file and line).
                 swap_link: pcie4_x16, swap_space: 4GB}
     kv: {block_size: 16, tokens: 200000}  # tokens default: the machine's capacity model
     replicas: {count: 2, router: least-tokens}
-    disaggregation: {decode_machine: nvidia_h100_sxm, kv_link: roce_400g}
+    disaggregation: {decode_machine: nvidia_h100_sxm, kv_link: roce_400g, decode_replicas: 1}
     slo: {ttft: 1s, tpot: 100ms}
     bucket: 1
     capacity_goal: {attainment: 0.9, start_rate: 1, max_rate: 64}   # search the capacity instead
 
-Every key maps onto an argument of ``hwsim.serving.serve.serve``; defaults are serve()'s. With
+Every key maps onto an argument of ``hwsim.serving.serve.serve``; defaults are serve()'s. Under
+disaggregation, replicas.count is the prefill pool's replicas and decode_replicas the decode pool's. With
 `capacity_goal:`, ``hwsim serve FILE`` runs a capacity search (``hwsim.serving.capacity_search``): the
 highest arrival rate whose SLO attainment reaches `attainment`, from `start_rate` (default
 requests.rate) doubling up to `max_rate` (default: no bound), then bisecting to `granularity`.
@@ -99,6 +100,7 @@ class ReplicasSpec(Strict):
 class DisaggregationSpec(Strict):
     decode_machine: str
     kv_link: str = KV_LINK
+    decode_replicas: PositiveInt = 1
 
     _kv_link = field_validator("kv_link")(_link)
 
@@ -146,7 +148,7 @@ class ServingRun(Strict):
             swap_space=sched.swap_space, block_size=self.kv.block_size, kv_tokens=self.kv.tokens,
             replicas=self.replicas.count, router=self.replicas.router, slo_ttft=self.slo.ttft,
             slo_tpot=self.slo.tpot, bucket=self.bucket, decode_machine=split and local(split.decode_machine),
-            kv_link=split.kv_link if split else KV_LINK)
+            kv_link=split.kv_link if split else KV_LINK, decode_replicas=split.decode_replicas if split else 1)
 
 
 def _block(annotation) -> type[BaseModel] | None:
