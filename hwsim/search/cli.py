@@ -10,6 +10,7 @@ EXAMPLES = """examples:
   hwsim search sweeps/pim_gpt_search.yaml -j 2   # or --cluster tcp://scheduler:8786 (Dask)
   hwsim search sweeps/npu_area_search.yaml --budget 60
   hwsim search sweeps/serving_search.yaml        # A100 replicas x scheduler x token budget, goodput per USD
+  hwsim search sweeps/serving_split_search.yaml  # A100s split between prefill and decode pools
 
 A search file is a sweep file (machine, workloads, axes, constraints) plus
   objectives: {tokens_per_s: max, tokens_per_j: max}   # 1 to 3, min or max

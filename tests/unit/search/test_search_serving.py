@@ -78,3 +78,16 @@ def test_deployment_area_counts_replicas_and_the_decode_machine():
     task["serving"]["decode_machine"] = "nvidia_h100_sxm"          # no sourced area
     with pytest.raises(AreaUnknown, match="components decode.gpu have area: unknown"):
         deployment_area(task).require("goodput_rps_per_usd")
+
+
+def test_the_shipped_split_search_prices_both_pools(tmp_path):
+    search = load_search(EXAMPLE.with_name("serving_split_search.yaml"))
+    search.spec = search.spec.model_copy(update={"budget": 2, "batch": 2})
+    result = run_search(search, tmp_path, progress=False)
+    for trial in result.trials:
+        prefill, decode = trial.params["prefill"], trial.params["decode"]
+        serving = trial.point.task["serving"]
+        assert (serving["replicas"], serving["decode_replicas"]) == (prefill, decode)
+        goodput = trial.record["metrics"]["goodput_rps"]
+        assert trial.values[:2] == [goodput, pytest.approx(goodput / ((prefill + decode) * A100_DIE_USD), rel=1e-12)]
+        assert trial.values[2] == trial.record["metrics"]["tpot_p99_s"]
