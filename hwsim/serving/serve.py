@@ -49,17 +49,13 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
     if replicas < 1 or decode_replicas < 1:
         raise ValueError(f"replicas and decode_replicas must be >= 1, got {replicas} and {decode_replicas}")
     whole = cost or CostModel(machine, model, precision, routing, seed, bucket=bucket)
-    cost, data_parallel = replica_cost(whole)
+    cost, data_parallel = _replica(whole)
     replicas *= data_parallel
-    plan = cost.machine.spec.parallelism
-    if plan is not None and plan.splits > 1:
-        raise ValueError(f"{whole.machine.name}: overlap token_split halves every iteration's batch, which a "
-                         "serving iteration of an odd batch cannot do; serve the machine without the overlap")
     if decode_machine is not None and decode_cost is None:
         decode_cost = CostModel(decode_machine, cost.model, None, routing, seed, bucket=bucket)
     if decode_cost is not None:
         decode_name = decode_cost.machine.name
-        decode_cost, decode_parallel = replica_cost(decode_cost)
+        decode_cost, decode_parallel = _replica(decode_cost)
         decode_replicas *= decode_parallel
     capacities = [kv_tokens or _kv_tokens(c) for c in (cost, decode_cost) if c is not None]
     if requests is None:
@@ -78,11 +74,10 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
         decode_known = len(decode_cost.memo)
         timeline, _ = serve_disaggregated(lives, pools, block_bytes / block_size, kv_link, max_position, progress,
                                           router)
-        devices = sum(count * (c.machine.spec.parallelism.devices if c.machine.spec.parallelism else 1)
-                      for c, count in ((cost, replicas), (decode_cost, decode_replicas)))
         return ServingReport(f"{whole.machine.name} -> {decode_name}", cost.model.name,
                              scheduler, lives, timeline, slo_ttft, slo_tpot, pools[1][0][1].capacity, block_size,
-                             len(cost.memo) - known + len(decode_cost.memo) - decode_known, devices)
+                             len(cost.memo) - known + len(decode_cost.memo) - decode_known,
+                             _devices(cost) * replicas + _devices(decode_cost) * decode_replicas)
     loops = []
     for _ in range(replicas):
         policy = make_scheduler(scheduler, max_seqs, max_tokens, max_position, preemption)
@@ -93,7 +88,24 @@ def serve(machine=defaults.MACHINE, model=None, *, requests=None, rate: float = 
     timelines = [loop.timeline for loop in loops]
     timeline = timelines[0] if replicas == 1 else Timeline.merge(timelines)
     return ServingReport(whole.machine.name, cost.model.name, scheduler, lives, timeline, slo_ttft, slo_tpot,
-                         kv.capacity, block_size, len(cost.memo) - known, (plan.devices if plan else 1) * replicas)
+                         kv.capacity, block_size, len(cost.memo) - known, _devices(cost) * replicas)
+
+
+def _replica(cost: CostModel) -> tuple[CostModel, int]:
+    """The cost model of one replica of `cost`'s machine and how many replicas its data-parallel plan
+    makes (``hwsim.serving.data_parallel``); a token_split overlap is refused."""
+    replica, count = replica_cost(cost)
+    plan = replica.machine.spec.parallelism
+    if plan is not None and plan.splits > 1:
+        raise ValueError(f"{cost.machine.name}: overlap token_split halves every iteration's batch, which a "
+                         "serving iteration of an odd batch cannot do; serve the machine without the overlap")
+    return replica, count
+
+
+def _devices(cost: CostModel) -> int:
+    """Devices of the machine's plan (1 without one): DistServe counts goodput per GPU."""
+    plan = cost.machine.spec.parallelism
+    return plan.devices if plan else 1
 
 
 def _kv_tokens(cost: CostModel) -> int:
