@@ -1,4 +1,5 @@
-"""Run one inference step of a model on a machine through the event kernel.
+"""Run one inference step of a model on a machine through the event kernel (or several decode
+steps back to back, ``simulate_steps``, from the trace ``hwsim.mapping.offload`` builds).
 
 Operators are released in dependency order: an operator is submitted to the component
 its class maps to as soon as all its inputs have completed, so independent work on
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import sys
+from dataclasses import replace
 
 from tqdm import tqdm
 
@@ -22,6 +24,7 @@ from hwsim.machine import Machine, load_machine
 from hwsim.mapping.dataflow import fuse_layers
 from hwsim.mapping.host_offload import spill, spilled_footprint
 from hwsim.mapping.kv_prefetch import prefetch_kv
+from hwsim.mapping.offload import decode_steps
 from hwsim.mapping.parallel import DeviceTrace, device_iteration, device_trace
 from hwsim.mapping.placement import imbalance
 from hwsim.report.report import OpRecord, Report
@@ -29,7 +32,7 @@ from hwsim.workload.model import ModelSpec, load_model
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
 from hwsim.workload.iteration import Iteration
-from hwsim.workload.trace import Trace
+from hwsim.workload.trace import Trace, generate_trace
 
 
 # A run that lasts longer than this shows a progress bar of the operators done (long command-level
@@ -156,11 +159,26 @@ def simulate(machine=defaults.MACHINE, model=None, *, phase: str | None = None, 
     if steps != 1:
         if phase != "decode" or steps < 1:
             raise ValueError(f"steps={steps}: several steps are decode steps (phase decode, steps >= 1)")
-        from hwsim.mapping.offload import simulate_steps
         return simulate_steps(machine, model, steps=steps, batch=batch, context=context,
                               precision=precision, routing=routing, seed=seed, allow_overcommit=allow_overcommit)
     placed = device_trace(machine.spec.parallelism, model, phase, batch, context, precision, routing, seed)
     return _run_placed(machine, model, placed, allow_overcommit)
+
+
+def simulate_steps(machine, model, *, steps: int, batch: int = 1, context: int = 1024,
+                   precision: Precision | None = None, routing=None, seed: int = 0,
+                   allow_overcommit: bool = False) -> Report:
+    """Simulate ``steps`` decode steps back to back on a single-device machine: latency over all
+    steps, tokens = batch x steps. Its memory footprint is the last step's (the KV cache at its
+    largest, context + steps tokens per sequence)."""
+    machine = machine if isinstance(machine, Machine) else load_machine(machine)
+    model = model if isinstance(model, ModelSpec) else load_model(model)
+    if machine.spec.parallelism is not None:
+        raise ValueError(f"{machine.name}: several decode steps run on single-device machines only")
+    last = generate_trace(model, "decode", batch, context + steps - 1, precision, seed=seed)
+    report = run_trace(machine, decode_steps(model, batch, context, steps, precision, routing, seed), model=model,
+                       allow_overcommit=allow_overcommit, capacity_trace=last)
+    return replace(report, tokens=batch * steps, steps=steps)
 
 
 def simulate_iteration(machine: Machine, model: ModelSpec, iteration: Iteration, precision: Precision,

@@ -55,6 +55,13 @@ def _model_at(model: type[BaseModel], loc: tuple):
     return model
 
 
+def _takes_int(model: type[BaseModel], loc: tuple) -> bool:
+    """Whether the field at `loc` holds integers (True when it cannot be told)."""
+    owner = _model_at(model, loc[:-1])
+    field = owner.model_fields.get(loc[-1]) if owner and isinstance(loc[-1], str) else None
+    return field is None or int in _inner_types(field.annotation)
+
+
 def _message(error: dict, model: type[BaseModel]) -> str:
     kind, value, ctx = error["type"], error.get("input"), error.get("ctx", {})
     loc = error["loc"]
@@ -64,8 +71,8 @@ def _message(error: dict, model: type[BaseModel]) -> str:
         return f"unknown key '{loc[-1]}'{hint}"
     if kind == "missing":
         return "missing required key"
-    if isinstance(value, int) and (ctx.get("gt") == 0 or ctx.get("ge") == 1):   # a Count, or Field(gt=0)
-        return f"must be a positive integer, got {value!r}"
+    if isinstance(value, int) and (ctx.get("gt") == 0 or ctx.get("ge") == 1) and _takes_int(model, loc):
+        return f"must be a positive integer, got {value!r}"      # a Count or PositiveInt (a float field: below)
     if kind == "greater_than":
         return f"must be > {ctx.get('gt')}, got {value!r}"
     if kind == "greater_than_equal":

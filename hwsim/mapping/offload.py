@@ -2,8 +2,10 @@
 
 ``decode_steps`` routes all steps at once (one sequence of ``steps`` tokens per batch row, so a
 RoutingSpec's ``reuse`` acts between consecutive decode tokens) and chains step s + 1 after step s
-(its embedding waits for step s's LM head); step s attends over ``context + s`` cached tokens.
-``simulate_steps`` runs it and reports latency over all steps and tokens = batch x steps.
+(its embedding waits for step s's LM head); step s is the iteration of ``batch`` sequences of one new
+token over ``context + s`` cached tokens (``hwsim.workload.iteration``). Building the trace is all
+this module does: ``hwsim.step.simulate_steps`` runs it, so the mapping layer never imports the
+one-step simulation above it.
 """
 from __future__ import annotations
 
@@ -11,13 +13,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from hwsim.machine import Machine, load_machine
-from hwsim.report.report import Report
-from hwsim.step import run_trace
+from hwsim.workload.iteration import Iteration
 from hwsim.workload.model import ModelSpec, load_model
 from hwsim.workload.precision import Precision
 from hwsim.workload.routing import RoutingSpec, check_routing, load_stats, route
-from hwsim.workload.trace import Trace, default_precision, generate_trace
+from hwsim.workload.trace import Trace, default_precision, iteration_trace
 
 
 def decode_ids(model: ModelSpec, batch: int, steps: int, routing=None, seed: int = 0):
@@ -41,8 +41,8 @@ def decode_steps(model, batch: int, context: int, steps: int, precision: Precisi
     ids = decode_ids(model, batch, steps, routing, seed)
     ops, last = [], None
     for s in range(steps):
-        trace = generate_trace(model, "decode", batch, context + s, precision,
-                               None if ids is None else ids[:, s::steps], seed)
+        trace = iteration_trace(model, Iteration.of("decode", batch, context + s), precision,
+                                None if ids is None else ids[:, s::steps], seed)
         offset = len(ops)
         for op in trace.ops:
             deps = tuple(d + offset for d in op.deps) + ((last,) if op.id == 0 and last is not None else ())
@@ -52,17 +52,3 @@ def decode_steps(model, batch: int, context: int, steps: int, precision: Precisi
                                       **load_stats(ids, model.moe.routed_experts).summary()}
     return Trace(tuple(ops), model.name, "decode", batch, context, precision, seed, about)
 
-
-def simulate_steps(machine, model, *, steps: int, batch: int = 1, context: int = 1024,
-                   precision: Precision | None = None, routing=None, seed: int = 0,
-                   allow_overcommit: bool = False) -> Report:
-    """Simulate ``steps`` decode steps back to back on a single-device machine. Its memory footprint
-    is the last step's (the KV cache at its largest, context + steps tokens per sequence)."""
-    machine = machine if isinstance(machine, Machine) else load_machine(machine)
-    model = model if isinstance(model, ModelSpec) else load_model(model)
-    if machine.spec.parallelism is not None:
-        raise ValueError(f"{machine.name}: several decode steps run on single-device machines only")
-    last = generate_trace(model, "decode", batch, context + steps - 1, precision, seed=seed)
-    report = run_trace(machine, decode_steps(model, batch, context, steps, precision, routing, seed), model=model,
-                       allow_overcommit=allow_overcommit, capacity_trace=last)
-    return replace(report, tokens=batch * steps, steps=steps)

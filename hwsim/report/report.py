@@ -51,7 +51,7 @@ class Report:
     components: dict[str, dict]       # per-component statistics
     ops: list[OpRecord] = field(repr=False, default_factory=list)
     parallel: Optional[dict] = None   # the parallelism plan and expert load, on multi-device machines
-    steps: int = 1                    # decode steps the latency covers (hwsim.mapping.offload.simulate_steps)
+    steps: int = 1                    # decode steps the latency covers (hwsim.step.simulate_steps)
     footprint: Optional[Footprint] = None   # bytes per memory (hwsim.capacity)
     overcommitted: bool = False       # ran although its bytes do not fit (--allow-overcommit)
 

@@ -9,6 +9,8 @@ EXAMPLES = """examples:
   hwsim search                                   # the shipped example, sweeps/pim_gpt_search.yaml
   hwsim search sweeps/pim_gpt_search.yaml -j 2   # or --cluster tcp://scheduler:8786 (Dask)
   hwsim search sweeps/npu_area_search.yaml --budget 60
+  hwsim search sweeps/serving_search.yaml        # A100 replicas x scheduler x token budget, goodput per USD
+  hwsim search sweeps/serving_split_search.yaml  # A100s split between prefill and decode pools
 
 A search file is a sweep file (machine, workloads, axes, constraints) plus
   objectives: {tokens_per_s: max, tokens_per_j: max}   # 1 to 3, min or max
@@ -18,8 +20,10 @@ A search file is a sweep file (machine, workloads, axes, constraints) plus
   batch: 4            # trials proposed per round (evaluated in parallel)
 Objectives: report metrics (tokens_per_s, latency_s, energy_per_token_j, energy_j, ...) and
 tokens_per_j (= tokens/s per W), power_w, area_mm2, cost_usd, tokens_per_s_per_mm2,
-tokens_per_s_per_usd. Area and cost need every component's `area:` (hwsim/search/area.py); a
-machine with `area: unknown` components is refused.
+tokens_per_s_per_usd. With a serving: block (and serving.* axes), serving metrics too: goodput_rps,
+ttft_p99_s, tpot_p99_s, requests_per_s, energy_per_request_j, ... and goodput_rps_per_usd (area and
+cost then count every replica). Area and cost need every component's `area:` (hwsim/search/area.py);
+a machine with `area: unknown` components is refused.
 """
 
 
@@ -41,7 +45,7 @@ def _search(args) -> int:
         return status
     print(front_table(result))
     written = write_outputs(result)
-    print(f"  wrote {', '.join(str(p) for p in written[:4])} and {len(written) - 4} machine files in "
+    print(f"  wrote {', '.join(str(p) for p in written[:4])} and {len(written) - 4} machine (and serving) files in "
           f"{folder / 'best'} (store: {folder / 'points.jsonl'})")
     return 0
 

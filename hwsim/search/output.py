@@ -9,6 +9,7 @@ import yaml
 
 from hwsim.search.run import SearchResult, Trial
 from hwsim.sweep.plots import COLORS, _save, plt
+from hwsim.sweep.points import serving_block
 from hwsim.sweep.summary import table
 
 FRONT_SHOWN = 20
@@ -117,10 +118,29 @@ def write_machines(result: SearchResult, folder: Path) -> list[Path]:
         objectives = ", ".join(f"{n} {v:.4g}" for n, v in zip(spec.objectives, trial.values))
         path = folder / f"{spec.name}-{trial.number}.yaml"
         path.write_text(f"# Pareto design of search '{spec.name}', trial {trial.number} ({trial.point.workload}): "
-                        f"{objectives}\n# axes on model or workload paths are not part of a machine file\n"
+                        f"{objectives}\n# axes on model, workload or serving paths are not part of a machine file\n"
                         + yaml.safe_dump(machine, sort_keys=False))
         paths.append(path)
+        if spec.serving:
+            paths.append(write_serving(result, trial, path, objectives))
     return paths
+
+
+def write_serving(result: SearchResult, trial: Trial, machine_file: Path, objectives: str) -> Path:
+    """A serving file (`hwsim serve FILE`) of a front design of a serving search: its machine file, the
+    searched model and formats, and the serving block with the trial's serving axes applied."""
+    search, task = result.search, trial.point.task
+    block = serving_block(search, trial.params)
+    for keys, resolved in ((("requests", "trace"), task["serving"]["requests"]),
+                           (("disaggregation", "decode_machine"), task["serving"]["decode_machine"])):
+        if resolved and Path(resolved).is_file():      # a file named relative to the search file
+            block[keys[0]][keys[1]] = str(Path(resolved).resolve())
+    serving = {"machine": machine_file.name, "model": search.spec.workloads[0].model,
+               **({"precision": task["options"]["precision"]} if task["options"].get("precision") else {}), **block}
+    path = machine_file.with_name(f"{machine_file.stem}-serving.yaml")
+    path.write_text(f"# hwsim serve {path.name}: Pareto design of search '{search.spec.name}', trial "
+                    f"{trial.number}: {objectives}\n" + yaml.safe_dump(serving, sort_keys=False))
+    return path
 
 
 def write_outputs(result: SearchResult) -> list[Path]:

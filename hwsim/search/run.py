@@ -23,7 +23,7 @@ from typing import Optional
 
 from tqdm import tqdm
 
-from hwsim.search.area import machine_area
+from hwsim.search.deployment import deployment_area
 from hwsim.search.spec import DERIVED
 from hwsim.sweep.executors import connect, run_points
 from hwsim.sweep.expr import Expression
@@ -60,10 +60,16 @@ class SearchResult:
 
 
 def objective_values(search: Sweep, point: Point, metrics: dict) -> list[float]:
-    """The objectives of one evaluated point: report metrics, or derived ones (DERIVED)."""
-    area = machine_area(point.task["machine"]) if search.spec.needs_area else None
-    return [float(DERIVED[name][2](metrics, area) if name in DERIVED else metrics[name])
-            for name in search.spec.objectives]
+    """The objectives of one evaluated point: report metrics, or derived ones (DERIVED). A metric the
+    point leaves undefined (p99 TPOT when no request completed) is a ValueError: a failed trial."""
+    area = deployment_area(point.task) if search.spec.needs_area else None
+    values = []
+    for name in search.spec.objectives:
+        value = DERIVED[name][2](metrics, area) if name in DERIVED else metrics[name]
+        if value is None:
+            raise ValueError(f"{name} is undefined at this design (no request completed, or none with 2+ tokens)")
+        values.append(float(value))
+    return values
 
 
 class Space:
@@ -138,7 +144,7 @@ def run_search(search: Sweep, folder=None, *, jobs: int = 1, cluster=None, evalu
     space = Space(search)
     for name in spec.objectives:
         if name in DERIVED and DERIVED[name][1]:
-            machine_area(resolver.task(workload, space.first())["machine"]).require(f"objective {name}")
+            deployment_area(resolver.task(workload, space.first())).require(f"objective {name}")
     study = _study(search, folder)
     trials: list[Trial] = []
     computed = infeasible = 0

@@ -17,7 +17,10 @@ objectives to optimise and a budget of evaluations.
 Grid axes (values, range, logrange) and `choice` are categorical; `uniform`/`loguniform` are
 continuous (integer with `integer: true`); axes of one `zip:` group are one categorical choice.
 Objectives: any numeric report metric or a derived one (DERIVED; area and cost from
-hwsim/search/area.py).
+hwsim/search/area.py). With a `serving:` block (and `serving.*` axes: replicas, scheduler, token
+budget, ...), the serving metrics too (SERVING_OBJECTIVES: goodput, p99 TTFT and TPOT, requests/s,
+energy per request, goodput per USD); area and cost then count every replica and the decode machine
+(hwsim/search/deployment.py).
 """
 from __future__ import annotations
 
@@ -28,8 +31,8 @@ from pydantic import Field, NonNegativeInt, PositiveInt
 
 from hwsim.config.errors import did_you_mean
 from hwsim.config.loader import SourceMap
-from hwsim.sweep.spec import (METRICS, TEXT_METRICS, Sweep, SweepSpec, Workload, axes_problems, load_sweep,
-                              sweep_from_dict)
+from hwsim.sweep.spec import (METRICS, SERVING_METRICS, TEXT_METRICS, Sweep, SweepSpec, Workload, axes_problems,
+                              load_sweep, sweep_from_dict)
 
 # derived metric -> (description, needs the machine's area, value from (report metrics, MachineArea))
 DERIVED = {
@@ -43,8 +46,11 @@ DERIVED = {
                              lambda m, area: m["tokens_per_s"] / area.mm2),
     "tokens_per_s_per_usd": ("tokens/s per USD of silicon", True,
                              lambda m, area: m["tokens_per_s"] / area.cost_usd),
+    "goodput_rps_per_usd": ("goodput (requests/s meeting both SLOs) per USD of silicon", True,
+                            lambda m, area: m["goodput_rps"] / area.cost_usd),
 }
-OBJECTIVES = [m for m in METRICS if m not in TEXT_METRICS] + list(DERIVED)
+SERVING_OBJECTIVES = [*SERVING_METRICS, "goodput_rps_per_usd"]     # need a serving: block
+OBJECTIVES = [m for m in METRICS if m not in TEXT_METRICS] + [m for m in DERIVED if m not in SERVING_OBJECTIVES]
 SAMPLERS = ("tpe", "nsga2")
 
 
@@ -66,14 +72,18 @@ def _problems(spec: SearchSpec, source: SourceMap) -> list:
     if spec.random is not None:
         problems.append(source.problem(("random",), "a search draws its own points: remove random: "
                                                     "(uniform/loguniform/choice axes need no samples)"))
+    objectives = OBJECTIVES + (SERVING_OBJECTIVES if spec.serving else [])
+    hint = "" if spec.serving else " (a serving objective: add a serving: block)"
     for metric in spec.objectives:
-        if metric not in OBJECTIVES:
-            problems.append(source.problem(("objectives", metric), f"unknown objective{did_you_mean(metric, OBJECTIVES)}; "
-                                                                   f"known: {', '.join(OBJECTIVES)}"))
+        if metric not in objectives:
+            problems.append(source.problem(("objectives", metric), f"unknown objective"
+                                           f"{hint if metric in SERVING_OBJECTIVES else ''}"
+                                           f"{did_you_mean(metric, objectives)}; known: {', '.join(objectives)}"))
+    metrics = {**METRICS, **(SERVING_METRICS if spec.serving else {})}
     for index, metric in enumerate(spec.metrics):
-        if metric not in METRICS:
+        if metric not in metrics:
             problems.append(source.problem(("metrics", index), f"unknown metric '{metric}'"
-                                                               f"{did_you_mean(metric, METRICS)}"))
+                                                               f"{did_you_mean(metric, metrics)}"))
     return problems
 
 

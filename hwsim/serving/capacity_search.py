@@ -27,14 +27,17 @@ class Capacity(NamedTuple):
 
 
 def capacity_search(machine=None, model=None, *, goal: float = 0.9, start_rate: float = 1.0,
-                    granularity: float = GRANULARITY, max_runs: int = MAX_RUNS, cost: CostModel | None = None,
-                    **serving) -> Capacity:
+                    max_rate: float | None = None, granularity: float = GRANULARITY, max_runs: int = MAX_RUNS,
+                    cost: CostModel | None = None, **serving) -> Capacity:
     """Bisect the arrival rate of ``serve(machine, model, rate=..., **serving)`` for the highest one
-    whose SLO attainment is at least `goal`: double `start_rate` until a rate fails, then halve the
-    bracket until it is within `granularity` of its upper end or `max_runs` runs are spent."""
+    whose SLO attainment is at least `goal`: double `start_rate` (at most to `max_rate`, the capacity
+    found when it passes) until a rate fails, then halve the bracket until it is within `granularity`
+    of its upper end or `max_runs` runs are spent."""
     if not 0 < goal <= 1 or start_rate <= 0 or granularity <= 0:
         raise ValueError(f"need 0 < goal <= 1, start_rate > 0 and granularity > 0, "
                          f"got {goal}, {start_rate}, {granularity}")
+    if max_rate is not None and max_rate < start_rate:
+        raise ValueError(f"max_rate ({max_rate}/s) is below the start rate ({start_rate}/s)")
     cost = cost or CostModel(machine, model)
     tried, best = [], None
 
@@ -49,7 +52,9 @@ def capacity_search(machine=None, model=None, *, goal: float = 0.9, start_rate: 
 
     low, high = 0.0, start_rate
     while len(tried) < max_runs and passes(high):
-        low, high = high, 2 * high
+        low, high = high, 2 * high if max_rate is None else min(2 * high, max_rate)
+        if low == high:                         # max_rate passes: the bound is the answer
+            break
     while len(tried) < max_runs and high - low > granularity * high:
         middle = (low + high) / 2
         low, high = (middle, high) if passes(middle) else (low, middle)

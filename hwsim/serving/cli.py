@@ -17,6 +17,7 @@ EXAMPLES = """examples:
   hwsim serve nvidia_a100_80gb llama2-7b --rate 4 --requests 1000 --scheduler chunked --slo-ttft 1s --slo-tpot 100ms
   hwsim serve nvidia_h100_sxm llama3-8b --trace workloads/requests/azure_conv_like.csv
   hwsim serve workloads/requests/a100_chat.yaml    # a serving file: machine, requests, policy, SLOs
+  hwsim serve workloads/requests/a100_capacity.yaml   # a serving file with capacity_goal: a capacity search
   hwsim serve nvidia_a100_80gb llama2-7b --arrival gamma --cv 3 --prompt uniform:128:2048 --output fixed:256
 """
 UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
@@ -28,9 +29,10 @@ OPTIONS = {   # option -> its key in a serving file (hwsim/serving/spec.py), whi
     "preemption": ("scheduler", "preemption"), "swap_link": ("scheduler", "swap_link"),
     "block_size": ("kv", "block_size"), "kv_tokens": ("kv", "tokens"), "replicas": ("replicas", "count"),
     "router": ("replicas", "router"), "decode_machine": ("disaggregation", "decode_machine"),
-    "kv_link": ("disaggregation", "kv_link"), "slo_ttft": ("slo", "ttft"), "slo_tpot": ("slo", "tpot"),
+    "kv_link": ("disaggregation", "kv_link"), "decode_replicas": ("disaggregation", "decode_replicas"),
+    "slo_ttft": ("slo", "ttft"), "slo_tpot": ("slo", "tpot"),
     "bucket": ("bucket",), "weights": ("precision", "weights"), "activations": ("precision", "activations"),
-    "kv": ("precision", "kv_cache"),
+    "kv": ("precision", "kv_cache"), "capacity_goal": ("capacity_goal", "attainment"),
 }
 
 
@@ -54,9 +56,11 @@ def _serving(args):
             raise ValueError(f"{args.machine} is a serving file; give "
                              f"{', '.join(given) or 'the model'} in it, not on the command line")
         return load_serving(args.machine)
+    if args.decode_machine is None and args.decode_replicas != 1:
+        raise ValueError("--decode-replicas counts copies of --decode-machine; give --decode-machine too")
     data: dict = {"machine": args.machine, "model": args.model}
     for name, path in OPTIONS.items():
-        if path[0] == "disaggregation" and args.decode_machine is None:
+        if path[0] == "disaggregation" and args.decode_machine is None or getattr(args, name) is None:
             continue
         value = getattr(args, name)
         *parents, key = path
@@ -72,11 +76,10 @@ def _serve(args) -> int:
     from tqdm import tqdm
 
     serving = _serving(args)
-    if args.capacity_goal is not None:
-        from hwsim.serving.capacity_search import capacity_search
-        cost, arguments = serving.prepare()
-        found = capacity_search(goal=args.capacity_goal, start_rate=arguments.pop("rate"), cost=cost, **arguments)
-        print(f"capacity: {found.rate:.3f} req/s keep SLO attainment >= {args.capacity_goal:.0%} "
+    goal = serving.spec.capacity_goal
+    if goal is not None:
+        found = serving.capacity()
+        print(f"capacity: {found.rate:.3f} req/s keep SLO attainment >= {goal.attainment:.0%} "
               f"({len(found.tried)} runs: " + ", ".join(f"{r:.3g}/s {a:.0%}" for r, a in found.tried) + ")")
         if found.report is None:
             return 1
@@ -104,8 +107,8 @@ def add_serve_command(commands) -> None:
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     serve.add_argument("machine", nargs="?", default=defaults.MACHINE,
                        help=f"architecture file or shipped name (default: {defaults.MACHINE}), or a serving file "
-                            "(hwsim/serving/spec.py) that gives every option below but --out, --no-progress "
-                            "and --capacity-goal")
+                            "(hwsim/serving/spec.py) that gives every option below but --out and --no-progress "
+                            "(--capacity-goal as capacity_goal: {attainment, start_rate, max_rate})")
     serve.add_argument("model", nargs="?",
                        help="model file or shipped name "
                             f"(default: the machine's defaults: model, else {defaults.MODEL})")
@@ -144,6 +147,9 @@ def add_serve_command(commands) -> None:
                             "default: round-robin)")
     serve.add_argument("--decode-machine", metavar="MACHINE",
                        help="disaggregate: prompts on MACHINE above, decodes on this one (DistServe, Splitwise)")
+    serve.add_argument("--decode-replicas", type=int, default=1,
+                       help="copies of --decode-machine behind --router; --replicas then counts the prefill "
+                            "machine's copies (DistServe's prefill and decode instances; default: 1)")
     serve.add_argument("--kv-link", default=KV_LINK,
                        help=f"link preset a disaggregated request's KV crosses (default: {KV_LINK})")
     serve.add_argument("--capacity-goal", type=float, metavar="SHARE",

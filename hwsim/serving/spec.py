@@ -10,22 +10,29 @@ are errors with a did-you-mean, every error names the file and line).
                 swap_link: pcie4_x16, swap_space: 4GB}
     kv: {block_size: 16, tokens: 200000}  # tokens default: the machine's capacity model
     replicas: {count: 2, router: least-tokens}
-    disaggregation: {decode_machine: nvidia_h100_sxm, kv_link: roce_400g}
+    disaggregation: {decode_machine: nvidia_h100_sxm, kv_link: roce_400g, decode_replicas: 1}
     slo: {ttft: 1s, tpot: 100ms}
     bucket: 1
+    capacity_goal: {attainment: 0.9, start_rate: 1, max_rate: 64}   # search the capacity instead
 
-Every key maps onto an argument of ``hwsim.serving.serve.serve``; defaults are serve()'s.
+Every key maps onto an argument of ``hwsim.serving.serve.serve``; defaults are serve()'s. Under
+disaggregation, replicas.count is the prefill pool's replicas and decode_replicas the decode pool's. With
+`capacity_goal:`, ``hwsim serve FILE`` runs a capacity search (``hwsim.serving.capacity_search``): the
+highest arrival rate whose SLO attainment reaches `attainment`, from `start_rate` (default
+requests.rate) doubling up to `max_rate` (default: no bound), then bisecting to `granularity`.
 """
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 from typing import Literal, Optional
 
 import yaml
-from pydantic import Field, NonNegativeInt, PositiveInt, field_validator
+from pydantic import BaseModel, Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from hwsim import defaults
 from hwsim.components.interconnect.presets import link_preset
+from hwsim.config.errors import did_you_mean
 from hwsim.config.loader import SourceMap, load_document
 from hwsim.config.schema import Strict, parse
 from hwsim.config.units import ByteSize, Duration
@@ -93,6 +100,7 @@ class ReplicasSpec(Strict):
 class DisaggregationSpec(Strict):
     decode_machine: str
     kv_link: str = KV_LINK
+    decode_replicas: PositiveInt = 1
 
     _kv_link = field_validator("kv_link")(_link)
 
@@ -100,6 +108,22 @@ class DisaggregationSpec(Strict):
 class SLOSpec(Strict):
     ttft: Duration = "1s"
     tpot: Duration = "100ms"
+
+
+class CapacityGoal(Strict):
+    """A capacity search's target and rate bounds (``capacity_search``'s arguments)."""
+
+    attainment: float = Field(gt=0, le=1)
+    start_rate: Optional[PositiveFloat] = None       # requests/s; default: requests.rate
+    max_rate: Optional[PositiveFloat] = None
+    granularity: Optional[float] = Field(None, gt=0, lt=1)    # default: capacity_search's (Vidur's 2.5 %)
+    max_runs: Optional[PositiveInt] = None                      # default: capacity_search's (20)
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if self.start_rate and self.max_rate and self.max_rate < self.start_rate:
+            raise ValueError(f"max_rate ({self.max_rate}) is below start_rate ({self.start_rate})")
+        return self
 
 
 class ServingRun(Strict):
@@ -124,7 +148,29 @@ class ServingRun(Strict):
             swap_space=sched.swap_space, block_size=self.kv.block_size, kv_tokens=self.kv.tokens,
             replicas=self.replicas.count, router=self.replicas.router, slo_ttft=self.slo.ttft,
             slo_tpot=self.slo.tpot, bucket=self.bucket, decode_machine=split and local(split.decode_machine),
-            kv_link=split.kv_link if split else KV_LINK)
+            kv_link=split.kv_link if split else KV_LINK, decode_replicas=split.decode_replicas if split else 1)
+
+
+def _block(annotation) -> type[BaseModel] | None:
+    """The schema of a nested block (``RequestsSpec``, ``Optional[DisaggregationSpec]``), None for a value."""
+    kinds = typing.get_args(annotation) or (annotation,)
+    return next((t for t in kinds if isinstance(t, type) and issubclass(t, BaseModel)), None)
+
+
+def key_problem(keys: tuple) -> str | None:
+    """Why `keys` (a path inside a serving block, e.g. ('scheduler', 'max_tokens')) names no serving
+    setting, with a did-you-mean; None when it names one (what a sweep axis over serving may set)."""
+    schema = ServingRun
+    for depth, key in enumerate(keys):
+        if schema is None:
+            return f"'{'.'.join(map(str, keys[:depth]))}' is a value, not a block with key '{key}'"
+        if key not in schema.model_fields:
+            return f"unknown serving key '{key}'{did_you_mean(key, schema.model_fields)}; " \
+                   f"known: {', '.join(schema.model_fields)}"
+        schema = _block(schema.model_fields[key].annotation)
+    if schema is not None:
+        return f"'{'.'.join(map(str, keys))}' is a block; name one of its keys: {', '.join(schema.model_fields)}"
+    return None
 
 
 def loaded(arguments: dict) -> dict:
@@ -141,6 +187,7 @@ class ServingSpec(ServingRun):
     machine: str = defaults.MACHINE
     model: Optional[str] = None
     precision: Formats = Formats()
+    capacity_goal: Optional[CapacityGoal] = None
 
 
 class ServingFile:
@@ -173,6 +220,17 @@ class ServingFile:
 
         cost, arguments = self.prepare()
         return serve(cost=cost, progress=progress, **arguments)
+
+    def capacity(self):
+        """Run the file's capacity search (`capacity_goal:`); returns the Capacity."""
+        from hwsim.serving.capacity_search import capacity_search
+
+        goal = self.spec.capacity_goal
+        cost, arguments = self.prepare()
+        rate = arguments.pop("rate")
+        bounds = goal.model_dump(include={"granularity", "max_runs"}, exclude_none=True)
+        return capacity_search(goal=goal.attainment, start_rate=goal.start_rate or rate, max_rate=goal.max_rate,
+                               cost=cost, **bounds, **arguments)
 
 
 def serving_from_dict(data: dict, source: SourceMap | None = None, path: Path | None = None) -> ServingFile:

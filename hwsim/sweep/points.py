@@ -26,6 +26,7 @@ from hwsim.config.loader import SourceMap, load_document
 from hwsim.config.schema import parse
 from hwsim.machine import ARCHITECTURES_DIR, machine_from_dict, shipped_machines
 from hwsim.sweep.expr import Expression
+from hwsim.serving.spec import ServingRun
 from hwsim.sweep.spec import Axis, Sweep, Workload
 from hwsim.workload.model import MODELS_DIR, ModelSpec, load_model
 
@@ -156,6 +157,16 @@ def file_value(axis: Axis, value):
     return value
 
 
+def serving_block(sweep: Sweep, params: dict) -> dict:
+    """The sweep's `serving:` block as written, with the values `params` gives its serving axes."""
+    block = copy.deepcopy(sweep.data["serving"])
+    for name, value in params.items():
+        axis = sweep.spec.axes[name]
+        if axis.key_path[0] == "serving":
+            _set(block, axis.key_path[1:], file_value(axis, value))
+    return block
+
+
 class Resolver:
     """Turns parameter sets into tasks: the base machine and models with the axis values applied."""
 
@@ -198,7 +209,8 @@ class Resolver:
             _set(machine, path, value)
         task = {"machine": machine, "model": model, "options": run}
         if self.sweep.spec.serving:
-            task["serving"] = self.sweep.spec.serving.arguments(self._local)
+            serving = parse(ServingRun, serving_block(self.sweep, params), SourceMap("serving"))
+            task["serving"] = serving.arguments(self._local)
         if self.evaluator:
             task["evaluator"] = self.evaluator
         return task

@@ -12,8 +12,10 @@
     objectives: {tokens_per_s: max, energy_per_token_j: min}
     serving: {requests: {count: 200, rate: 4}, scheduler: {policy: chunked}, slo: {ttft: 1s, tpot: 100ms}}
 
-Key paths start with `machine.` (the machine file's data), `model.` (the model's shape) or
-`workload.` (model name, phase, batch, context, precision.*, routing.*, seed). Axes with the same
+Key paths start with `machine.` (the machine file's data), `model.` (the model's shape),
+`workload.` (model name, phase, batch, context, precision.*, routing.*, seed) or `serving.` (a key of
+the `serving:` block: serving.requests.rate, serving.scheduler.policy, serving.scheduler.max_tokens,
+serving.kv.block_size, serving.replicas.count, serving.replicas.router, ...; the block must exist). Axes with the same
 `zip:` group advance together; `uniform`/`loguniform`/`choice` axes draw `random.samples` seeded
 points jointly. Grid axes, the random block and the workloads combine as a cross product.
 With a `serving:` block (hwsim/serving/spec.py's keys but machine, model and precision), each point
@@ -31,10 +33,10 @@ from hwsim import defaults
 from hwsim.config.errors import ConfigError, did_you_mean
 from hwsim.config.loader import SourceMap, load_document
 from hwsim.config.schema import Strict, parse
-from hwsim.serving.spec import ServingRun
+from hwsim.serving.spec import ServingRun, key_problem
 from hwsim.sweep.expr import Expression
 
-ROOTS = ("machine", "model", "workload")
+ROOTS = ("machine", "model", "workload", "serving")
 # scalar metrics every point stores (Report.to_dict names), and the per-kind time breakdown
 METRICS = {
     "latency_s": "time of the step (s); prefill: time to first token",
@@ -189,6 +191,10 @@ def axes_problems(spec: SweepSpec, source: SourceMap) -> list:
         if axis.path in seen:
             problems.append(source.problem(("axes", name, "path"), f"already set by axis '{seen[axis.path]}'"))
         seen[axis.path] = name
+        if axis.key_path[0] == "serving":
+            why = key_problem(axis.key_path[1:]) if spec.serving else "a serving axis needs a serving: block"
+            if why:
+                problems.append(source.problem(("axes", name, "path"), why))
     return problems
 
 
@@ -218,10 +224,11 @@ def _problems(spec: SweepSpec, source: SourceMap) -> list:
 class Sweep:
     """A validated sweep file: its spec, where each key came from, and the file's folder."""
 
-    def __init__(self, spec: SweepSpec, source: SourceMap, path: Optional[Path] = None):
+    def __init__(self, spec: SweepSpec, source: SourceMap, path: Optional[Path] = None, data: Optional[dict] = None):
         self.spec = spec
         self.source = source
         self.path = path
+        self.data = data or {}      # the file as written: serving axes set keys of its serving: block
 
     @property
     def folder(self) -> Path:
@@ -237,7 +244,7 @@ def sweep_from_dict(data: dict, source: SourceMap | None = None, path: Path | No
     problems = (checks or _problems)(spec, source)
     if problems:
         raise ConfigError(problems)
-    return Sweep(spec, source, path)
+    return Sweep(spec, source, path, data)
 
 
 def load_sweep(path, schema: type[SweepSpec] = SweepSpec, checks=None) -> Sweep:

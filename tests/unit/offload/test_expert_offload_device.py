@@ -5,7 +5,7 @@ import pytest
 from hwsim.components.expert_cache.backing import Backing
 from hwsim.components.expert_cache.transfers import TransferQueue
 from hwsim.machine import machine_from_dict
-from hwsim.mapping.offload import simulate_steps
+from hwsim.step import simulate_steps
 from hwsim.step import run_trace
 from hwsim.workload.model import ModelSpec
 from hwsim.workload.ops import Op

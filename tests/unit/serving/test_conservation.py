@@ -87,11 +87,17 @@ def test_replicas_conserve_requests_and_blocks(formula, shapes, policy, router, 
 
 
 @SETTINGS
-@given(shapes=mixes, prefill=policies, decode=policies, blocks=st.integers(2, 30), max_seqs=st.integers(1, 4))
-def test_disaggregation_conserves_requests_and_blocks(formula, shapes, prefill, decode, blocks, max_seqs):
+@given(shapes=mixes, prefill=policies, decode=policies, blocks=st.integers(2, 30), max_seqs=st.integers(1, 4),
+       counts=st.tuples(st.integers(1, 3), st.integers(1, 3)), router=st.sampled_from(sorted(ROUTERS)))
+def test_disaggregation_conserves_requests_and_blocks(formula, shapes, prefill, decode, blocks, max_seqs, counts,
+                                                      router):
     lives, told = lives_of(shapes), []
-    pools = [(*pool(policy, blocks, 8, max_seqs, 200), formula(0.01, 1e-3)) for policy in (prefill, decode)]
-    timeline, transfers = serve_disaggregated(lives, pools, 1024.0, "roce_400g", MAX_POSITION, told.append)
-    assert_conserved(lives, told, [timeline], [pools[0][1], pools[1][1]])
+    pools = [[(*pool(policy, blocks, 8, max_seqs, 200), formula(0.01, 1e-3)) for _ in range(count)]
+             for policy, count in zip((prefill, decode), counts)]
+    timeline, transfers = serve_disaggregated(lives, pools, 1024.0, "roce_400g", MAX_POSITION, told.append, router)
+    kvs = [kv for replicas in pools for _, kv, _ in replicas]          # in the timeline's replica order
+    assert_conserved(lives, told, [], [])
+    assert all(kv.used == 0 and kv.held == {} and kv.swapped == {} for kv in kvs)
+    assert all(blocks <= kvs[replica].capacity for blocks, replica in zip(timeline.kv_blocks, timeline.replica))
     assert len(transfers) == len(lives) and all(t > 0 for live, t in zip(lives, transfers) if live.first_token_s)
     assert timeline.transfer_s == sum(transfers)

@@ -37,6 +37,8 @@ def test_the_shipped_example_is_a_valid_serving_file():
     (4, "disaggregation: {decode_machine: nvidia_h100_sxm, kv_link: roce400}", "unknown link preset 'roce400'"),
     (3, "requests: {prompt: normal:100}", "requests.prompt: lengths 'normal:100'"),
     (4, "arrivals: poisson", "unknown key 'arrivals'"),
+    (3, "requests: {rate: 0}", "requests.rate: must be > 0.0, got 0"),          # a float field: no 'integer'
+    (3, "requests: {count: 0}", "requests.count: must be a positive integer, got 0"),
 ])
 def test_a_bad_key_or_value_names_the_file_and_line(tmp_path, line, text, message):
     lines = SMALL.splitlines()

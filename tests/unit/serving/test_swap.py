@@ -68,7 +68,7 @@ def test_disaggregation_moves_each_kv_in_latency_plus_bytes_over_bandwidth(formu
 
 def test_a_request_the_decode_pool_cannot_hold_is_rejected_before_its_prefill(formula):
     lives = [Live(Request(0, 0.0, 1, 17)), Live(Request(1, 0.0, 4, 4))]
-    pools = [(make_scheduler("chunked"), BlockManager(tokens, 8, watermark=0.0), formula())
+    pools = [[(make_scheduler("chunked"), BlockManager(tokens, 8, watermark=0.0), formula())]
              for tokens in (1_000, 16)]
     timeline, transfers = serve_disaggregated(lives, pools, 1024.0, "roce_400g", 4096)
     big, small = lives

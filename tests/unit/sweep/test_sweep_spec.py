@@ -31,7 +31,7 @@ def test_axis_needs_exactly_one_generator_and_a_known_root(tmp_path):
                   "  c: {path: workloads.context, values: [1]}\n"
     message = error_of(tmp_path, text)
     assert "s.yaml:6: axes.b: give exactly one of values, range, logrange, uniform, loguniform, choice" in message
-    assert "s.yaml:7: axes.c: path must start with one of machine., model., workload., got " \
+    assert "s.yaml:7: axes.c: path must start with one of machine., model., workload., serving., got " \
            "'workloads.context' (did you mean 'workload'?)" in message
 
 
