@@ -152,15 +152,3 @@ class ReplicaLoop:
         timeline.end_s = self.now
         return timeline
 
-
-def serve_requests(lives: list[Live], scheduler: Scheduler, kv: BlockManager, cost: Callable,
-                   max_position: int, progress: Callable[[int], None] | None = None,
-                   swap_s: Callable[[int], float] | None = None) -> Timeline:
-    """Run `lives` (in arrival order) to completion; fills each Live's times and returns the Timeline.
-    `cost(iteration)` returns (latency_s, energy_j); `progress(n)` is told of n more finished or
-    rejected requests; `swap_s(blocks)` is the time to swap that many KV blocks, which the
-    iteration waits for before it runs (needed when the scheduler swaps)."""
-    loop = ReplicaLoop(scheduler, kv, cost, max_position, progress, swap_s)
-    for live in lives:
-        loop.add(live)
-    return loop.advance()

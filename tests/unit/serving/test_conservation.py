@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from hwsim.serving.disaggregated import serve_disaggregated
 from hwsim.serving.kv import BlockManager
-from hwsim.serving.loop import ReplicaLoop, serve_requests
+from hwsim.serving.loop import ReplicaLoop
 from hwsim.serving.requests import Request
 from hwsim.serving.routers import ROUTERS, make_router, route
 from hwsim.serving.schedulers import SCHEDULERS, make_scheduler
@@ -47,6 +47,14 @@ def assert_conserved(lives, told, timelines, kvs):
 def pool(policy, blocks, block_size, max_seqs, max_tokens, preemption="recompute", host_blocks=0):
     return (make_scheduler(policy, max_seqs, max_tokens, preemption=preemption),
             BlockManager(blocks * block_size, block_size, watermark=0.0, host_blocks=host_blocks))
+
+
+def serve_requests(lives, scheduler, kv, cost, max_position, progress=None, swap_s=None):
+    """One replica's loop run over `lives` (in arrival order) to completion."""
+    loop = ReplicaLoop(scheduler, kv, cost, max_position, progress, swap_s)
+    for live in lives:
+        loop.add(live)
+    return loop.advance()
 
 
 @SETTINGS
