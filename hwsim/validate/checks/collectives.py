@@ -25,7 +25,9 @@ of 15 us and 60 us for the same 2-GPU 248 KB all-reduce. NCCL's tuning model (ri
 + 14 x 0.6 us = 15 us) is the kernel's own cost; the host pacing of eager PyTorch calls under Ray has no
 source to model it, so those rows stay 40-80% short. Sends: NCCL has no latency model for p2p; hwsim
 charges the ring protocols' base + one step (LL 7.2 us up to 16 KB, Simple 11.8 us above), which
-measured H100 sends undercut (8-9 us at 32-512 KB) and A100 sends exceed (14-17 us).
+measured H100 sends undercut (8-9 us at 32-512 KB) and A100 sends exceed (14-17 us). The 10 GiB
+A100 all-reduce is ~17% slow because the A100 port's sustained rate (200 GB/s bus bandwidth,
+nccl-tests issue 149 on an HPE Apollo 6500) is another system's: OCI's BM.GPU4.8 reaches 233 GB/s.
 `python -m hwsim.validate.gpu_report docs/validation` writes the error per message size.
 """
 from __future__ import annotations
