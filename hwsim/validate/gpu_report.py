@@ -48,12 +48,13 @@ def main(folder: Path) -> None:
     operators.parity_plot(folder / "vidur_parity_datasheet.png", operators.comparisons(datasheet=True))
     text = (f"# GPU baselines against measured kernels (Vidur profiles)\n\n"
             f"Made by `python -m hwsim.validate.gpu_report {folder}`. Targets: {vidur.TABLE.name} and "
-            f"{vidur.COLLECTIVES.name} (hwsim/validate/data/, with their source).\n\n"
+            f"{vidur.COLLECTIVES.name}, plus {collectives.NCCL_TESTS.name} for the collectives' sizes beyond "
+            f"Vidur's 2 KB .. 64 MB (hwsim/validate/data/, with their sources).\n\n"
             f"## Operators: \\|simulated / measured - 1\\|, datasheet roofline -> as shipped\n\n{operator_table()}\n\n"
             f"## Collectives: simulated / measured - 1 per message size, datasheet links\n\n```\n"
-            f"{collectives.size_table(collectives.comparisons(_datasheet_fabrics()))}\n```\n\n"
+            f"{collectives.size_table(collectives.all_comparisons(_datasheet_fabrics()))}\n```\n\n"
             f"## Collectives, as shipped (measured link rates)\n\n```\n"
-            f"{collectives.size_table(collectives.comparisons())}\n```\n")
+            f"{collectives.size_table(collectives.all_comparisons())}\n```\n")
     (folder / "gpu_kernels.md").write_text(text)
 
 

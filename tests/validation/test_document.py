@@ -80,5 +80,6 @@ def test_terminal_summarises_a_tabulated_group_and_all_lists_it(capsys):
     short = capsys.readouterr().out
     assert cli.main(["validate", "--only", "collectives", "--all"]) == 0
     every = capsys.readouterr().out
-    assert "  collectives: 8 INFO rows (context, not targets): hwsim " in short and "vidur" not in short
+    assert "  collectives: 10 INFO rows (context, not targets): hwsim " in short and "vidur" not in short
     assert sum(line.startswith("vidur ") and line.endswith("INFO") for line in every.splitlines()) == 8
+    assert sum(line.startswith("nccl-tests ") and line.endswith("INFO") for line in every.splitlines()) == 2

@@ -43,7 +43,16 @@ def test_collectives_table_and_group():
                                                          for k in ("all_reduce", "send_recv")}
     assert all(2048 <= c.nbytes <= 2**26 and c.seconds > 0 for c in table)
     rows = collectives.collectives({})
-    assert len(rows) == 8 and all(row.info for row in rows)      # 3 all-reduce group sizes + send/recv, 2 systems
+    # 3 all-reduce group sizes + send/recv on 2 systems, then one row per nccl-tests point
+    assert len(rows) == 8 + 2 and all(row.info for row in rows)
+
+
+def test_nccl_tests_points_lie_beyond_vidurs_range_and_name_their_sources():
+    from hwsim.validate.checks import collectives
+    header = "\n".join(line for line in collectives.NCCL_TESTS.read_text().splitlines() if line.startswith("#"))
+    assert "oracle-japan/ocitutorials" in header and "li-plus/playground" in header
+    points = vidur.load_collectives(collectives.NCCL_TESTS)
+    assert len(points) == 2 and all(p.nbytes > 2**26 and p.system in collectives.MACHINES for p in points)
 
 
 def test_a_send_of_a_large_buffer_moves_at_the_sustained_link_rate():

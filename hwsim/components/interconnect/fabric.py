@@ -22,11 +22,15 @@ contend for links. Reduction arithmetic is not charged here (gamma = 0).
 ``protocols`` (optional) models NCCL's protocols the way NCCL's own tuner does (src/graph/tuning.cc):
 protocol P costs a base latency once plus a per-step latency for each of the collective's steps
 (ring all-reduce 2(p-1), all-gather and reduce-scatter p-1, a send or an all-to-all 1), and moves
-payload at ``efficiency`` x the link's rate (at most ``max_rate``). Per operator the fabric takes
-the protocol with the least time for the bytes the busiest rank sends, as NCCL's tuner picks;
-the messages then carry their payload inflated by rate / protocol rate over links whose latency
+payload at ``efficiency`` x the link's rate (``all_reduce_efficiency`` on an all-reduce, if given;
+at most ``max_rate``). Per collective operator the fabric takes the protocol with the least time
+for the bytes the busiest rank sends, as NCCL's tuner picks. Point-to-point operators (``send``,
+``all_to_all``: NCCL's grouped send/recv) bypass NCCL's tuner: with ``p2p_ll_threshold`` set they
+take ``ll`` when their largest message is at most that many bytes and ``simple`` above, NCCL's
+p2p rule (src/enqueue.cc, NCCL_P2P_LL_THRESHOLD); without it they are picked like collectives.
+The messages then carry their payload inflated by rate / protocol rate over links whose latency
 is the protocols' (the link's own ``latency`` is not added on top), after the protocol's
-latencies. Without it, messages pay the link's latency per hop.
+latencies. Without ``protocols``, messages pay the link's latency per hop.
 """
 from __future__ import annotations
 
@@ -40,7 +44,7 @@ from pydantic import NonNegativeFloat, model_validator
 from hwsim.components.base import Component, Execution, Resource, register
 from hwsim.config.counts import Devices
 from hwsim.config.schema import Strict
-from hwsim.config.units import Bandwidth, Duration
+from hwsim.config.units import Bandwidth, ByteCount, Duration
 
 from . import collectives, network
 from .link import LinkSpec
@@ -53,20 +57,37 @@ class Protocol(Strict):
     base: Duration                         # once per collective (s)
     step: Duration                         # per algorithm step (s)
     efficiency: NonNegativeFloat = 1.0     # payload rate / the link's rate
+    all_reduce_efficiency: Optional[NonNegativeFloat] = None   # on an all-reduce, if not `efficiency`
     max_rate: Optional[Bandwidth] = None   # payload bytes/s at most
 
-    def rate(self, link_rate: float) -> float:
-        return min(self.efficiency * link_rate, self.max_rate or math.inf)
+    def rate(self, link_rate: float, collective: str) -> float:
+        """Payload bytes/s of this protocol for `collective` over a link of `link_rate`."""
+        factor = self.all_reduce_efficiency if collective == "all_reduce" and self.all_reduce_efficiency is not None \
+            else self.efficiency
+        return min(factor * link_rate, self.max_rate or math.inf)
+
+
+P2P = ("send", "all_to_all")               # NCCL runs these as (grouped) send/recv, outside its tuner
 
 
 class Protocols(Strict):
     source: str
     choices: dict[str, Protocol]           # name -> protocol; the fastest is taken per operator
+    p2p_ll_threshold: Optional[ByteCount] = None   # sends: `ll` up to this many bytes, `simple` above
 
-    def pick(self, steps: int, busiest_bytes: int, link_rate: float) -> str:
-        """The protocol with the least base + steps x step + bytes / rate (NCCL's tuner's choice)."""
-        times = {name: p.base + steps * p.step + busiest_bytes / p.rate(link_rate)
-                 for name, p in self.choices.items() if p.rate(link_rate) > 0}
+    @model_validator(mode="after")
+    def _p2p_names(self):
+        if self.p2p_ll_threshold is not None and not {"ll", "simple"} <= set(self.choices):
+            raise ValueError("p2p_ll_threshold needs protocols named 'll' and 'simple' among the choices")
+        return self
+
+    def pick(self, collective: str, steps: int, busiest_bytes: int, largest_message: int, link_rate: float) -> str:
+        """NCCL's p2p rule for sends (with `p2p_ll_threshold`), else the protocol with the least
+        base + steps x step + busiest rank's bytes / rate (NCCL's tuner's choice)."""
+        if collective in P2P and self.p2p_ll_threshold is not None:
+            return "ll" if largest_message <= self.p2p_ll_threshold else "simple"
+        times = {name: p.base + steps * p.step + busiest_bytes / p.rate(link_rate, collective)
+                 for name, p in self.choices.items() if p.rate(link_rate, collective) > 0}
         return min(times, key=times.get)
 
 
@@ -188,9 +209,11 @@ class LinkFabric(Component):
         sent: dict[int, int] = {}
         for m in messages:
             sent[m.src] = sent.get(m.src, 0) + m.nbytes
-        name = self.params.protocols.pick(self.steps(op), max(sent.values(), default=0), self.link_rate)
+        kind = _collective(op)
+        name = self.params.protocols.pick(kind, self.steps(op), max(sent.values(), default=0),
+                                          max((m.nbytes for m in messages), default=0), self.link_rate)
         protocol = self.params.protocols.choices[name]
-        inflate = self.link_rate / protocol.rate(self.link_rate)
+        inflate = self.link_rate / protocol.rate(self.link_rate, kind)
         delay_ps = round((protocol.base + self.steps(op) * protocol.step) * 1e12)
         return delay_ps, [replace(m, nbytes=math.ceil(m.nbytes * inflate)) for m in messages]
 

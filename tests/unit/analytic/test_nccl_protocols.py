@@ -1,5 +1,6 @@
 """link_fabric `protocols` (NCCL's LL / LL128 / Simple as its tuner models them) in closed form:
-base + steps x step + busiest rank's bytes / protocol rate, the fastest protocol per operator."""
+base + steps x step + busiest rank's bytes / protocol rate, the fastest protocol per collective, NCCL's
+size rule for point-to-point sends."""
 import pytest
 
 from hwsim.components.base import run_alone
@@ -46,3 +47,42 @@ def test_a_hierarchical_fabric_does_not_take_protocols():
     with pytest.raises(ValueError, match="hierarchical"):
         LinkFabricParams(**{**hierarchical, "topology": "hierarchical", "nodes": 2, "ranks_per_node": 2,
                             "inter_link": FABRIC["link"]})
+
+
+NCCL_LL = {"base": "6us", "step": "1us", "efficiency": 0.5, "all_reduce_efficiency": 0.25}
+P2P = {**FABRIC, "protocols": {"source": "test", "p2p_ll_threshold": "16KB", "choices": {
+    "ll": NCCL_LL, "simple": {"base": "10us", "step": "3us"}}}}
+
+
+def test_all_reduce_takes_its_own_ll_efficiency():
+    # 64 KB over 4 ranks: LL wins both; the all-reduce moves 1.5 n at a quarter of the link's rate,
+    # the all-gather (p-1 = 3 steps, 3 chunks of n/4) at half of it
+    n = 1 << 16
+    assert _seconds("all_reduce", 4, n, P2P) == pytest.approx(6e-6 + 6 * 1e-6 + 1.5 * n / (0.25 * RATE), rel=1e-6)
+    assert _seconds("all_gather", 4, n, P2P) == pytest.approx(6e-6 + 3 * 1e-6 + 0.75 * n / (0.5 * RATE), rel=1e-6)
+
+
+@pytest.mark.parametrize("nbytes, expected", [
+    (16384, 6e-6 + 1e-6 + 16384 / (0.5 * RATE)),        # at the threshold: LL
+    (16385, 10e-6 + 3e-6 + 16385 / RATE),               # above: Simple
+    # 64 KB: the tuner would take LL (7 + 1.3 us < 13 + 0.7 us), NCCL's p2p rule takes Simple
+    (1 << 16, 10e-6 + 3e-6 + (1 << 16) / RATE),
+])
+def test_a_send_takes_ll_up_to_the_p2p_threshold_and_simple_above(nbytes, expected):
+    assert _seconds("send", 2, nbytes, P2P) == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_p2p_threshold_needs_ll_and_simple():
+    from hwsim.components.interconnect.fabric import Protocols
+    with pytest.raises(ValueError, match="needs protocols named 'll' and 'simple'"):
+        Protocols(source="test", p2p_ll_threshold="16KB", choices={"fast": NCCL_LL})
+
+
+def test_dgx_a100_all_reduce_is_nccl_ring_ll_at_a_quarter_of_the_bus_rate():
+    # NCCL 2.20.5's ring LL on 8 ranks: 6.6 us + 14 x 0.6 us, then 2 x 7/8 x n at min(87.7, 200 / 4) GB/s
+    # (the A100 port's measured 200 GB/s); hwsim's 14 chunk serialisations of n/8, each rounded up to a
+    # whole byte after the rate inflation and to a whole picosecond
+    from hwsim.validate.checks.collectives import MACHINES, collective_seconds, fabric_entry
+    n = 1 << 18
+    seconds = collective_seconds(fabric_entry(MACHINES["a100_dgx"]), "all_reduce", 8, n)
+    assert seconds == pytest.approx(6.6e-6 + 14 * 0.6e-6 + 2 * 7 / 8 * n / 50e9, rel=1e-4)

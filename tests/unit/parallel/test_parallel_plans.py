@@ -60,9 +60,9 @@ def test_tensor_parallel_all_reduces_take_their_closed_form_when_alone():
     nvlink = link_preset("nvlink4_h100")
     shard = 4096 * 2 // 8                                     # one token's hidden vector in bf16, over 8 ranks
     # ring all-reduce through the switch with NCCL's LL protocol (the machine's protocols): 6.6 us base
-    # + 14 steps x 0.6 us, then 14 serialisations of the shard at 141 GB/s (LL's cap), i.e. the shard
-    # inflated by 378 / 141 at the link's sustained rate
-    inflated = math.ceil(shard * 378e9 / 141e9)
+    # + 14 steps x 0.6 us, then 14 serialisations of the shard at 87.7 GB/s (LL's cap, under a quarter
+    # of 378), i.e. the shard inflated by 378 / 87.7 at the link's sustained rate
+    inflated = math.ceil(shard * 378e9 / 87.7e9)
     for record in reduces:
         assert record.end_ps - record.start_ps == round((6.6e-6 + 14 * 0.6e-6) * 1e12) \
             + 14 * nvlink.serialisation_ps(inflated)
