@@ -45,8 +45,10 @@ def _search(args) -> int:
         return status
     print(front_table(result))
     written = write_outputs(result)
-    print(f"  wrote {', '.join(str(p) for p in written[:4])} and {len(written) - 4} machine (and serving) files in "
-          f"{folder / 'best'} (store: {folder / 'points.jsonl'})")
+    best = [p for p in written if p.parent == folder / "best"]
+    tables = ", ".join(str(p) for p in written if p not in best)
+    print(f"  wrote {tables} and {len(best)} machine (and serving) files in {folder / 'best'} "
+          f"(store: {folder / 'points.jsonl'})")
     return 0
 
 

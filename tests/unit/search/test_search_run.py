@@ -109,6 +109,16 @@ def test_cli_search_prints_the_front(tmp_path, capsys):
     assert (out / "pareto.png").exists() and (out / "study.journal").exists()
 
 
+def test_cli_search_where_every_design_fails_says_so(tmp_path, capsys):
+    text = TOY_SEARCH.replace("values: [1, 2, 3]", "values: [3]").replace(
+        "range: {start: 100, stop: 600, step: 100}", "values: [500]")
+    path = write_toy_search(tmp_path, text)
+    assert main(["search", str(path), "--out", str(tmp_path / "cli"), "--evaluator", EVALUATOR, "--quiet",
+                 "--budget", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "the failing design" in text and "and 0 machine (and serving) files in" in text
+
+
 def test_default_search_runs_the_shipped_example(tmp_path, capsys):
     """`hwsim search` alone: the PIM-GPT example, here cut to 2 trials of real simulations."""
     assert main(["search", "--budget", "2", "--out", str(tmp_path), "--quiet"]) == 0
