@@ -7,7 +7,10 @@ headline figures, with the figures, sources and assumed workloads shipped in hws
   12 with half the FFN in DRAM (architectures/phone_powerinfer2.yaml), predicted FFN neurons read from UFS
   behind a hot-neuron cache that holds the paper's 90% of the active neurons; and the paper's 7 GB run,
   whose cache holds 1.8% of the FFN, so nearly every active neuron is read from flash: a test of the
-  flash-read model that needs no hit rate.
+  flash-read model that needs no hit rate. hwsim reads 830 MB/token there at UFS 4.0's 4 KB random
+  rate (450 MB/s, 0.54 tok/s); the paper's 2.13 tok/s moves about 1.8 GB/s if its bytes are hwsim's,
+  four times that rate: its two-phase loads (up/down only when the gate fires, 80% co-activation) and
+  reads within a hot range (1 GB/s at 128 MB, Table 1) are not modeled, so both rows run slow.
 - tpi_llm token_latency (arXiv 2410.00531, its README's home testbed): Llama 2-13B seconds per token on 4
   laptops over Wi-Fi (architectures/tpi_llm_home.yaml), every layer's weight shard read from each
   laptop's SSD a layer ahead and partial sums combined by a star all-reduce; Llama 2-7B (5 s/token) beside it.
