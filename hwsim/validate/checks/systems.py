@@ -17,8 +17,8 @@ figures, sources and assumed workloads shipped in hwsim/validate/data/systems.ya
 Each row's text says what differs from the paper's setup (the slice's experts per NPU, no overheads).
 
 Why the CloudMatrix rows disagree (evidence, 32-NPU slice, b96/NPU, c4096): hwsim's plain step takes
-36.6 ms (per NPU: matmuls 13.0 ms, MLA score and context 18.5 ms, softmax 1.9 ms, UB dispatch and
-combine about 0.1 ms in all) where the paper's ablation gives 874 us x 61 layers = 53.3 ms. The paper
+36.6 ms (per NPU: matmuls 13.0 ms, MLA score and context 18.5 ms, as each of the two reads the whole
+latent KV where a fused MLA kernel reads it once, softmax 1.9 ms, UB dispatch and combine about 0.1 ms) where the paper's ablation gives 874 us x 61 layers = 53.3 ms. The paper
 measures its fused MoE communication operators at 152 us (dispatch, EP256) and 118 us (combine, EP8)
 per layer, about 15 ms a step that hwsim's UB (392 GB/s, <1 us) does not see; its INT8 GEMMs run at
 77-83% of peak and its MLA at 84% of the HBM bandwidth (section 4, operator benchmarks), where hwsim
