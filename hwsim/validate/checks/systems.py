@@ -26,6 +26,9 @@ runs every operator at the datasheet peaks. With MTP the second token per sequen
 its compute on a step bound by weights and KV reads (verify pass 1.22x the plain step, paper 1.44x),
 so the MTP gain is larger in hwsim (1.7 tokens over a 1.25x step against the paper's 1.7 over 1.58x:
 its 49.4 ms TPOT x 1.7 tokens is an 84 ms step against the 53.3 ms plain one).
+The gap holds at the paper's low-latency point too (abstract: 538 tokens/s per NPU under a 15 ms TPOT, 8
+sequences per NPU): hwsim's MTP step there gives 880 tokens/s per NPU at a 9.1 ms TPOT (not a row:
+another minute of simulation for the same finding).
 """
 from __future__ import annotations
 
