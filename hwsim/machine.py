@@ -53,7 +53,8 @@ class Mapping(Strict):
 
     dataflow: the `dataflow_device` whose on-chip SRAM holds fused layers' intermediates: each decoder
     layer that fits runs as one streaming kernel with only its weights, KV cache, input and output in
-    HBM (hwsim.mapping.dataflow; SambaNova SN40L, arXiv 2405.07518)."""
+    HBM (hwsim.mapping.dataflow; SambaNova SN40L, arXiv 2405.07518); under tensor parallelism each
+    rank's operators between two all-reduces are one kernel."""
 
     default: str
     ops: dict[str, str] = {}
