@@ -53,7 +53,8 @@ class Mapping(Strict):
 
     dataflow: the `dataflow_device` whose on-chip SRAM holds fused layers' intermediates: each decoder
     layer that fits runs as one streaming kernel with only its weights, KV cache, input and output in
-    HBM (hwsim.mapping.dataflow; SambaNova SN40L, arXiv 2405.07518)."""
+    HBM (hwsim.mapping.dataflow; SambaNova SN40L, arXiv 2405.07518); under tensor parallelism each
+    rank's operators between two all-reduces are one kernel."""
 
     default: str
     ops: dict[str, str] = {}
@@ -219,9 +220,11 @@ def _check(spec: MachineSpec, source: SourceMap) -> None:
             problems.append(source.problem(("mapping", "dataflow"),
                                            f"'{device}' is of type {spec.components[device].get('type')}; fused "
                                            f"layers stream through the SRAM of a dataflow_device"))
-        if spec.parallelism is not None:
-            problems.append(source.problem(("mapping", "dataflow"), "fuses a single device's layers; "
-                                           "a machine with a parallelism plan cannot use it yet"))
+        plan = spec.parallelism
+        if plan is not None and (plan.ep > 1 or plan.pp > 1):
+            problems.append(source.problem(("mapping", "dataflow"), "fuses each rank's layers between "
+                                           "tensor-parallel collectives; expert or pipeline parallelism "
+                                           "cannot use it yet"))
     for path, target in targets.items():
         if target is not None and target not in spec.components:
             problems.append(source.problem(path, f"no component named '{target}'{did_you_mean(target, spec.components)}"))

@@ -20,6 +20,12 @@ A layer fuses when all its intermediates fit in the device's SRAM at once (the s
 non-exit operators' outputs <= ``sram``): a conservative rule, since the real compiler streams tiles
 and spills only some tensors; a layer that does not fit runs unfused. Operators outside the layers
 (embedding, final norm, LM head) are left as they are.
+
+Under tensor parallelism (the SN40L Node runs its models TP8 over eight sockets, paper section VI-C)
+a layer holds every rank's operators and the all-reduces between them. Each rank's operators between
+two collectives form one segment, fused as above (one kernel per rank and segment: a Megatron layer
+is two, attention and FFN); the collectives stay transfers on the machine's fabric. The paper also
+fuses collectives into the kernels (section VII, peer-to-peer streaming); hwsim keeps their time.
 """
 from __future__ import annotations
 
@@ -51,20 +57,44 @@ def fused(run: list[Op], new_id: int, deps: tuple[int, ...]) -> Op:
               device=first.device, deps=deps)
 
 
+def segments(run: list[Op]) -> list[list[Op]]:
+    """``run``'s operators in fusable segments: per rank, cut before each operator that waits for a
+    collective of the run; collectives are segments of their own (never fused)."""
+    collectives = {op.id for op in run if op.kind == "collective"}
+    out: list[list[Op]] = []
+    open_segment: dict[int, list[Op]] = {}
+    for op in run:
+        if op.id in collectives:
+            out.append([op])
+            continue
+        if op.device not in open_segment or collectives.intersection(op.deps):
+            open_segment[op.device] = []
+            out.append(open_segment[op.device])
+        open_segment[op.device].append(op)
+    return out
+
+
 def fuse_layers(trace: Trace, sram_bytes: float) -> Trace:
-    """``trace`` with every transformer layer whose intermediates fit in ``sram_bytes`` as one
-    ``fused_layer`` operator; ids stay dense and every dep points to an earlier operator."""
+    """``trace`` with every transformer layer's segments (each rank's operators between collectives)
+    whose intermediates fit in ``sram_bytes`` as one ``fused_layer`` operator each; ids stay dense and
+    every dep points to an earlier operator (a fused segment takes the place of its last operator)."""
+    groups: list[tuple[int, list[Op], bool]] = []          # (position of its last op, ops, fuse)
+    position = {op.id: i for i, op in enumerate(trace.ops)}
+    for run in layer_runs(trace.ops):
+        for segment in (segments(run) if run[0].layer >= 0 else [[op] for op in run]):
+            fuse = (run[0].layer >= 0 and segment[0].kind != "collective"
+                    and intermediate_bytes(segment) <= sram_bytes)
+            groups += [(position[segment[-1].id], segment, True)] if fuse else \
+                [(position[op.id], [op], False) for op in segment]
     ops: list[Op] = []
     new_id: dict[int, int] = {}
-    for run in layer_runs(trace.ops):
-        if run[0].layer < 0 or intermediate_bytes(run) > sram_bytes:
-            for op in run:
-                new_id[op.id] = len(ops)
-                ops.append(replace(op, id=len(ops), deps=tuple(new_id[d] for d in op.deps)))
-            continue
-        inside = {op.id for op in run}
-        deps = tuple(sorted({new_id[d] for op in run for d in op.deps if d not in inside}))
-        for op in run:
-            new_id[op.id] = len(ops)
-        ops.append(fused(run, len(ops), deps))
+    for _, group, fuse in sorted(groups, key=lambda g: g[0]):
+        if fuse:
+            inside = {op.id for op in group}
+            op = fused(group, len(ops), tuple(sorted({new_id[d] for op in group for d in op.deps if d not in inside})))
+        else:
+            op = replace(group[0], id=len(ops), deps=tuple(new_id[d] for d in group[0].deps))
+        for member in group:
+            new_id[member.id] = len(ops)
+        ops.append(op)
     return replace(trace, ops=tuple(ops))

@@ -47,7 +47,14 @@ def test_llama2_70b_on_eight_8gb_laptops_fits_only_with_the_sliding_window():
 
 
 def test_powerinfer2_row_is_the_decode_step_bound_by_flash():
-    row, = run_group("powerinfer2", {})
+    row, small = run_group("powerinfer2", {})
     report = simulate("phone_powerinfer2")
-    assert row.published == 11.68 and row.simulated == pytest.approx(report.tokens_per_s)
+    assert row.published == 9.96 and row.simulated == pytest.approx(report.tokens_per_s)
     assert report.bound == "weights.flash"
+    data = load_machine("phone_powerinfer2").spec.model_dump(mode="json", exclude_none=True)
+    del data["components"]["weights"]["policy"]["hit_rate"]                # hits in proportion: 50% missed
+    uniform = simulate(machine_from_dict(data)).components["weights"]["flash_bytes"]
+    assert report.components["weights"]["flash_bytes"] == pytest.approx(0.2 * uniform, rel=1e-9)   # 10% missed
+    seven = simulate(edge.cache_budget("phone_powerinfer2", {"ffn_resident": 0.018, "hit_rate": None}))
+    assert small.published == 2.13 and small.simulated == pytest.approx(seven.tokens_per_s)
+    assert seven.components["weights"]["flash_bytes"] == pytest.approx(0.982 / 0.5 * uniform, rel=1e-9)

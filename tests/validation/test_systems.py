@@ -1,5 +1,5 @@
 """Groups gh200 and cloudmatrix_infer: the shipped figures carry their sources, the rows compare them
-with hwsim's runs, and the CloudMatrix decode figure is tokens per NPU of one step."""
+with hwsim's runs, and the CloudMatrix decode figure is tokens per NPU of one MTP step."""
 import pytest
 
 from hwsim.validate.checks import systems
@@ -22,10 +22,16 @@ def test_gh200_rows_put_each_paper_figure_beside_hwsim():
     assert rows[2].simulated >= 1 and all("(" in row.target for row in rows)   # each says why it differs
 
 
-def test_cloudmatrix_decode_figure_is_the_batch_per_npu_over_the_step_time(monkeypatch):
-    case = {**systems.published()["cloudmatrix_infer"]["decode_tokens_per_npu"],
-            "model": "deepseek-v2-lite", "batch_per_npu": 1, "context": 64}     # a small stand-in run
+def test_cloudmatrix_decode_figure_is_the_tokens_per_npu_of_an_mtp_step(monkeypatch):
+    cases = systems.published()["cloudmatrix_infer"]
+    small = {"model": "deepseek-v2-lite", "batch_per_npu": 1, "context": 64}      # a small run of the same code
+    case, layer = {**cases["decode_tokens_per_npu"], **small}, {**cases["mtp_layer_slowdown"], **small}
+    assert case["mtp"] == {"drafts": 1, "acceptance": 0.7}                        # the paper's set-up: 1.7 tokens/step
+    step = systems.mtp_step_of(case)
+    assert step.tokens_per_sequence == pytest.approx(1.7)
+    assert systems.decode_tokens_per_npu(case) == pytest.approx(1.7 / (step.verify_s + step.draft_s), rel=1e-12)
     seconds = []
     real = systems._latency
     monkeypatch.setattr(systems, "_latency", lambda *args: seconds.append(real(*args)) or seconds[-1])
-    assert systems.decode_tokens_per_npu(case) == pytest.approx(1 / seconds[0], rel=1e-12)
+    assert systems.mtp_slowdown(layer) == pytest.approx(step.verify_s / seconds[0], rel=1e-12)
+    assert cases["mtp_layer_slowdown"]["published"] == pytest.approx(1260 / 874, rel=1e-3)

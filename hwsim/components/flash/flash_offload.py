@@ -16,9 +16,11 @@ The paper's Table 2 builds its method up column by column; `policy` names the sa
 - `bundling`: a neuron's up column and down row are stored together, so one read of twice the
   chunk serves both matmuls.
 - `ffn_resident` with a predictor: PowerInfer-2's neuron cache (arXiv 2406.06282) keeps that share of
-  every FFN's neurons in DRAM, and the predicted neurons it holds are not read. Hits are taken in
-  proportion (a neuron is as likely active cached or not), a lower bound: PowerInfer-2 caches the
-  hot neurons, which are active more often.
+  every FFN's neurons in DRAM, and the predicted neurons it holds are not read. Without `hit_rate`
+  hits are taken in proportion (a neuron is as likely active cached or not). Activations are skewed
+  (a few hot neurons fire for most tokens, PowerInfer arXiv 2312.12456 section 3; PowerInfer-2
+  section 4.2), so a cache of the hottest neurons holds more of a token's active neurons than its
+  share of the FFN: `hit_rate` is that measured share of active neurons found in the cache.
 - `pipelined`: flash reads overlap compute at neuron-cluster granularity (PowerInfer-2's I/O-compute
   pipeline), so a matmul takes max(I/O, compute, DRAM reads) instead of I/O + max(compute, DRAM reads).
 
@@ -106,6 +108,7 @@ class OffloadPolicy(Strict):
     ffn_resident: confloat(ge=0, lt=1) = 0.0     # share of each FFN matrix kept in DRAM (with a predictor: cached neurons)
     predictor: Predictor | None = None
     window: Window | None = None
+    hit_rate: Optional[confloat(ge=0, le=1)] = None   # active neurons found in the neuron cache (None: ffn_resident)
     bundling: bool = False                       # up column + down row in one read
     pipelined: bool = False                      # flash reads overlap compute (PowerInfer-2)
 
@@ -117,6 +120,11 @@ class OffloadPolicy(Strict):
             raise ValueError("ffn_resident and window both keep FFN neurons in DRAM: give one")
         if self.ffn_resident and not self.hybrid:
             raise ValueError("ffn_resident needs hybrid: true (the naive row keeps nothing in DRAM)")
+        if self.hit_rate is not None and (self.predictor is None or not self.ffn_resident):
+            raise ValueError("hit_rate is the neuron cache's: it needs a predictor and ffn_resident > 0")
+        if self.hit_rate is not None and self.hit_rate < self.ffn_resident:
+            raise ValueError(f"hit_rate {self.hit_rate} below ffn_resident {self.ffn_resident}: a cache of the "
+                             f"hottest neurons hits at least in proportion to its share")
         if self.window and not self.predictor.active_fraction < self.window.share:
             raise ValueError(f"window.share {self.window.share} must exceed predictor.active_fraction "
                              f"{self.predictor.active_fraction} (the window holds at least one token's neurons)")
@@ -127,8 +135,9 @@ class OffloadPolicy(Strict):
         if self.predictor is None:
             return 1 - self.ffn_resident
         active = self.predictor.active_fraction
-        return window_load_share(active, self.window.tokens, self.window.share) if self.window else \
-            active * (1 - self.ffn_resident)
+        if self.window:
+            return window_load_share(active, self.window.tokens, self.window.share)
+        return active * (1 - (self.ffn_resident if self.hit_rate is None else self.hit_rate))
 
 
 class FlashOffloadParams(Strict):

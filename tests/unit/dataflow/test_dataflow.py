@@ -96,3 +96,49 @@ def test_dataflow_must_name_a_dataflow_device():
     data["mapping"]["dataflow"] = "gpu"
     with pytest.raises(ConfigError, match="SRAM of a dataflow_device"):
         machine_from_dict(data)
+
+
+def _tensor_parallel_sn40l(ranks: int, fused: bool = True):
+    """sn40l.yaml as ``ranks`` sockets in tensor parallel over a switch (a test machine: the link is
+    any shipped preset; the closed forms below do not depend on it)."""
+    data = load_machine("sn40l").spec.model_dump(mode="json", exclude_none=True)
+    data["components"]["rdu"]["count"] = ranks
+    data["components"]["p2p"] = {"type": "link_fabric", "source": "test", "topology": "switch", "ranks": ranks,
+                                 "link": "pcie5_x16"}
+    data["mapping"]["communication"] = "p2p"
+    data["parallelism"] = {"tp": ranks}
+    if not fused:
+        data["mapping"].pop("dataflow")
+    return machine_from_dict(data)
+
+
+def test_tensor_parallel_layers_fuse_per_rank_between_the_all_reduces():
+    """Llama decode under TP2: per layer and rank, attention up to o_proj, then the residual through the
+    FFN down projection, then the last residual: three fused kernels; the two all-reduces stay."""
+    fused, unfused = (simulate(_tensor_parallel_sn40l(2, flag), "llama2-7b", phase="decode", batch=1, context=128)
+                      for flag in (True, False))
+    kinds = [op.kind for op in fused.ops]
+    assert kinds.count("fused_layer") == 32 * 2 * 3 and kinds.count("collective") == 32 * 2
+    assert [op.kind for op in unfused.ops].count("collective") == 32 * 2
+    assert fused.latency_s <= unfused.latency_s and fused.latency_s * (1 + 1e-9) >= fused.floor_s
+
+
+def test_a_fused_rank_segment_moves_its_weights_kv_input_and_output_only():
+    from hwsim.mapping.parallel import ParallelPlan, device_trace
+    trace = device_trace(ParallelPlan(tp=2), load_model("llama2-7b"), "decode", 1, 64, BF16).trace
+    out = fuse_layers(trace, sram_bytes=1e9)
+    assert all(dep < op.id for op in out.ops for dep in op.deps)
+    hbm = lambda ops: sum(op.weight_bytes + op.kv_read_bytes + op.kv_write_bytes for op in ops)
+    assert hbm(out.ops) == pytest.approx(hbm(trace.ops), rel=1e-12)          # weights and KV: all still moved
+    assert sum(op.flops for op in out.ops) == pytest.approx(sum(op.flops for op in trace.ops), rel=1e-12)
+    first = next(op for op in out.ops if op.kind == "fused_layer")
+    members = [op for op in trace.ops if op.layer == 0 and op.device == 0 and op.id <= 16]   # attn_norm .. o_proj
+    assert first.weight_bytes == pytest.approx(sum(op.weight_bytes for op in members), rel=1e-12)
+    assert first.act_out_bytes == members[-1].act_out_bytes                  # o_proj's partial sum, to the all-reduce
+
+
+def test_dataflow_refuses_expert_parallel_plans():
+    data = _tensor_parallel_sn40l(2).spec.model_dump(mode="json", exclude_none=True)
+    data["parallelism"] = {"dp": 2, "ep": 2}
+    with pytest.raises(ConfigError, match="expert or pipeline parallelism"):
+        machine_from_dict(data)

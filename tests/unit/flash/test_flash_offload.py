@@ -117,6 +117,15 @@ def test_a_neuron_cache_keeps_its_share_of_the_predicted_neurons_off_flash():
     assert w["io_s"] == pytest.approx(w["flash_bytes"] / 1.25e9, rel=2e-3)
 
 
+def test_a_hot_neuron_cache_reads_only_the_active_neurons_it_misses():
+    """Skewed activations: a cache of a share r of the neurons holding a share h > r of the active ones
+    reads active x (1 - h) of the FFN; its DRAM share (capacity) stays r."""
+    hot = weights(_variant(ffn_resident=0.2, hit_rate=0.7))
+    assert hot["flash_bytes"] == pytest.approx(0.10 * 0.3 * FFN_BYTES)
+    assert hot["io_s"] == pytest.approx(hot["flash_bytes"] / 1.25e9, rel=2e-3)
+    assert _variant(ffn_resident=0.2, hit_rate=0.7).build(Simulator())["weights"].cached_share() == 0.2
+
+
 def test_the_neuron_cache_counts_in_the_host_dram_and_the_window_does_not():
     def usages(machine, model, precision=None):
         report = simulate(machine, model, phase="decode", batch=1, context=128, precision=precision)
@@ -149,6 +158,8 @@ def test_routed_experts_up_and_down_are_ffn_neurons():
     ({"predictor": None}, "need a predictor"),
     ({"ffn_resident": 0.2}, "both keep FFN neurons in DRAM: give one"),
     ({"window": {"tokens": 5, "share": 0.05}}, "must exceed"),
+    ({"window": None, "hit_rate": 0.9}, "needs a predictor and ffn_resident > 0"),
+    ({"window": None, "ffn_resident": 0.5, "hit_rate": 0.4}, "hits at least in proportion"),
 ])
 def test_inconsistent_policies_are_one_line_errors(policy, message):
     data = copy.deepcopy(load_machine("llm_in_a_flash").spec.model_dump(mode="json"))
