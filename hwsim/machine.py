@@ -193,10 +193,7 @@ def _check(spec: MachineSpec, source: SourceMap) -> None:
                                            f"devices (tp x pp x dp)"))
         try:
             build_component(name, _without_count(raw), source, ("components", name), Simulator())
-        except ConfigError as exc:
-            problems += exc.problems
-        try:
-            component_area(name, spec.components, source)
+            component_area(name, spec.components, source)        # its rules read the parameters just checked
         except ConfigError as exc:
             problems += exc.problems
     targets = {("mapping", c): getattr(spec.mapping, c) for c in ("default", *CLASSES)}

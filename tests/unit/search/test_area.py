@@ -96,6 +96,16 @@ def test_bad_area_blocks_name_their_line(block, message):
     assert message in str(info.value)
 
 
+@pytest.mark.parametrize("lanes", [None, "many"])
+def test_an_area_rule_never_reads_a_parameter_the_component_refused(lanes):
+    """Found by fuzzing: the vector_unit rule read `lanes` raw, so a missing or textual value was a traceback."""
+    data = machine_data("pim_gpt")
+    asic = data["components"]["asic"]
+    asic.pop("lanes") if lanes is None else asic.update(lanes=lanes)
+    with pytest.raises(ConfigError, match="components.asic"):
+        machine_from_dict(data)
+
+
 def test_a_type_without_rule_needs_a_published_area():
     data = machine_data("pim_gpt")
     data["components"]["pim"]["area"] = {"node_nm": 28}
