@@ -1,9 +1,8 @@
 """Xeon Gold 6154 and Neoverse N1 machines: peaks equal the cited figures; Llama-2-7B within the roofline."""
 import pytest
 
-from hwsim.components.npu.dma import _measured
 from hwsim.engine import Simulator
-from hwsim.machine import load_machine
+from hwsim.machine import load_machine, machine_from_dict
 from hwsim.step import simulate
 from hwsim.workload.precision import Precision
 
@@ -25,9 +24,16 @@ def test_neoverse_n1_peaks_equal_graviton2():
     cpu = cpu_of("neoverse_n1")
     assert cpu.peak_flops("fp32") == pytest.approx(64 * 2 * 4 * 2 * 2.5e9)      # 2.56 TFLOPS
     assert cpu.peak_flops("int8") == pytest.approx(4 * cpu.peak_flops("fp32"))    # SDOT: 16 int8 MACs per pipe
-    per_channel, _ = _measured("DDR4_3200AA")
-    assert cpu.bandwidth == 8 * per_channel
-    assert 0.9 * 8 * 25.6e9 < cpu.bandwidth <= 8 * 25.6e9                      # 8 x DDR4-3200 x 64 bit peak
+    assert cpu.bandwidth == pytest.approx(169.6e9)       # ASCT all-reads on Graviton2 = 0.828125 x 204.8 GB/s
+    assert cpu.latency_s == pytest.approx(95e-9)         # ASCT DRAM pointer chase
+
+
+@pytest.mark.parametrize("threads, bandwidth", [(1, 20.9e9), (8, 8 * 20.9e9), (9, 169.6e9), (64, 169.6e9)])
+def test_neoverse_n1_cores_stream_their_measured_share_up_to_the_chip(threads, bandwidth):
+    # ASCT on Graviton2: one core 20.9 GB/s, the chip 169.6 GB/s; 8 x 20.9 = 167.2 < 169.6 < 9 x 20.9
+    data = load_machine("neoverse_n1").spec.model_dump(mode="json")
+    data["components"]["cpu"]["threads"] = threads
+    assert machine_from_dict(data).build(Simulator())["cpu"].bandwidth == pytest.approx(bandwidth)
 
 
 @pytest.mark.parametrize("machine", ["xeon_gold_6154", "neoverse_n1"])
