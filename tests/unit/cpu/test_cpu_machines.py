@@ -15,8 +15,8 @@ def test_xeon_gold_6154_peaks_equal_ark():
     cpu = cpu_of("xeon_gold_6154")
     assert cpu.peak_flops("fp32") == pytest.approx(18 * 2 * 16 * 2 * 3.0e9)     # 3.456 TFLOPS
     assert cpu.peak_flops("int8") == pytest.approx(4 / 3 * cpu.peak_flops("fp32"))   # Intel: 1.33x without VNNI
-    assert cpu.bandwidth == 128e9                                              # ARK max memory bandwidth
-    assert 6 * 2666e6 * 8 == pytest.approx(cpu.bandwidth, rel=1e-3)           # 6 x DDR4-2666 x 64 bit
+    assert 6 * 2666e6 * 8 == pytest.approx(128e9, rel=1e-3)                   # ARK peak: 6 x DDR4-2666 x 64 bit
+    assert cpu.bandwidth == pytest.approx(183e9 / 2)     # STREAM 183 GB/s on two sockets (AnandTech 12694)
     assert cpu.cache_bytes == 24.75 * 2**20 + 18 * 2**20
 
 
@@ -28,10 +28,13 @@ def test_neoverse_n1_peaks_equal_graviton2():
     assert cpu.latency_s == pytest.approx(95e-9)         # ASCT DRAM pointer chase
 
 
-@pytest.mark.parametrize("threads, bandwidth", [(1, 20.9e9), (8, 8 * 20.9e9), (9, 169.6e9), (64, 169.6e9)])
-def test_neoverse_n1_cores_stream_their_measured_share_up_to_the_chip(threads, bandwidth):
+@pytest.mark.parametrize("machine, threads, bandwidth", [
     # ASCT on Graviton2: one core 20.9 GB/s, the chip 169.6 GB/s; 8 x 20.9 = 167.2 < 169.6 < 9 x 20.9
-    data = load_machine("neoverse_n1").spec.model_dump(mode="json")
+    ("neoverse_n1", 1, 20.9e9), ("neoverse_n1", 8, 8 * 20.9e9), ("neoverse_n1", 9, 169.6e9), ("neoverse_n1", 64, 169.6e9),
+    # Skylake-SP STREAM: one thread 12 GB/s, a socket 91.5 GB/s; 7 x 12 = 84 < 91.5 < 8 x 12
+    ("xeon_gold_6154", 1, 12e9), ("xeon_gold_6154", 7, 84e9), ("xeon_gold_6154", 8, 91.5e9), ("xeon_gold_6154", 18, 91.5e9)])
+def test_cores_stream_their_measured_share_up_to_the_chip(machine, threads, bandwidth):
+    data = load_machine(machine).spec.model_dump(mode="json")
     data["components"]["cpu"]["threads"] = threads
     assert machine_from_dict(data).build(Simulator())["cpu"].bandwidth == pytest.approx(bandwidth)
 
