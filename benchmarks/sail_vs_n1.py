@@ -65,7 +65,8 @@ def main() -> None:
             print(f"{cores:>5} {weights:>7} {base.latency_s * 1e3:8.2f} {lut.latency_s * 1e3:8.2f} "
                   f"{1 / base.latency_s:9.2f} {1 / lut.latency_s:10.2f} {ratio:7.2f}x  {matmul_bound(base)}-bound")
     print("published: up to 10.7x over Neoverse-N1 (SAIL abstract; gem5 core count, LLC and DRAM not public);")
-    print("per-core DRAM concurrency and SAIL's block scales / type conversion are not modeled")
+    print("N1 DRAM: min(cores x 20.9, 169.6) GB/s (ASCT on Graviton2, neoverse_n1.yaml), SAIL's arrays 169.6 GB/s;")
+    print("SAIL's block scales / type conversion are not modeled")
 
 
 if __name__ == "__main__":

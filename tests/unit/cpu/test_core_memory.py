@@ -25,6 +25,20 @@ def test_per_core_limit_is_littles_law():
     assert CoreMemory(line_fills=16, latency="100ns", line="128B").bandwidth == pytest.approx(16 * 128 / 100e-9)
 
 
+def test_a_measured_single_core_bandwidth_is_the_per_core_limit():
+    core = CoreMemory(measured="8GB/s")
+    assert core.bandwidth == 8e9
+    assert sustained_bandwidth(40e9, 0.5, core, 2) == pytest.approx(16e9)          # 2 x 8 < 20 GB/s chip
+    assert sustained_bandwidth(40e9, 0.5, core, 3) == pytest.approx(20e9)
+
+
+@pytest.mark.parametrize("per_core", [{"line_fills": 10, "latency": "80ns", "measured": "8GB/s"},
+                                      {"line_fills": 10}, {}])
+def test_per_core_takes_exactly_one_source(per_core):
+    with pytest.raises(ConfigError, match="measured"):
+        run_alone("cpu", {**CPU, "per_core": per_core}, [gemv()])
+
+
 def test_c_cores_get_the_smaller_of_c_per_core_limits_and_the_chip():
     core = CoreMemory(**CORE)
     chip = 40e9 * 0.5                                                                # 20 GB/s sustained
