@@ -16,8 +16,9 @@ routing, then rewritten:
 - EP (``ep == dp``, ``tp == 1``, DeepSeek's decode layout: attention data-parallel, experts
   spread over the same devices): per MoE layer and micro-batch, one dispatch all-to-all (a routed
   byte matrix: each token once to each device holding one of its experts), the experts of every
-  device on the tokens of all replicas (a copy of the unit trace's expert ops, scaled to the new
-  row count: FLOPs and activations are linear in rows), and one combine all-to-all back.
+  device on the tokens of all replicas (each expert's ops built once per layer, on the rows of
+  the first unit routing to it, and scaled to each copy's row count: FLOPs and activations are
+  linear in rows; the unit traces leave routed experts out), and one combine all-to-all back.
 - Overlap ``token_split`` (TokenWeave, DeepSeek's dual micro-batch): two units per replica, so one
   half's communication runs while the other half computes; weights are read once per half.
 
@@ -41,7 +42,7 @@ from hwsim.workload.model import ModelSpec
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
 from hwsim.workload.routing import RoutingSpec, load_stats, route
-from hwsim.workload.trace import Trace, default_precision, iteration_trace
+from hwsim.workload.trace import Trace, default_precision, expert_ffn, iteration_trace
 
 ROW_PARALLEL = ("o_proj", ".down")          # name endings split by k and all-reduced
 HEAD_SPLIT = ("attn_score", "attn_context", "softmax", "rope", "activation", "kv_write")
@@ -126,11 +127,12 @@ def parallelize_iteration(plan: ParallelPlan, model: ModelSpec, iteration: Itera
     learns = plan.ep > 1 and plan.placement in ("load_balanced", "affinity")
     ids, history = _routing(model, iteration, routing, seed, plan.calibration_tokens, learns)
     offsets = np.cumsum([0] + [part.tokens for part in parts]).tolist()
+    spread = plan.ep > 1 and model.moe is not None
     traces = [iteration_trace(model, part, precision,
-                              None if ids is None else ids[:, offsets[u]:offsets[u + 1]], seed)
+                              None if ids is None else ids[:, offsets[u]:offsets[u + 1]], seed, routed=not spread)
               for u, part in enumerate(parts)]
     placement = None
-    if plan.ep > 1 and model.moe is not None:
+    if spread:
         placement = place(plan.placement, plan.ep, model.moe.routed_experts, ids.shape[0], history,
                           model.moe.groups, plan.redundant_experts)
     writer = _Writer(plan, model, traces, ids, placement, offsets)
@@ -188,6 +190,7 @@ class _Writer:
 
     def __init__(self, plan: ParallelPlan, model: ModelSpec, traces: list[Trace], ids, placement, offsets):
         self.plan, self.model, self.traces, self.ids, self.placement = plan, model, traces, ids, placement
+        self.precision = traces[0].precision
         self.offsets = offsets                                         # unit -> its first token row
         self.ops: list[Op] = []
         self.traffic: dict[int, np.ndarray] = {}
@@ -274,7 +277,7 @@ class _Writer:
         dispatch = self.emit(template, dispatch_deps, stage, device=first, collective="all_to_all", group=plan.dp,
                              act_out_bytes=float(pairs.sum() * per_token))
         self.traffic[dispatch] = np.rint(pairs * per_token).astype(np.int64)
-        outputs = self.expert_ops(moe_index, rows, unit_ops, dispatch, stage)
+        outputs = self.expert_ops(moe_index, rows, tokens, layer, dispatch, stage)
         combine_template = unit_ops[units[0]]["combine"]
         combine = self.emit(combine_template, outputs or [dispatch], stage, flops=0.0, device=first,
                             collective="all_to_all", group=plan.dp, act_in_bytes=float(pairs.sum() * per_token))
@@ -287,23 +290,25 @@ class _Writer:
             residual = unit_ops[u]["ffn_residual"]
             self.local(u, residual, stage)
 
-    def expert_ops(self, moe_index, rows, unit_ops, dispatch, stage) -> list[int]:
-        """Each device's copies of the experts on the tokens routed to them (scaled unit ops)."""
+    def expert_ops(self, moe_index, rows, tokens, layer, dispatch, stage) -> list[int]:
+        """Each device's copies of the experts on the tokens routed to them. An expert's up, act and
+        down are built once per layer on the rows of the first unit routing to it (``rows`` holds
+        the units' tokens in order, ``tokens`` each) and scaled to each copy's rows: FLOPs and
+        activations are linear in rows."""
         devices, experts = self.plan.dp, self.model.moe.routed_experts
         served = self.placement.device_of(moe_index, rows)
         counts = np.bincount((served * experts + rows).ravel(), minlength=devices * experts).reshape(devices, experts)
+        unit = np.repeat(np.arange(len(tokens)), tokens)[:, None]
+        per_unit = np.bincount((unit * experts + rows).ravel(), minlength=len(tokens) * experts)
+        per_unit = per_unit.reshape(len(tokens), experts)
+        template_rows = per_unit[(per_unit > 0).argmax(axis=0), np.arange(experts)].tolist()
+        chains: dict[int, tuple[Op, ...]] = {}
         first = self.device(stage, 0, 0)
-        chains: dict[int, list[Op]] = {}                # expert -> its up, act, down in some unit
-        for ops in unit_ops.values():
-            own: dict[int, list[Op]] = {}
-            for op in ops.values():
-                if op.expert >= 0:
-                    own.setdefault(op.expert, []).append(op)
-            for expert, chain in own.items():
-                chains.setdefault(expert, chain)
         outputs = []
         for device in range(devices):
             for expert in np.flatnonzero(counts[device]).tolist():
+                if expert not in chains:
+                    chains[expert] = expert_ffn(self.model, self.precision, layer, expert, template_rows[expert])
                 count = int(counts[device, expert])
                 previous = dispatch
                 factor = count / chains[expert][0].m

@@ -61,7 +61,7 @@ ROPE_FLOPS = 3
 SOFTMAX_FLOPS = 5
 ID_BYTES = 2          # a routed expert id (uint16)
 
-__all__ = ["generate_trace", "iteration_trace", "attention_kernels", "work_key", "Iteration", "Seq", "Trace", "Step"]
+__all__ = ["generate_trace", "iteration_trace", "expert_ffn", "attention_kernels", "work_key", "Iteration", "Seq", "Trace", "Step"]
 
 
 class _Builder:
@@ -241,8 +241,9 @@ def _ffn(b: _Builder, model: ModelSpec, deps, rows, width, count=1, expert=-1, p
     return b.matmul(f"{prefix}.down", [act], rows, width, H, count, ffn.bias, expert)
 
 
-def _moe(b: _Builder, model: ModelSpec, x: int, experts: np.ndarray) -> int:
-    """Router, dispatch, the experts the routing `experts` [tokens, top_k] activates, combine."""
+def _moe(b: _Builder, model: ModelSpec, x: int, experts: np.ndarray, routed: bool = True) -> int:
+    """Router, dispatch, the experts the routing `experts` [tokens, top_k] activates (unless not
+    `routed`), combine."""
     moe, H = model.moe, model.hidden
     T, k = experts.shape
     E = moe.routed_experts
@@ -253,12 +254,21 @@ def _moe(b: _Builder, model: ModelSpec, x: int, experts: np.ndarray) -> int:
                       act_out_bytes=b.act(T * k * H), m=T * k, n=H)
     load = np.bincount(experts.ravel(), minlength=E)
     outputs = [_ffn(b, model, [dispatch], int(load[e]), moe.expert_intermediate, expert=int(e),
-                    prefix=f"expert{e}") for e in np.flatnonzero(load)]
+                    prefix=f"expert{e}") for e in np.flatnonzero(load)] if routed else []
     S = moe.shared_experts
     if S:
         outputs.append(_ffn(b, model, [x], T, moe.shared_width, count=S, expert=-2, prefix="shared"))
-    return b.emit("combine", "combine", outputs, T * H * (2 * k + S), act_in_bytes=b.act(T * (k + S) * H),
+    return b.emit("combine", "combine", outputs or [dispatch], T * H * (2 * k + S), act_in_bytes=b.act(T * (k + S) * H),
                   act_out_bytes=b.act(T * H), m=T, n=H)
+
+
+def expert_ffn(model: ModelSpec, precision: Precision, layer: int, expert: int, rows: int) -> tuple[Op, ...]:
+    """Routed expert ``expert``'s up, act and down ops at ``layer`` on ``rows`` tokens, as
+    ``iteration_trace`` emits them (ids from 0, up without deps)."""
+    b = _Builder(precision)
+    b.layer = layer
+    _ffn(b, model, [], rows, model.moe.expert_intermediate, expert=expert, prefix=f"expert{expert}")
+    return tuple(b.ops)
 
 
 # ---- the generator -------------------------------------------------------------------------------
@@ -287,11 +297,13 @@ def generate_trace(model, phase: str, batch: int, context: int, precision: Preci
 
 
 def iteration_trace(model, iteration: Iteration, precision: Precision | None = None,
-                    routing: RoutingSpec | np.ndarray | None = None, seed: int = 0) -> Trace:
+                    routing: RoutingSpec | np.ndarray | None = None, seed: int = 0, *, routed: bool = True) -> Trace:
     """The operator DAG of one scheduler iteration: all sequences' new tokens go through the
     matmuls and vector ops together (token rows sequence-major); attention runs one kernel per
     form (``iteration.kernel_form``); the LM head runs on the sequences that sample (``Seq.logits``).
-    The trace's phase and context are ``iteration.phase()`` and ``iteration.context()``."""
+    The trace's phase and context are ``iteration.phase()`` and ``iteration.context()``.
+    ``routed=False`` leaves the routed experts' FFNs out (an expert-parallel plan places them itself,
+    from ``expert_ffn``; the routing still shapes the trace's header)."""
     model = model if isinstance(model, ModelSpec) else load_model(model)
     keys = max(seq.new + seq.cached for seq in iteration.seqs)
     if keys > model.max_position:
@@ -315,7 +327,7 @@ def iteration_trace(model, iteration: Iteration, precision: Precision | None = N
         x = b.vector("attn_residual", "elementwise", [attn, x], T * H, 1, inputs=2)
         normed = b.norm("ffn_norm", [x], model.norm, T, H)
         if model.is_moe_layer(layer):
-            ffn = _moe(b, model, normed, experts[moe_index])
+            ffn = _moe(b, model, normed, experts[moe_index], routed)
             moe_index += 1
         else:
             ffn = _ffn(b, model, [normed], T, model.ffn.intermediate)
