@@ -11,8 +11,9 @@ reduce-scatter input); all-to-all takes a ``[ranks, ranks]`` matrix of bytes fro
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+import math
+from dataclasses import dataclass, replace
+from typing import Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -146,16 +147,40 @@ def all_to_all(matrix, algorithm: str = "pairwise") -> list[Message]:
     ``direct``: every rank posts all its sends at once, in order i+1, i+2, ... (NCCL-style); the
     channels serialise them.
     """
+    if algorithm == "pairwise":
+        return _chain(_pairwise_steps(_square(matrix)))
+    if algorithm == "direct":
+        return [Message(src, dst, nbytes) for src, dst, nbytes in zip(*(a.tolist() for a in direct_all_to_all(matrix)))]
+    raise ValueError(f"unknown all-to-all algorithm {algorithm!r}; known: pairwise, direct")
+
+
+class Batch(NamedTuple):
+    """Messages without dependencies, all sent at once in array order: ranks and bytes per message."""
+
+    src: np.ndarray
+    dst: np.ndarray
+    nbytes: np.ndarray
+
+
+def _square(matrix) -> np.ndarray:
+    """An all-to-all's byte matrix as int64, refused unless square and non-negative."""
     matrix = np.asarray(matrix, dtype=np.int64)
     p = len(matrix)
     if matrix.shape != (p, p) or (matrix < 0).any():
         raise ValueError(f"all-to-all needs a square non-negative byte matrix, got shape {matrix.shape}")
-    if algorithm == "pairwise":
-        return _chain(_pairwise_steps(matrix))
-    if algorithm == "direct":
-        return [Message(i, (i + s) % p, int(matrix[i, (i + s) % p])) for i in range(p) for s in range(1, p)
-                if matrix[i, (i + s) % p] > 0]
-    raise ValueError(f"unknown all-to-all algorithm {algorithm!r}; known: pairwise, direct")
+    return matrix
+
+
+def direct_all_to_all(matrix) -> Batch:
+    """The ``direct`` all-to-all of a ``[ranks, ranks]`` byte matrix as arrays: rank i sends to
+    i+1, i+2, ... (mod ranks) in that order, the non-empty pairs only."""
+    matrix = _square(matrix)
+    p = len(matrix)
+    src = np.repeat(np.arange(p), p - 1)
+    dst = (src + np.tile(np.arange(1, p), p)) % p
+    nbytes = matrix[src, dst]
+    sent = nbytes > 0
+    return Batch(src[sent], dst[sent], nbytes[sent])
 
 
 def hierarchical_all_reduce(nodes: int, ranks_per_node: int, nbytes: int) -> list[Message]:
@@ -223,6 +248,51 @@ class CollectiveRun:
         self.end_ps = self.network.sim.now
         if self.done is not None:
             self.done(self)
+
+
+def sources_and_bytes(schedule: list[Message] | Batch) -> tuple[np.ndarray, np.ndarray]:
+    """Each message's sending rank and bytes (int64 arrays)."""
+    if isinstance(schedule, Batch):
+        return schedule.src, schedule.nbytes
+    return (np.array([m.src for m in schedule], dtype=np.int64), np.array([m.nbytes for m in schedule], dtype=np.int64))
+
+
+def inflated(schedule: list[Message] | Batch, factor: float) -> list[Message] | Batch:
+    """The schedule with each message's bytes times ``factor``, rounded up."""
+    if isinstance(schedule, Batch):
+        return schedule._replace(nbytes=np.ceil(schedule.nbytes * factor).astype(np.int64))
+    return [replace(m, nbytes=math.ceil(m.nbytes * factor)) for m in schedule]
+
+
+def start(network: Network, schedule: list[Message] | Batch, start_ps: int, done: Callable) -> None:
+    """Run ``schedule`` on ``network`` from ``start_ps``; ``done(run)`` at its end."""
+    if isinstance(schedule, Batch):
+        BatchRun(network, schedule, start_ps, done)
+    else:
+        CollectiveRun(network, schedule, start_ps=start_ps, done=done)
+
+
+class BatchRun:
+    """Runs a ``Batch`` on a network from ``start_ps``, with ``CollectiveRun``'s times and ``done``
+    call: there each message is sent in its own event, all at ``start_ps`` and one after the other,
+    and the run ends with the last arrival; here one event sends them all (``Network.send_all``)
+    and one event at the last arrival ends the run (in the same place among events at that time:
+    the messages' own arrivals were scheduled while they were sent)."""
+
+    def __init__(self, network: Network, batch: Batch, start_ps: int, done: Callable[["BatchRun"], None]):
+        self.network, self.batch, self.done = network, batch, done
+        self.start_ps = start_ps
+        self.end_ps: Optional[int] = None
+        self.arrival_ps = np.full(len(batch.src), -1, dtype=np.int64)
+        network.sim.schedule_at(start_ps, self._send if len(batch.src) else self._finish)
+
+    def _send(self) -> None:
+        self.arrival_ps = self.network.send_all(*self.batch)
+        self.network.sim.schedule_at(int(self.arrival_ps.max()), self._finish)
+
+    def _finish(self) -> None:
+        self.end_ps = self.network.sim.now
+        self.done(self)
 
 
 def time_alone(network: Network, messages: list[Message]) -> int:

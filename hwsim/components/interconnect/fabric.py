@@ -176,8 +176,9 @@ class LinkFabric(Component):
                              f"the {self.net.ranks} ranks of fabric '{self.name}'")
         return p
 
-    def schedule(self, op) -> list[collectives.Message]:
-        """The operator's messages over ranks ``device .. device + group - 1`` (default: all).
+    def schedule(self, op) -> list[collectives.Message] | collectives.Batch:
+        """The operator's messages over ranks ``device .. device + group - 1`` (default: all); a
+        ``direct`` all-to-all as one ``Batch`` (its messages have no dependencies).
 
         ``collective`` ops default to an all-reduce of ``act_in_bytes``; all_gather moves
         ``act_out_bytes`` (the gathered output), reduce_scatter ``act_in_bytes``, and ``send`` moves
@@ -187,6 +188,9 @@ class LinkFabric(Component):
                              f"combine operators, not '{op.kind}' ({op.name}); map that class elsewhere")
         p, first = self._group(op), max(op.device, 0)
         kind = _collective(op)
+        if kind == "all_to_all" and self.params.all_to_all == "direct":
+            batch = collectives.direct_all_to_all(self.traffic_matrix(op))
+            return batch._replace(src=batch.src + first, dst=batch.dst + first)
         if kind == "all_reduce" and self.params.topology == "hierarchical" and p == self.net.ranks:
             return collectives.hierarchical_all_reduce(self.params.nodes, self.params.ranks_per_node,
                                                        int(op.act_in_bytes))
@@ -204,23 +208,24 @@ class LinkFabric(Component):
         p = self._group(op)
         return {"all_reduce": 2 * (p - 1), "all_gather": p - 1, "reduce_scatter": p - 1}.get(_collective(op), 1)
 
-    def with_protocol(self, op, messages) -> tuple[int, list[collectives.Message]]:
+    def with_protocol(self, op, messages):
         """(start delay in ps, messages as the fastest protocol sends them)."""
-        sent: dict[int, int] = {}
-        for m in messages:
-            sent[m.src] = sent.get(m.src, 0) + m.nbytes
+        src, nbytes = collectives.sources_and_bytes(messages)
+        sent = np.zeros(self.net.ranks, dtype=np.int64)
+        np.add.at(sent, src, nbytes)
         kind = _collective(op)
-        name = self.params.protocols.pick(kind, self.steps(op), max(sent.values(), default=0),
-                                          max((m.nbytes for m in messages), default=0), self.link_rate)
+        name = self.params.protocols.pick(kind, self.steps(op), int(sent.max()), int(nbytes.max(initial=0)),
+                                          self.link_rate)
         protocol = self.params.protocols.choices[name]
         inflate = self.link_rate / protocol.rate(self.link_rate, kind)
         delay_ps = round((protocol.base + self.steps(op) * protocol.step) * 1e12)
-        return delay_ps, [replace(m, nbytes=math.ceil(m.nbytes * inflate)) for m in messages]
+        return delay_ps, collectives.inflated(messages, inflate)
 
     def submit(self, op, done):
         messages = self.schedule(op)
-        self._bytes += sum(m.nbytes for m in messages)
-        self._messages += len(messages)
+        sizes = collectives.sources_and_bytes(messages)[1]
+        self._bytes += int(sizes.sum())
+        self._messages += len(sizes)
         start_ps = self.sim.now
         delay_ps = 0
         if self.params.protocols is not None:
@@ -229,7 +234,7 @@ class LinkFabric(Component):
         def finished(run):
             done(op, Execution(start_ps, run.end_ps, f"{self.name}.links"))
 
-        collectives.CollectiveRun(self.net, messages, start_ps=start_ps + delay_ps, done=finished)
+        collectives.start(self.net, messages, start_ps + delay_ps, finished)
 
     def _busiest(self):
         return max(self.net.channels, key=lambda c: c.bytes_sent / c.spec.rate)

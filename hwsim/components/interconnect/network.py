@@ -18,6 +18,9 @@ from __future__ import annotations
 from collections import deque
 from typing import Callable
 
+import numba
+import numpy as np
+
 from hwsim.engine import Link, Simulator
 
 from .link import LinkSpec
@@ -54,6 +57,8 @@ class Network:
         self.channels: list[Channel] = []
         self._out: dict[int, list[tuple[int, int]]] = {}   # node -> [(neighbour, channel index)]
         self._routes: dict[tuple[int, int], tuple[int, ...]] = {}
+        self._trees: dict[tuple[int, bool], dict] = {}
+        self._table = None                                 # send_all's route and channel arrays
 
     def add_switch(self) -> int:
         self.nodes += 1
@@ -73,6 +78,8 @@ class Network:
         self._out.setdefault(a, []).append((b, forward))
         self._out.setdefault(b, []).append((a, backward))
         self._routes.clear()
+        self._trees.clear()
+        self._table = None
 
     def route(self, src: int, dst: int) -> tuple[int, ...]:
         """Channel indices of the shortest path (breadth-first; ties go to the first link added).
@@ -87,23 +94,34 @@ class Network:
         return self._routes[key]
 
     def _shortest(self, src, dst, through_ranks):
-        previous = {src: None}
-        queue = deque([src])
-        while queue:
-            node = queue.popleft()
-            if node == dst:
-                path = []
-                while previous[node] is not None:
-                    node, channel = previous[node]
-                    path.append(channel)
-                return tuple(reversed(path))
-            if node != src and node < self.ranks and not through_ranks:
-                continue
-            for neighbour, channel in self._out.get(node, ()):
-                if neighbour not in previous:
-                    previous[neighbour] = (node, channel)
-                    queue.append(neighbour)
-        return None
+        previous = self._tree(src, through_ranks)
+        if dst not in previous:
+            return None
+        path = []
+        node = dst
+        while previous[node] is not None:
+            node, channel = previous[node]
+            path.append(channel)
+        return tuple(reversed(path))
+
+    def _tree(self, src, through_ranks) -> dict:
+        """Breadth-first search from ``src``: node -> (node before it, channel), ``src`` -> None.
+        A node's entry is set when it is first reached, so every path read from the tree is the one
+        a search stopping at that node finds."""
+        key = (src, through_ranks)
+        if key not in self._trees:
+            previous = {src: None}
+            queue = deque([src])
+            while queue:
+                node = queue.popleft()
+                if node != src and node < self.ranks and not through_ranks:
+                    continue
+                for neighbour, channel in self._out.get(node, ()):
+                    if neighbour not in previous:
+                        previous[neighbour] = (node, channel)
+                        queue.append(neighbour)
+            self._trees[key] = previous
+        return self._trees[key]
 
     def send(self, src: int, dst: int, nbytes: int, on_arrival: Callable, *args) -> int:
         """Send ``nbytes`` from rank ``src`` to rank ``dst`` now; ``on_arrival(*args)`` runs when the
@@ -119,10 +137,69 @@ class Network:
         self.sim.schedule_at(tail, on_arrival, *args)
         return tail
 
+    def send_all(self, src: np.ndarray, dst: np.ndarray, nbytes: np.ndarray) -> np.ndarray:
+        """Send many messages now, in array order, exactly as ``send`` one after the other (the
+        same channel reservations and statistics) but in one compiled pass and without events;
+        returns each message's arrival time (ps)."""
+        routes, hops, classes, overhead, latency, representatives = self._tables()
+        sizes, size_index = np.unique(nbytes, return_inverse=True)
+        occupancy = np.array([[self.channels[c].occupancy_ps(int(n)) for n in sizes] for c in representatives],
+                             dtype=np.int64).reshape(len(representatives), len(sizes))
+        state = np.array([[c.free_at_ps, c.messages, c.bytes_sent, c.busy_ps] for c in self.channels], dtype=np.int64)
+        tails = np.empty(len(src), dtype=np.int64)
+        _carry_all(self.sim.now, routes[src, dst], hops[src, dst], nbytes.astype(np.int64), size_index.ravel(),
+                   occupancy, classes, overhead, latency, state, tails)
+        for channel, (free, messages, sent, busy) in zip(self.channels, state.tolist()):
+            channel.free_at_ps, channel.messages, channel.bytes_sent, channel.busy_ps = free, messages, sent, busy
+        return tails
+
+    def _tables(self):
+        """[ranks, ranks, hops] channel routes (-1 padded) and [ranks, ranks] hop counts; per channel
+        its timing class (channels alike in occupancy), first-hop overhead and latency (ps); a
+        channel of each class."""
+        if self._table is None:
+            paths = [[self.route(a, b) if a != b else () for b in range(self.ranks)] for a in range(self.ranks)]
+            longest = max(len(path) for row in paths for path in row)
+            routes = np.full((self.ranks, self.ranks, max(longest, 1)), -1, dtype=np.int64)
+            hops = np.zeros((self.ranks, self.ranks), dtype=np.int64)
+            for a, row in enumerate(paths):
+                for b, path in enumerate(row):
+                    routes[a, b, :len(path)] = path
+                    hops[a, b] = len(path)
+            kinds: dict = {}
+            classes = np.array([kinds.setdefault((id(c.spec), c._num, c._den, c.overhead_bytes), len(kinds))
+                                for c in self.channels], dtype=np.int64)
+            representatives = [int(np.flatnonzero(classes == k)[0]) for k in range(len(kinds))]
+            overhead = np.array([c.spec.overhead_ps for c in self.channels], dtype=np.int64)
+            latency = np.array([c.latency_ps for c in self.channels], dtype=np.int64)
+            self._table = (routes, hops, classes, overhead, latency, representatives)
+        return self._table
+
     def path_alpha_ps(self, src: int, dst: int) -> int:
         """Fixed cost (ps) of one message from ``src`` to ``dst`` on idle channels."""
         path = [self.channels[i].spec for i in self.route(src, dst)]
         return path[0].overhead_ps + sum(spec.latency_ps for spec in path)
+
+
+@numba.njit(cache=True)
+def _carry_all(now, routes, hops, nbytes, size_index, occupancy, classes, overhead, latency, state,
+               tails):  # pragma: no cover - compiled
+    """``Network.send`` of each message in order: per hop, ``Channel.carry`` (``Link.reserve`` with
+    the first hop's overhead); ``state`` rows are each channel's free time, messages, bytes and busy ps."""
+    for m in range(len(tails)):
+        head = tail = now
+        for h in range(hops[m]):
+            c = routes[m, h]
+            setup = overhead[c] if h == 0 else 0
+            start = max(head, state[c, 0])
+            end = max(start + setup + occupancy[classes[c], size_index[m]], tail)
+            state[c, 0] = end
+            state[c, 1] += 1
+            state[c, 2] += nbytes[m]
+            state[c, 3] += end - start
+            head = start + setup + latency[c]
+            tail = end + latency[c]
+        tails[m] = tail
 
 
 def fully_connected(sim: Simulator, ranks: int, link: LinkSpec) -> Network:
