@@ -41,8 +41,8 @@ from hwsim.workload.iteration import Iteration
 from hwsim.workload.model import ModelSpec
 from hwsim.workload.ops import Op
 from hwsim.workload.precision import Precision
-from hwsim.workload.routing import RoutingSpec, load_stats, route
-from hwsim.workload.trace import Trace, default_precision, expert_ffn, iteration_trace
+from hwsim.workload.routing import RoutingSpec, check_routing, load_stats, route
+from hwsim.workload.trace import Trace, default_precision, expert_ffn, iteration_trace, work_key
 
 ROW_PARALLEL = ("o_proj", ".down")          # name endings split by k and all-reduced
 HEAD_SPLIT = ("attn_score", "attn_context", "softmax", "rope", "activation", "kv_write")
@@ -128,9 +128,14 @@ def parallelize_iteration(plan: ParallelPlan, model: ModelSpec, iteration: Itera
     ids, history = _routing(model, iteration, routing, seed, plan.calibration_tokens, learns)
     offsets = np.cumsum([0] + [part.tokens for part in parts]).tolist()
     spread = plan.ep > 1 and model.moe is not None
-    traces = [iteration_trace(model, part, precision,
-                              None if ids is None else ids[:, offsets[u]:offsets[u + 1]], seed, routed=not spread)
-              for u, part in enumerate(parts)]
+    built: dict = {}         # spread experts: units alike in work_key have the same ops (headers aside)
+    traces = []
+    for u, part in enumerate(parts):
+        key = work_key(model, part) if spread else u
+        if key not in built:
+            own = None if ids is None else ids[:, offsets[u]:offsets[u + 1]]
+            built[key] = iteration_trace(model, part, precision, own, seed, routed=not spread)
+        traces.append(built[key])
     placement = None
     if spread:
         placement = place(plan.placement, plan.ep, model.moe.routed_experts, ids.shape[0], history,
@@ -152,6 +157,7 @@ def _routing(model, iteration, routing, seed, calibration_tokens, learns):
         return None, None
     layers = sum(model.is_moe_layer(layer) for layer in range(model.layers))
     if isinstance(routing, np.ndarray):
+        check_routing(routing, model.moe, layers, iteration.tokens)
         return routing, routing
     spec = routing or RoutingSpec()
     tokens, per_sequence = iteration.tokens, iteration.tokens_per_sequence

@@ -130,7 +130,7 @@ def place(policy: str, devices: int, experts: int, n_layers: int, calibration: n
         size = experts // groups
         layer = tuple(((e // size) % devices,) for e in range(experts))
         return Placement(devices, (layer,) * n_layers)
-    if experts % devices or (experts + redundant) % devices:
+    if (experts + redundant) % devices:         # affinity has no redundant copies: experts % devices
         raise ValueError(f"{experts} experts (+{redundant} redundant) do not fill {devices} devices evenly")
     if policy == "load_balanced":
         loads = np.stack([np.bincount(calibration[layer].ravel(), minlength=experts) for layer in range(n_layers)])
