@@ -13,7 +13,7 @@ placement) says how a step spreads over them; an operator runs on the instance o
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, NamedTuple, Optional
 
@@ -131,6 +131,7 @@ class Machine:
     spec: MachineSpec
     source: SourceMap
     path: Optional[Path] = None
+    _placed: dict = field(default_factory=dict, repr=False, compare=False)    # placement's memo
 
     @property
     def name(self) -> str:
@@ -159,12 +160,17 @@ class Machine:
         return replace(default_precision(model), **formats)
 
     def placement(self, op: Op) -> str:
-        """Name of the component (instance) that runs `op`."""
-        mapping = self.spec.mapping
-        name = (mapping.ops.get(op.name) or mapping.ops.get(op.kind)
-                or (mapping.offload.memory if op.kind == "host_load" and mapping.offload else None)
-                or getattr(mapping, op.op_class) or mapping.default)
-        return f"{name}[{max(op.device, 0)}]" if self.spec.copies(name) > 1 else name
+        """Name of the component (instance) that runs `op`: it depends on the op's name, kind and
+        device only, so it is worked out once for each (memoized: millions of calls at many devices)."""
+        key = (op.name, op.kind, op.device)
+        placed = self._placed.get(key)
+        if placed is None:
+            mapping = self.spec.mapping
+            name = (mapping.ops.get(op.name) or mapping.ops.get(op.kind)
+                    or (mapping.offload.memory if op.kind == "host_load" and mapping.offload else None)
+                    or getattr(mapping, op.op_class) or mapping.default)
+            placed = self._placed[key] = f"{name}[{max(op.device, 0)}]" if self.spec.copies(name) > 1 else name
+        return placed
 
 
 def _instances(name: str, count: int) -> list[str]:
