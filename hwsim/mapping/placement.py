@@ -148,13 +148,16 @@ def _balanced(load: np.ndarray, devices: int, redundant: int) -> tuple[tuple[int
     device_load = np.zeros(devices)
     free = np.full(devices, slots)
     held: list[list[int]] = [[] for _ in load]
+    holds = np.zeros((load.size, devices), dtype=bool)
     items = sorted(((load[e] / copies[e], e) for e in range(load.size) for _ in range(copies[e])),
                    key=lambda item: (-item[0], item[1]))
     for share, expert in items:
-        fits = [d for d in range(devices) if free[d] and d not in held[expert]] or \
-               [d for d in range(devices) if free[d]]
-        device = min(fits, key=lambda d: (device_load[d], d))
+        fits = (free > 0) & ~holds[expert]            # a device with a free slot not holding it yet,
+        if not fits.any():                            # else any with a free slot; least loaded first,
+            fits = free > 0                           # ties to the lowest device (argmin's first)
+        device = int(np.argmin(np.where(fits, device_load, np.inf)))
         held[expert].append(device)
+        holds[expert, device] = True
         device_load[device] += share
         free[device] -= 1
     return tuple(tuple(h) for h in held)
