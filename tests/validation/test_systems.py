@@ -24,7 +24,9 @@ def test_gh200_rows_put_each_paper_figure_beside_hwsim():
 
 def test_cloudmatrix_decode_figure_is_the_tokens_per_npu_of_an_mtp_step(monkeypatch):
     cases = systems.published()["cloudmatrix_infer"]
-    small = {"model": "deepseek-v2-lite", "batch_per_npu": 1, "context": 64}      # a small run of the same code
+    assert systems._npus(cases["decode_tokens_per_npu"]) == 160                  # EP320's 320 dies, 2 per NPU
+    small = {"model": "deepseek-v2-lite", "batch_per_npu": 1, "context": 64,     # a small run of the same code
+             "machine": "cloudmatrix384_decode", "devices_per_npu": 1}
     case, layer = {**cases["decode_tokens_per_npu"], **small}, {**cases["mtp_layer_slowdown"], **small}
     assert case["mtp"] == {"drafts": 1, "acceptance": 0.7}                        # the paper's set-up: 1.7 tokens/step
     step = systems.mtp_step_of(case)

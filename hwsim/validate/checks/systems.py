@@ -74,8 +74,9 @@ def swap_slowdown(case: dict) -> float:
 
 
 def _npus(case: dict) -> int:
+    """NPUs of the case's machine: its devices, or its dies over ``devices_per_npu``."""
     from hwsim.machine import load_machine
-    return load_machine(case["machine"]).spec.parallelism.devices
+    return load_machine(case["machine"]).spec.parallelism.devices // case.get("devices_per_npu", 1)
 
 
 @lru_cache(maxsize=None)
@@ -129,8 +130,8 @@ def cloudmatrix_infer(group: dict) -> list[Row]:
     simulated, slowdown = decode_tokens_per_npu(case), mtp_slowdown(layer)
     mtp = case["mtp"]
     return [relative(f"cloudmatrix-infer int8 decode b{case['batch_per_npu']}/NPU c{case['context']} tok/s/NPU with MTP "
-                     f"({mtp['drafts']} draft at {mtp['acceptance']:.0%}; 32-NPU slice, 8 experts/NPU vs EP320's 1 per "
-                     f"die; datasheet peaks, no kernel or MTP scheduling overheads)", case["published"], simulated,
+                     f"({mtp['drafts']} draft at {mtp['acceptance']:.0%}; EP320 on 320 dies, 64 redundant copies for the "
+                     f"paper's 32 shared + 32 redundant dies; datasheet peaks, no kernel or MTP scheduling overheads)", case["published"], simulated,
                      "tok/s", case["tolerance"]),
             relative(f"cloudmatrix-infer MTP verify pass over plain decode step (paper: per layer 874 -> 1,260 us; "
                      f"hwsim's step is weight- and KV-bound, so a second token per sequence adds only its compute)",

@@ -24,6 +24,7 @@ WORKLOADS = {
     "dgx_a100_tp2_dp4": ("llama2-7b", FP16, 4),
     "cloudmatrix384_slice32": ("deepseek-v2-lite", BF16, 32),
     "cloudmatrix384_decode": ("deepseek-v2-lite", None, 32),
+    "cloudmatrix384_ep320": ("deepseek-v3", None, 320),      # 256 experts + 64 copies fill its 320 dies
     "edge_moe_flash": ("olmoe-1b-7b", Precision("int4", "bf16", "bf16"), 1),
     "h100_8gpu_nvlink": ("mixtral-8x7b", BF16, 8), "h100_cluster_2x8": ("deepseek-v2-lite", BF16, 16),
     "h100_host_expert_offload": ("mixtral-8x7b", BF16, 1),
