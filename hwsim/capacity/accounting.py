@@ -107,10 +107,18 @@ def footprint(machine, components: dict[str, Component], trace: Trace, model: Mo
     kv_read: dict[tuple, float] = defaultdict(float)
     kv_written: dict[tuple, float] = defaultdict(float)
 
+    by_kind: dict[tuple[str, str], Optional[Memory]] = {}     # memories of components that place by kind
+
     def memory_of(kind: str, op) -> Optional[Memory]:
-        """The memory keeping ``op``'s ``kind`` bytes: its component's, else its memory owner's."""
+        """The memory keeping ``op``'s ``kind`` bytes: its component's, else its memory owner's.
+        A component with its own memories and the base ``memory_for`` places bytes by kind alone, so
+        its answer is kept (many-device steps ask millions of times)."""
         component = machine.placement(op)
+        if (component, kind) in by_kind:
+            return by_kind[component, kind]
         memory, owner = components[component].memory_for(kind, op), components[component].memory_owner()
+        if owner is None and type(components[component]).memory_for is Component.memory_for:
+            by_kind[component, kind] = memory
         if memory is not None or owner is None:
             return memory
         instance = owner if owner in components else f"{owner}[{max(op.device, 0)}]"
