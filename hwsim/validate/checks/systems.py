@@ -9,26 +9,29 @@ figures, sources and assumed workloads shipped in hwsim/validate/data/systems.ya
   LPDDR5X, copied over NVLink-C2C one layer ahead (architectures/gh200_c2c_offload.yaml), against the
   same step with everything in HBM.
 - cloudmatrix_infer decode_tokens_per_npu (arXiv 2506.12708): DeepSeek decode tokens/s per NPU at the
-  paper's batch per NPU and context in INT8 on architectures/cloudmatrix384_decode.yaml, served with
+  paper's batch per NPU and context in INT8 on architectures/cloudmatrix384_ep320.yaml (the paper's
+  160-NPU decode instance as 320 dies, EP320), served with
   multi-token prediction as the paper does (hwsim.mapping.mtp: a verify pass of two tokens per
   sequence, the MTP module's draft pass, 1.7 tokens per step at the paper's 70% acceptance).
 - cloudmatrix_infer mtp_layer_slowdown: the verify pass over a plain decode step against the paper's
   per-layer 874 -> 1,260 us, a test of the MTP cost the first row relies on.
-Each row's text says what differs from the paper's setup (the slice's experts per NPU, no overheads).
+Each row's text says what differs from the paper's setup (redundant copies for shared-expert dies, no
+overheads).
 
-Why the CloudMatrix rows disagree (evidence, 32-NPU slice, b96/NPU, c4096): hwsim's plain step takes
-36.6 ms (per NPU: matmuls 13.0 ms, MLA score and context 18.5 ms, as each of the two reads the whole
-latent KV where a fused MLA kernel reads it once, softmax 1.9 ms, UB dispatch and combine about 0.1 ms) where the paper's ablation gives 874 us x 61 layers = 53.3 ms. The paper
-measures its fused MoE communication operators at 152 us (dispatch, EP256) and 118 us (combine, EP8)
-per layer, about 15 ms a step that hwsim's UB (392 GB/s, <1 us) does not see; its INT8 GEMMs run at
-77-83% of peak and its MLA at 84% of the HBM bandwidth (section 4, operator benchmarks), where hwsim
-runs every operator at the datasheet peaks. With MTP the second token per sequence costs hwsim only
-its compute on a step bound by weights and KV reads (verify pass 1.22x the plain step, paper 1.44x),
-so the MTP gain is larger in hwsim (1.7 tokens over a 1.25x step against the paper's 1.7 over 1.58x:
-its 49.4 ms TPOT x 1.7 tokens is an 84 ms step against the 53.3 ms plain one).
+Why the CloudMatrix rows disagree (evidence, EP320 on 320 dies, 48 sequences per die, c4096): hwsim's
+plain step takes 38.6 ms (per die: matmuls 13.9 ms, MLA score and context 18.5 ms, as each of the two
+reads the whole latent KV where a fused MLA kernel reads it once, softmax 1.9 ms; UB dispatch and
+combine 4.0 ms over the 58 MoE layers) where the paper's ablation gives 874 us x 61 layers = 53.3 ms.
+The paper measures its fused MoE communication operators at 152 us (dispatch, EP256) and 118 us
+(combine, EP8) per layer, about 15 ms a step where hwsim's UB (196 GB/s per die, <1 us) takes 4.0 ms;
+its INT8 GEMMs run at 77-83% of peak and its MLA at 84% of the HBM bandwidth (section 4, operator
+benchmarks), where hwsim runs every operator at the datasheet peaks. With MTP the second token per
+sequence costs hwsim only its compute on a step bound by weights and KV reads (verify pass 1.31x the
+plain step, paper 1.44x), so the MTP gain is larger in hwsim (1.7 tokens over a 1.34x step against the
+paper's 1.7 over 1.58x: its 49.4 ms TPOT x 1.7 tokens is an 84 ms step against the 53.3 ms plain one).
 The gap holds at the paper's low-latency point too (abstract: 538 tokens/s per NPU under a 15 ms TPOT, 8
-sequences per NPU): hwsim's MTP step there gives 880 tokens/s per NPU at a 9.1 ms TPOT (not a row:
-another minute of simulation for the same finding).
+sequences per NPU): hwsim's MTP step there gives 880 tokens/s per NPU at a 9.1 ms TPOT on the 32-NPU
+slice (cloudmatrix384_decode; not a row: another minute of simulation for the same finding).
 """
 from __future__ import annotations
 
