@@ -85,7 +85,8 @@ class Simulator:
 
     def schedule_at(self, time_ps, callback, *args, priority=EVENT):
         """Call ``callback(*args)`` at absolute time ``time_ps``; before ``now`` is a ValueError."""
-        time_ps = nonnegative_int(time_ps, "time_ps")
+        if type(time_ps) is not int or time_ps < 0:     # the checks' slow path (numpy ints, errors)
+            time_ps = nonnegative_int(time_ps, "time_ps")
         if time_ps < self.now:
             raise ValueError(f"time_ps={time_ps} is in the past (now={self.now} ps)")
         self.schedule(time_ps - self.now, callback, *args, priority=priority)

@@ -39,7 +39,7 @@ from hwsim.config.schema import Strict
 from hwsim.mapping.placement import POLICIES, Placement, device_load, dispatch_pairs, place
 from hwsim.workload.iteration import Iteration
 from hwsim.workload.model import ModelSpec
-from hwsim.workload.ops import Op
+from hwsim.workload.ops import Op, derive
 from hwsim.workload.precision import Precision
 from hwsim.workload.routing import RoutingSpec, check_routing, load_stats, route
 from hwsim.workload.trace import Trace, default_precision, expert_ffn, iteration_trace, work_key
@@ -211,7 +211,7 @@ class _Writer:
         return (stage * self.plan.dp + replica) * self.plan.tp + rank
 
     def emit(self, op: Op, deps, stage: int, **fields) -> int:
-        new = replace(op, id=len(self.ops), deps=tuple(deps), **fields)
+        new = derive(op, id=len(self.ops), deps=tuple(deps), **fields)
         self.ops.append(new)
         self.stage_of[new.id] = stage
         return new.id

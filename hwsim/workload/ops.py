@@ -7,7 +7,7 @@ drawn per resource.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 # kind -> operator class, the key an architecture's `mapping:` uses to place operators
 OP_CLASS = {
@@ -76,3 +76,15 @@ class Op:
     def intensity(self) -> float:
         """FLOPs per byte moved (arithmetic intensity)."""
         return self.flops / self.total_bytes if self.total_bytes else float("inf")
+
+
+_FIELDS = tuple(f.name for f in fields(Op))
+
+
+def derive(op: Op, **changes) -> Op:
+    """``dataclasses.replace(op, **changes)`` without its per-call field bookkeeping: the writer of a
+    many-device trace copies an operator a million times."""
+    op = Op(*[changes.pop(name) if name in changes else getattr(op, name) for name in _FIELDS])
+    if changes:
+        raise TypeError(f"Op has no field(s) {', '.join(changes)}")
+    return op
