@@ -9,6 +9,7 @@ from typing import Optional
 from hwsim.capacity import Footprint, overflow_message, table
 from hwsim.components.base import Resource
 from hwsim.config.units import format_quantity
+from hwsim.mapping.pipeline import pipelined_tokens_per_s
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,9 @@ class Report:
             + ("  (time to first token)" if self.phase == "prefill" else
                f"  ({self.steps} decode steps, {format_quantity(self.latency_s / self.steps, 's')} each)"
                if self.steps > 1 else "  (per decode step)"),
-            f"  throughput     {self.tokens_per_s:,.1f} {rate_unit}",
+            f"  throughput     {self.tokens_per_s:,.1f} {rate_unit}" + (
+                f"; {pipelined_tokens_per_s(self):,.1f} with {self.parallel['pp']} in flight (one per pipeline stage)"
+                if (self.parallel or {}).get("pp", 1) > 1 else ""),
             f"  energy         {format_quantity(self.energy_per_token_j, 'J')}/token"
             if self.energy_j else "  energy         not modeled for this machine",
             f"  bound          {self.bound}",

@@ -1,4 +1,4 @@
-"""pim_gpt and cent_aim: PIM-GPT against the T4 machines, CENT's artifact rows.
+"""pim_gpt: PIM-GPT against the T4 machines (CENT's rows are in cent.py).
 
 PIM-GPT measured a real T4, whose batch-1 decode in eager PyTorch is host-bound: the target row uses
 nvidia_t4_eager (the roofline plus eager PyTorch's measured cost per kernel launch times HF GPT-2's
@@ -21,27 +21,14 @@ times, row size, MACs per bank, data rate), its per-model speedup figure (which 
 which 137x) and how its T4 baseline ran. The ASIC 100 MHz row (1.22x against "at most about 20%", a
 secondary source) rests on two unsourced inputs, the ASIC's 128 lanes and the partial-sum adders being
 those lanes; nothing is changed for it.
-
-CENT's decoding row is what its artifact computes (run_sim.py process_throughputs, phase decoding): the
-arithmetic mean of per-sequence-length tokens/s and mJ/token over the lengths it simulates, every
-seqlen_gap = 128 tokens from prefill + 128 to prefill + decoding = 640..4096 (28 lengths; a length L
-decodes with L - 1 tokens cached). Attention, softmax and the KV appends grow with the length, the
-matmuls do not. Each case runs on `devices` CENT devices, all tensor parallel (PP 1), with the host's
-PCIe lanes split over them as CENT splits them and 16 partial-sum lanes in each. CENT's pipeline splits
-(PP > 1: several blocks per device on channel groups sharing its accelerator and DMA, one hidden-vector
-hop per block, throughput = PP / token latency) are not modelled: such a case fails with no figure.
 """
 from __future__ import annotations
 
 import copy
-import math
 
 from hwsim.validate.runner import Row, check
 
 CONTEXT = 512
-CENT_PREFILL, CENT_DECODING, CENT_SEQLEN_GAP = 512, 3584, 128   # run_sim.py defaults; simulation.sh gap 128
-CENT_CONTEXTS = tuple(length - 1 for length in range(CENT_PREFILL + CENT_SEQLEN_GAP,
-                                                     CENT_PREFILL + CENT_DECODING + 1, CENT_SEQLEN_GAP))
 SPEEDUP = (41.0, 137.0)
 ROW_HIT = (0.98, 0.01)              # published "about 98%", absolute tolerance
 NON_GEMV = (0.0116, 0.005, 0.02)    # GPT3-XL non-VMM share 1.16%; "about 1%": accept 0.5-2%
@@ -90,59 +77,4 @@ def pim_gpt(group: dict) -> list[Row]:
     slowdown = _run(_slow_asic(), "gpt3-xl").latency_s / xl.latency_s
     rows.append(Row("pim-gpt gpt3-xl ASIC 100 MHz slowdown", SLOW_ASIC, slowdown, "x", slowdown <= SLOW_ASIC,
                     "<= 1.2x"))
-    return rows
-
-
-def cent_accounting_j(report, machine) -> float:
-    """A step's energy as CENT's calculator counts it (cent_power_calculator.py, run_sim.py): DRAM
-    commands and link, no refresh, standby only while the channels run command streams, and for one
-    channel per device, since its command_processor divides the channel-summed standby cycles by the
-    channels per device twice. CENT's controller, SRAM and accelerator terms are not modeled here."""
-    from hwsim.components.dram.presets import load_preset
-    stats, pim = report.components["pim"], machine.spec.components["pim"]
-    precharged_w = load_preset(pim["preset"]).energy["background_precharged_mW"] * 1e-3
-    standby = precharged_w * stats["stream_s"] * pim["devices"] + stats["open_row_energy_j"] / pim["channels"]
-    return stats["command_energy_j"] + stats["link_energy_j"] + standby
-
-
-def context_mean(machine, model: str, contexts) -> tuple[float, float, float]:
-    """(tokens/s, mJ/token as CENT counts it, physical mJ/token) of decode steps at `contexts` cached
-    tokens, each the arithmetic mean over the steps, as CENT's process_throughputs averages its
-    per-length rows (pandas mean of 'Throughput (tokens/s)' and 'Token energy (mJ)')."""
-    runs = [_run(machine, model, context=c) for c in contexts]
-    return (sum(1 / r.latency_s for r in runs) / len(runs),
-            sum(cent_accounting_j(r, machine) for r in runs) / len(runs) * 1e3,
-            sum(r.energy_j for r in runs) / len(runs) * 1e3)
-
-
-def cent_machine(case: dict):
-    """cent_aim on the case's devices, all tensor parallel (PP 1 x TP devices); None for a split with
-    pipeline stages (CENT's PP runs several blocks per device on channel groups), not modelled here."""
-    if case["pp"] != 1 or case["tp"] != case["devices"]:
-        return None
-    return _variant("cent_aim", {("pim", "devices"): case["devices"]})
-
-
-@check("cent_aim")
-def cent_aim(group: dict) -> list[Row]:
-    """tok/s; mJ/token as CENT counts it (the published figure's accounting); mJ/token with every
-    channel's standby and refresh over the whole token (physical, shown as INFO: no published twin).
-    A case with pipeline stages fails with no figure (nan) rather than stopping the run."""
-    rel, rows = group["tolerance"]["rel"], []
-    for case in group["cases"]:
-        machine = cent_machine(case)
-        split = f" PP{case['pp']}" if case["pp"] != 1 else ""
-        label = f"cent {case['model']} {case['devices']} dev{split} TP{case['tp']}"
-        published = (("tok/s", case["tokens_per_s"], "tok/s"), ("mJ/token (as CENT)", case["mJ_per_token"], "mJ"))
-        if machine is None:
-            rows += [Row(f"{label} {name}", value, math.nan, unit, False, "PP not modelled")
-                     for name, value, unit in published]
-            continue
-        tokens_per_s, cent_mj, physical_mj = context_mean(machine, case["model"], CENT_CONTEXTS)
-        channels = case["devices"] * machine.spec.components["pim"]["channels"]
-        for (name, value, unit), simulated in zip(published, (tokens_per_s, cent_mj)):
-            rows.append(Row(f"{label} {name}", value, simulated, unit, abs(simulated / value - 1) <= rel,
-                            f"rel {rel:.0%}"))
-        rows.append(Row(f"{label} mJ/token ({channels} ch)", case["mJ_per_token"], physical_mj, "mJ", False,
-                        "standby x32", info=True))
     return rows
