@@ -20,11 +20,24 @@ Each case runs on cent_aim laid out as CENT's artifact lays out its split (``cen
   by its blocks (their clock / blocks_per_device: CENT multiplies the accelerator latency by
   blocks_per_device), the hidden vector handed on after every block.
 Throughput with stages counts ``pp`` requests in flight (hwsim.mapping.pipeline, CENT's ``1000 /
-token_latency * pp``). What CENT's count leaves out shows in the stage layout: the LM head and the
-host's top-k sampling make the last stage the longest, and 80 blocks over 32 stages are 3 or 2 per stage.
-mJ/token is compared for the tensor-parallel rows, whose accounting (cent_accounting_j) is CENT's
-power_calculator on one stage; for pipeline splits CENT sums per-device traces of several blocks, which
-hwsim does not reproduce, so they compare tokens/s only.
+token_latency * pp``). That count takes the stages as equal, which they are not: the LM head and the
+host's top-k sampling lengthen the last stage, and hwsim's equal contiguous runs put 80 blocks on 32
+stages as 3 each on the first 26 (the slowest stage sets a real pipeline's pace; CENT's count and this
+one do not look at it).
+The splits with few devices per stage run slower than CENT's, most for Llama2-70B (PP 8 x TP 4 -8%, PP 16 x
+TP 2 -12%, which fails, PP 32 x TP 1 -10%; 13B PP 10 x TP 2 -7%). The matmul time per stage is what
+grows: CENT's token latency rises by 3.86 ms from TP 4 to TP 2 and by 7.90 ms from TP 2 to TP 1
+(processed_results.csv, 70B decoding: 47.56, 61.40, 89.72 s over 3584 tokens), hwsim's (context 2623)
+by 5.02 and 8.26 ms, its matmuls taking 7.29, 11.94 and 19.20 ms per token. Part of it is the FC partial
+sums across 1K-element global-buffer chunks (70B: 8 chunks of the hidden input, 28 of the FFN's): hwsim
+adds them on the 16 lanes per device of machine assumption (4), 0.94 ms per token at TP 2 and twice that
+at TP 1, where CENT's reuse-GB GEMV writes the previous chunk's accumulators back into the MAC registers
+with WR_BIAS before the next chunk's MACs (TransformerBlock.py Vector_Matrix_Mul_weight_pim_only_trace),
+a register write per output per chunk in the channel's command stream. hwsim's AiM command set has no
+WR_BIAS (nor its timing from aim_simulator's GDDR6-AiM spec), so that mapping is not modelled yet.
+mJ/token is compared on cent_aim's tensor-parallel row (cent_accounting_j, CENT's power_calculator);
+cent_parallel compares tokens/s only (CENT's pipeline_parallel energy sums per-device traces of several
+blocks, which hwsim does not reproduce).
 """
 from __future__ import annotations
 
