@@ -36,3 +36,9 @@ def test_pipeline_latency_adds_the_handoffs_and_throughput_counts_a_request_per_
     assert piped.latency_s == pytest.approx(one.latency_s + (pp - 1) * handoff, rel=1e-9)
     assert pipelined_tokens_per_s(piped) == pytest.approx(pp / piped.latency_s, rel=1e-12)
     assert pipelined_tokens_per_s(one) == pytest.approx(1 / one.latency_s, rel=1e-12)
+
+
+def test_run_summary_shows_the_pipelined_throughput():
+    piped = simulate(_machine(4), "llama2-7b", phase="decode", batch=1, context=512)
+    assert f"; {pipelined_tokens_per_s(piped):,.1f} with 4 in flight" in piped.summary()
+    assert " in flight" not in simulate(_machine(1), "llama2-7b", phase="decode", batch=1, context=512).summary()
