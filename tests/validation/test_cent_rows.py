@@ -97,3 +97,16 @@ def _normal(node):
             except (ValueError, TypeError):
                 pass
     return node
+
+
+def test_cent_parallel_compares_energy_only_where_the_artifact_counts_it_as_hwsim_does(monkeypatch):
+    from hwsim.validate.checks import cent
+    cases = ({"model": "llama2-13b", "devices": 20, "pp": 4, "tp": 5, "tokens_per_s": 1000.0, "mJ_per_token": 100.0},
+             {"model": "llama2-13b", "devices": 20, "pp": 40, "tp": 1, "tokens_per_s": 4000.0})
+    monkeypatch.setattr(cent, "shipped_cases", lambda: cases)
+    monkeypatch.setattr(cent, "context_mean", lambda machine, model, contexts, weights: (1050.0, 115.0, 300.0))
+    rows = cent.cent_parallel({})
+    assert [(r.target, r.simulated, r.passed) for r in rows] == [
+        ("cent llama2-13b 20 dev PP4 x TP5 tok/s", 1050.0, True),
+        ("cent llama2-13b 20 dev PP4 x TP5 mJ/token (as CENT)", 115.0, False),
+        ("cent llama2-13b 20 dev PP40 x TP1 tok/s", 1050.0, False)]
