@@ -38,6 +38,14 @@ WR_BIAS (nor its timing from aim_simulator's GDDR6-AiM spec), so that mapping is
 mJ/token as CENT counts it (cent_accounting_j, CENT's power_calculator; for stages summed over them, as
 CENT sums its blocks) is compared for the TP and PP x TP splits; not for one stage per block, whose
 energy CENT takes from per-device traces of several blocks at once, which hwsim does not reproduce.
+Every mJ row is below CENT's, from -2.5% (7B TP 8) to -13% (70B PP 32 x TP 1), and three 70B rows fail
+(PP 4 x TP 8 -11.7%, PP 16 x TP 2 -10.1%, PP 32 x TP 1 -13.0%): the count leaves out the terms of CENT's
+power_calculator that hwsim does not model (machine assumption (6)): the memory controllers' energy per
+ISR and per command (MEM_CTR), the global, shared and instruction buffers' SRAM (GB/SB/IB static and
+dynamic), the accelerators' and RISC-V cores' energy and the device controller's (RED/EXP/VEC/RV,
+DV_CTR). They are all positive and grow with the command count and the block latency, both largest for
+70B. Their size per row is not computed here: it needs the per-trace command counts of CENT's
+command_processor (aim_simulator logs), which the artifact does not ship.
 """
 from __future__ import annotations
 
