@@ -19,7 +19,7 @@ Each case runs on cent_aim laid out as CENT's artifact lays out its split (``cen
   channels_per_block), the device's accelerator, its RISC-V cores and its partial-sum lanes time-shared
   by its blocks (their clock / blocks_per_device: CENT multiplies the accelerator latency by
   blocks_per_device), the hidden vector handed on after every block.
-Throughput with stages counts ``pp`` requests in flight (hwsim.mapping.pipeline, CENT's ``1000 /
+Throughput with stages counts ``pp`` requests in flight (Report.pipelined_tokens_per_s, CENT's ``1000 /
 token_latency * pp``). That count takes the stages as equal, which they are not: the LM head and the
 host's top-k sampling lengthen the last stage, and hwsim's equal contiguous runs put 80 blocks on 32
 stages as 3 each on the first 26 (the slowest stage sets a real pipeline's pace; CENT's count and this
@@ -99,8 +99,7 @@ def context_mean(machine, model: str, contexts, weights=None) -> tuple[float, fl
     tokens, each the arithmetic mean over the steps (`weights`: how many steps each stands for), as
     CENT's process_throughputs averages its per-length rows (pandas mean of 'Throughput (tokens/s)' and
     'Token energy (mJ)'). Tokens/s counts the plan's stages as requests in flight
-    (hwsim.mapping.pipeline)."""
-    from hwsim.mapping.pipeline import pipelined_tokens_per_s
+    (Report.pipelined_tokens_per_s)."""
     from hwsim.step import simulate
     from hwsim.workload.precision import Precision
     weights = weights or [1] * len(contexts)
@@ -109,7 +108,7 @@ def context_mean(machine, model: str, contexts, weights=None) -> tuple[float, fl
 
     def mean(values):
         return sum(w * v for w, v in zip(weights, values)) / sum(weights)
-    return (mean(pipelined_tokens_per_s(r) for r in runs), mean(cent_accounting_j(r, machine) for r in runs) * 1e3,
+    return (mean(r.pipelined_tokens_per_s for r in runs), mean(cent_accounting_j(r, machine) for r in runs) * 1e3,
             mean(r.energy_j for r in runs) * 1e3)
 
 

@@ -1,10 +1,9 @@
-"""Pipeline throughput (hwsim.mapping.pipeline): with a request per stage in flight, a pipeline of pp
+"""Pipeline throughput (Report.pipelined_tokens_per_s): with a request per stage in flight, a pipeline of pp
 equal stages delivers pp tokens per token latency, and the token latency is one device's step plus the
 pp - 1 hand-offs of the hidden vector (closed forms on analytic devices over a switch)."""
 import pytest
 
 from hwsim.machine import machine_from_dict
-from hwsim.mapping.pipeline import pipelined_tokens_per_s
 from hwsim.step import simulate
 
 HOP_S, LINK_BPS = 1e-6, 10e9
@@ -34,11 +33,11 @@ def test_pipeline_latency_adds_the_handoffs_and_throughput_counts_a_request_per_
     assert len(sends) == pp - 1
     assert all(r.duration_s == pytest.approx(handoff, rel=1e-6) for r in sends)
     assert piped.latency_s == pytest.approx(one.latency_s + (pp - 1) * handoff, rel=1e-9)
-    assert pipelined_tokens_per_s(piped) == pytest.approx(pp / piped.latency_s, rel=1e-12)
-    assert pipelined_tokens_per_s(one) == pytest.approx(1 / one.latency_s, rel=1e-12)
+    assert piped.pipelined_tokens_per_s == pytest.approx(pp / piped.latency_s, rel=1e-12)
+    assert one.pipelined_tokens_per_s == pytest.approx(1 / one.latency_s, rel=1e-12)
 
 
 def test_run_summary_shows_the_pipelined_throughput():
     piped = simulate(_machine(4), "llama2-7b", phase="decode", batch=1, context=512)
-    assert f"; {pipelined_tokens_per_s(piped):,.1f} with 4 in flight" in piped.summary()
+    assert f"; {piped.pipelined_tokens_per_s:,.1f} with 4 in flight" in piped.summary()
     assert " in flight" not in simulate(_machine(1), "llama2-7b", phase="decode", batch=1, context=512).summary()
