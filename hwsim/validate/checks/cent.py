@@ -29,14 +29,14 @@ TP 2 -12%, which fails, PP 32 x TP 1 -10%; 13B PP 10 x TP 2 -7%). The matmul tim
 grows: CENT's token latency rises by 3.86 ms from TP 4 to TP 2 and by 7.90 ms from TP 2 to TP 1
 (processed_results.csv, 70B decoding: 47.56, 61.40, 89.72 s over 3584 tokens), hwsim's (context 2623)
 by 5.02 and 8.26 ms, its matmuls taking 7.29, 11.94 and 19.20 ms per token. At TP 2 hwsim's token takes
-19.10 ms against CENT's 17.13 (16 / tokens/s); 0.94 ms of that gap is the FC partial sums across
+19.10 ms against CENT's 16.72 (16 / tokens/s); 0.94 ms of that 2.38 ms gap is the FC partial sums across
 1K-element global-buffer chunks (70B: 8 chunks of the hidden input, 28 of the FFN's): hwsim
 adds them on the 16 lanes per device of machine assumption (4), 0.94 ms per token at TP 2 and twice that
 at TP 1, where CENT's reuse-GB GEMV writes the previous chunk's accumulators back into the MAC registers
 with WR_BIAS before the next chunk's MACs (TransformerBlock.py Vector_Matrix_Mul_weight_pim_only_trace),
 a register write per output per chunk in the channel's command stream. hwsim's AiM command set has no
 WR_BIAS (nor its timing from aim_simulator's GDDR6-AiM spec), so that mapping is not modelled yet. The
-other 1.0 ms lies in the matmuls' command streams and is not located further here (CENT's per-command
+other 1.4 ms lies in the matmuls' command streams and is not located further here (CENT's per-command
 aim_simulator logs are not shipped with its artifact).
 mJ/token as CENT counts it (cent_accounting_j, CENT's power_calculator; for stages summed over them, as
 CENT sums its blocks) is compared for the TP and PP x TP splits; not for one stage per block, whose
