@@ -288,8 +288,13 @@ class PimDram(Component):
 
     def _run(self, stream: Stream, times: int, first_cycle: int):
         """(result, commands issued one by one) of ``stream`` run ``times`` times from ``first_cycle``.
-        Few repetitions are issued directly: extrapolation first simulates a few to find the period."""
-        due, refresh = self._refresh_due, self.params.refresh
+        Few repetitions are issued directly: extrapolation first simulates a few to find the period.
+        REFs that fell due while the channels were idle (waiting on the link, the accelerator or, in a
+        pipeline, the earlier stages) were issued then and cost this op nothing: the refresh phase
+        moves on by whole tREFI to the first due time at or after ``first_cycle``."""
+        due, refresh, interval = self._refresh_due, self.params.refresh, self.spec["nREFI"]
+        if due < first_cycle:
+            due += (first_cycle - due + interval - 1) // interval * interval
         if times >= REPEAT_DIRECTLY_BELOW:
             result = simulate_repeated(self.spec, stream, times, refresh=refresh, start_cycle=first_cycle,
                                        refresh_due=due, plans=self._plans)

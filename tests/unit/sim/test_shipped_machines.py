@@ -20,8 +20,8 @@ W2F8 = Precision("int2", "fp8", "fp16")
 WORKLOADS = {
     "cambricon_llm_s": ("opt-6.7b", INT8, 1), "cambricon_llm_m": ("opt-6.7b", INT8, 1),
     "cambricon_llm_l": ("opt-6.7b", INT8, 1),
-    "cent_aim": ("llama2-13b", BF16, 1), "dgx_a100_8gpu_nvlink": ("llama2-70b", FP16, 1),
-    "dgx_a100_tp2_dp4": ("llama2-7b", FP16, 4),
+    "cent_aim": ("llama2-13b", BF16, 1), "cent_aim_pp40": ("llama2-13b", BF16, 1),
+    "dgx_a100_8gpu_nvlink": ("llama2-70b", FP16, 1), "dgx_a100_tp2_dp4": ("llama2-7b", FP16, 4),
     "cloudmatrix384_slice32": ("deepseek-v2-lite", BF16, 32),
     "cloudmatrix384_decode": ("deepseek-v2-lite", None, 32),
     "edge_moe_flash": ("olmoe-1b-7b", Precision("int4", "bf16", "bf16"), 1),
