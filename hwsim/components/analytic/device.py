@@ -29,7 +29,9 @@ without them keeps the plain roofline:
   chain, not on bandwidth: the operator takes max(waves x round trips x latency, bytes / bandwidth).
   With `rows.inflight` (a measured curve: bytes of loads in flight per SM -> sustained bandwidth),
   many rows are bound by memory-level parallelism instead (Little's law): the resident threads
-  each keep `loads` element loads in flight, and the bytes move at the curve's bandwidth for them.
+  each keep `loads` element loads in flight, and the bytes move at the curve's bandwidth for them;
+  a row that is not a whole number of blocks wide leaves threads idle in its last iteration, so a
+  block keeps its row's elements / iterations threads busy on average, not all of them.
   A `grid_stride` kernel (PyTorch's index_select) runs min(elements / block, sms x
   `blocks_per_sm`) blocks over all elements rather than one block per row; up to `serial_rows`
   rows (index_select's small-index kernel) such a grid walks one row after another. Extra round
@@ -172,11 +174,12 @@ class Rows(Strict):
         blocks = min(math.ceil(work / kernel.block), self.sms * per_sm) if strided else 1
         threads = min(work, kernel.block * blocks)                            # threads on one row
         steps = math.ceil(rows / (self.sms * per_sm)) * (all_rows if serial else 1)
-        loop_s = kernel.passes * math.ceil(work / threads) * (kernel.latency or self.latency)
+        iterations = math.ceil(work / threads)
+        loop_s = kernel.passes * iterations * (kernel.latency or self.latency)
         chain_s = steps * (kernel.extra_round_trips * self.latency + loop_s)
         if not self.inflight:
             return chain_s
-        resident = min(rows, self.sms * per_sm) * threads
+        resident = min(rows, self.sms * per_sm) * work / iterations     # a short last iteration idles threads
         inflight = resident * kernel.loads * precision.BITS[op.compute_dtype] / 8 / self.sms
         return max(chain_s, op.total_bytes / self.bandwidth(inflight))
 

@@ -131,6 +131,16 @@ def test_many_rows_stream_at_the_bandwidth_their_loads_in_flight_sustain(kind, l
     assert simulated == pytest.approx(op.total_bytes / (100e9 * per_sm / 1024), rel=1e-9)
 
 
+def test_a_short_last_iteration_keeps_fewer_loads_in_flight():
+    # a row of 3072 over a block of 2048 threads (one per SM): 2 iterations, 1536 threads busy on average,
+    # so 4 resident rows keep 4 x 1536 x 2 B / 4 SMs = 3 KB per SM in flight: 300 GB/s (4 KB, 400, if all
+    # 2048 threads loaded in both); 8 rows are two waves
+    curve = {**CURVE, "kernels": {"norm": {"block": 2048}}}
+    op = _rows_op("norm", 8, 3072)
+    simulated, _ = _seconds(_gpu(rows=curve), op)
+    assert simulated == pytest.approx(op.total_bytes / 300e9, rel=1e-9)
+
+
 def test_the_curve_is_flat_outside_its_points():
     from hwsim.components.analytic.device import Rows
     rows = Rows.model_validate(CURVE)
