@@ -163,7 +163,8 @@ class Rows(Strict):
 
     def seconds(self, op) -> float:
         """max(waves of resident blocks x the round trips of one block x latency, bytes at the
-        bandwidth the resident threads' loads in flight sustain)."""
+        bandwidth the resident threads' loads in flight sustain); rows in one wave of a per-row kernel
+        pay only the round trips."""
         kernel = self.kernels[op.kind]
         elements = op.act_out_bytes * 8 / precision.BITS[op.compute_dtype]
         all_rows = op.m * op.count
