@@ -24,17 +24,22 @@ without them keeps the plain roofline:
   the GEMM in Ampere profiles) that pays `kernel_startup`.
 - `rows:` vector operators as one-thread-block-per-row kernels (vLLM / Sarathi-Serve's rms_norm,
   silu_and_mul and rotary_embedding kernels): a block of min(row work, `block`) threads walks its
-  row in loop iterations, each a dependent global-memory round trip of `latency`; as many blocks
-  as fit in an SM's threads run at once, the rest in waves. Few rows leave the GPU waiting on that
-  chain, not on bandwidth: the operator takes max(waves x round trips x latency, bytes / bandwidth).
+  row in loop iterations, each a dependent DRAM round trip of `latency`; as many blocks as fit in
+  an SM's threads run at once, the rest in waves. Few rows leave the GPU waiting on that chain, not
+  on bandwidth: the operator takes max(waves x round trips x latency, bytes / bandwidth).
   With `rows.inflight` (a measured curve: bytes of loads in flight per SM -> sustained bandwidth),
-  many rows are bound by memory-level parallelism instead (Little's law): the resident threads
-  each keep `loads` element loads in flight, and the bytes move at the curve's bandwidth for them.
+  rows in more than one wave are bound by memory-level parallelism instead (Little's law). The
+  curve is measured with threads that load once and exit, so each of its loads also pays a block's
+  launch and retirement (its lowest point is 650 ns per load, against a 405 ns pointer chase); rows
+  that fit in one wave never retire a block before the end, so their loop's round trips alone bind
+  them (a grid-stride kernel keeps the curve: index_select's table rows). In waves, the resident threads
+  each keep `loads` element loads in flight, and the bytes move at the curve's bandwidth for them;
+  a row that is not a whole number of blocks wide leaves threads idle in its last iteration, so a
+  block keeps its row's elements / iterations threads busy on average, not all of them.
   A `grid_stride` kernel (PyTorch's index_select) runs min(elements / block, sms x
   `blocks_per_sm`) blocks over all elements rather than one block per row; up to `serial_rows`
   rows (index_select's small-index kernel) such a grid walks one row after another. Extra round
-  trips load small cached arrays (a position, an index) at `latency`; a kernel's own `latency`
-  times its loop when the loop reads DRAM (an embedding table's random rows).
+  trips (a position, an index) are loads before the loop, at `latency` too.
 - `kernel_startup`: GPU-side time each kernel takes beyond its work (grid launch, block dispatch,
   drain), which a profiler's kernel duration holds and CUDA graphs do not remove; `launch_overhead`
   is the host's dispatch per kernel (eager only). Both are paid per kernel (`kernels_per_op`), so
@@ -130,7 +135,6 @@ class RowKernel(Strict):
     blocks_per_sm: Optional[Count] = None  # the kernel's own cap on blocks per SM (its grid size)
     grid_stride: bool = False              # blocks stride over all elements, not one block per row
     serial_rows: CountOrZero = 0           # up to this many rows, one strided grid walks them in turn
-    latency: Optional[Duration] = None     # its loop's round trip when not the Rows' (table rows in DRAM)
 
 
 class Rows(Strict):
@@ -139,7 +143,7 @@ class Rows(Strict):
     source: str                            # where the latency, SM figures and kernel shapes come from
     sms: Count                             # streaming multiprocessors
     threads_per_sm: Count                  # resident threads per SM at most
-    latency: Duration                      # one dependent global-memory round trip (s)
+    latency: Duration                      # one dependent DRAM round trip (s)
     kernels: dict[str, RowKernel]          # operator kind -> its kernel
     inflight: list[tuple[ByteSize, Bandwidth]] = []   # load bytes in flight per SM -> bandwidth (measured)
 
@@ -159,7 +163,8 @@ class Rows(Strict):
 
     def seconds(self, op) -> float:
         """max(waves of resident blocks x the round trips of one block x latency, bytes at the
-        bandwidth the resident threads' loads in flight sustain)."""
+        bandwidth the resident threads' loads in flight sustain); rows in one wave of a per-row kernel
+        pay only the round trips."""
         kernel = self.kernels[op.kind]
         elements = op.act_out_bytes * 8 / precision.BITS[op.compute_dtype]
         all_rows = op.m * op.count
@@ -172,11 +177,12 @@ class Rows(Strict):
         blocks = min(math.ceil(work / kernel.block), self.sms * per_sm) if strided else 1
         threads = min(work, kernel.block * blocks)                            # threads on one row
         steps = math.ceil(rows / (self.sms * per_sm)) * (all_rows if serial else 1)
-        loop_s = kernel.passes * math.ceil(work / threads) * (kernel.latency or self.latency)
+        iterations = math.ceil(work / threads)
+        loop_s = kernel.passes * iterations * self.latency
         chain_s = steps * (kernel.extra_round_trips * self.latency + loop_s)
-        if not self.inflight:
+        if not self.inflight or (steps == 1 and not strided):    # one wave: no block retires and relaunches
             return chain_s
-        resident = min(rows, self.sms * per_sm) * threads
+        resident = min(rows, self.sms * per_sm) * work / iterations     # a short last iteration idles threads
         inflight = resident * kernel.loads * precision.BITS[op.compute_dtype] / 8 / self.sms
         return max(chain_s, op.total_bytes / self.bandwidth(inflight))
 
