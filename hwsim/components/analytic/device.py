@@ -59,7 +59,7 @@ from typing import Literal, Optional
 import numpy as np
 from pydantic import Field, field_validator
 
-from hwsim.components.base import ALL_BYTES, OpTiming, SerialComponent, register
+from hwsim.components.base import ALL_BYTES, OpTiming, Resource, SerialComponent, register
 from hwsim.components.base import Memory as Resident
 from hwsim.config.counts import Count, CountOrZero
 from hwsim.config.schema import Strict
@@ -257,6 +257,16 @@ class AnalyticDevice(SerialComponent):
     def statistics(self):
         host = {"host_launch_s": self._host_ps * 1e-12} if self.params.launch == "async" else {}
         return {**super().statistics(), **host}
+
+    def resources(self):
+        """The roofline's resources; with async launch also the host, issuing one kernel per
+        `launch_overhead`: no step ends before its last kernel is launched."""
+        own = super().resources()
+        if self.params.launch == "serial" or not self.params.launch_overhead:
+            return own
+        per_s = 1 / self.params.launch_overhead
+        return own + [Resource(f"{self.name}.host_launch", "kernels/s", per_s, self._host_ps * 1e-12 * per_s,
+                               self._host_ps * 1e-12)]
 
     def _format(self, op) -> str:
         """The format ``op`` computes in here: ``computes_in`` (a CPU that runs a quantised model's

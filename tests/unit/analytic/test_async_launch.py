@@ -33,6 +33,8 @@ def test_a_chain_takes_the_slower_stream(launch):
     stats = device.statistics()
     assert stats["busy_s"] == pytest.approx(n * D, rel=1e-9)           # GPU work only, not the idle gaps
     assert stats["host_launch_s"] == pytest.approx(n * launch, rel=1e-9)
+    host = {r.name: r for r in device.resources()}["gpu.host_launch"]   # a floor: the last launch
+    assert (host.used, host.floor_s) == (pytest.approx(n), pytest.approx(n * launch, rel=1e-9))
 
 
 def test_serial_launch_adds_to_every_kernel():
