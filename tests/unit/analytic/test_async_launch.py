@@ -61,3 +61,15 @@ def test_an_unknown_launch_mode_is_a_one_line_error():
     with pytest.raises(ConfigError, match="launch") as error:
         _chain(1, launch="eager")
     assert "Traceback" not in str(error.value)
+
+
+def test_the_serving_layer_does_not_sum_async_operators():
+    # a step is no longer the sum of its operators' times, so iteration costs go through the event simulation
+    from hwsim.machine import machine_from_dict
+    from hwsim.serving.additive import additive_reason
+    from hwsim.workload.model import load_model
+    model = load_model("llama3.2-1b")
+    machine = {"name": "m", "description": "d", "source": "s", "mapping": {"default": "gpu"}}
+    async_gpu = _gpu(launch_overhead="10us", launch="async")
+    assert additive_reason(machine_from_dict({**machine, "components": {"gpu": async_gpu}}), model)
+    assert not additive_reason(machine_from_dict({**machine, "components": {"gpu": _gpu()}}), model)
