@@ -28,6 +28,13 @@ def test_footprint_is_whole_dgxs_holding_what_the_node_ddr_holds():
 def test_rows_put_each_paper_figure_beside_hwsim_and_say_why_they_differ():
     assert "sn40l" in SHIPPED_GROUPS
     rows = run_group("sn40l", {})
-    assert [row.published for row in rows] == [7.5, 7.5, 15, 31, 0.01, 19]
+    assert [row.published for row in rows] == [7.5, 7.5, 11, 1, 15, 31, 0.01, 19]
     assert all(row.simulated >= 1 for row in rows[:2]) and all("(" in row.target for row in rows)
-    assert rows[4].simulated == pytest.approx(sn40l.weight_bytes("llama3-8b") / (16 * DDR))
+    assert rows[6].simulated == pytest.approx(sn40l.weight_bytes("llama3-8b") / (16 * DDR))
+
+
+def test_kernel_calls_count_the_simulated_operators():
+    case = {**published()["sn40l"]["kernel_calls"], "prefill": [1, 256]}     # short: every layer fits in SRAM
+    ratio, per_layer = sn40l.kernel_calls(case)
+    # llama2-7b unfused: embedding, 32 layers of 14 operators, final norm, LM head; fused: one per layer
+    assert (ratio, per_layer) == (pytest.approx((3 + 32 * 14) / (3 + 32)), 1)

@@ -44,16 +44,27 @@ without them keeps the plain roofline:
   drain), which a profiler's kernel duration holds and CUDA graphs do not remove; `launch_overhead`
   is the host's dispatch per kernel (eager only). Both are paid per kernel (`kernels_per_op`), so
   a fused kernel pays them once.
+- `launch`: how the host's dispatch meets the GPU's work. `serial` (default): every kernel waits
+  for its own dispatch, so the two add (a framework that synchronises host and GPU each layer).
+  `async`: CUDA kernel launches are asynchronous, so the host issues kernels into the stream ahead
+  of the GPU (Vellaisamy et al., arXiv 2504.11750, TKLQT: a kernel's launch-to-start time is its
+  launch plus its wait in the queue). The host is a stream of its own that issues one kernel every
+  `launch_overhead` from the step's start, in the order operators reach the device; an operator's
+  k kernels each take its time / k, and kernel j starts at max(the previous kernel's end, its
+  launch's end, the operator's inputs ready). The GPU idles only when the host falls behind: a
+  chain of n equal kernels of d takes L + d + (n - 1) max(L, d), CPU-bound while L > d. One host
+  stream per device and per simulation: steps simulated back to back in one trace share it, with
+  no synchronisation between them.
 """
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Literal, Optional
 
 import numpy as np
 from pydantic import Field, field_validator
 
-from hwsim.components.base import ALL_BYTES, OpTiming, SerialComponent, register
+from hwsim.components.base import ALL_BYTES, OpTiming, Resource, SerialComponent, register
 from hwsim.components.base import Memory as Resident
 from hwsim.config.counts import Count, CountOrZero
 from hwsim.config.schema import Strict
@@ -193,6 +204,7 @@ class AnalyticDeviceParams(Strict):
     memory: Memory
     launch_overhead: Latency = "0s"     # fixed time added per kernel launch (framework dispatch + launch)
     kernel_startup: Latency = "0s"      # GPU-side time per kernel beyond its work (launch, dispatch, drain)
+    launch: Literal["serial", "async"] = "serial"   # launch_overhead added to each kernel, or a host stream ahead of it
     kernels_per_op: dict[str, Count] = {}         # operator kind -> kernels one operator launches (absent: 1)
     gemm: Optional[Gemm] = None          # matmuls as tiles in waves over SMs; None: FLOPs / peak
     rows: Optional[Rows] = None          # vector kernels as blocks per row; None: bytes / bandwidth
@@ -216,14 +228,51 @@ class AnalyticDeviceParams(Strict):
 
 @register
 class AnalyticDevice(SerialComponent):
-    """Roofline device: max(FLOPs / peak, bytes / bandwidth) + launch overhead x kernels per operator."""
+    """Roofline device: max(FLOPs / peak, bytes / bandwidth) + per-kernel costs, launches serial or async."""
 
     type_name = "analytic_device"
     Params = AnalyticDeviceParams
     pure_timing = True
     resource_units = {"compute": "FLOP/s", "memory": "B/s"}
     stats = {"busy_s": "time spent running operators (s)", "compute_used": "operations executed (FLOP)",
-             "memory_used": "bytes moved to/from memory (B)"}
+             "memory_used": "bytes moved to/from memory (B)",
+             "host_launch_s": "the host's kernel launches back to back (s; launch: async only)"}
+
+    def __init__(self, name, params, sim):
+        super().__init__(name, params, sim)
+        self.pure_timing = self.params.launch == "serial"   # async: an operator may wait for the host
+        self._host_ps = 0                                    # when the host has issued every kernel so far
+
+    def _kernels(self, op) -> int:
+        return self.params.kernels_per_op.get(op.kind, 1)
+
+    def schedule(self, op, duration_ps: int) -> tuple[int, int]:
+        """Serial launch: the base rule. Async: each of the operator's kernels starts once the
+        previous one ended and the host has issued it (module docstring)."""
+        if self.params.launch == "serial":
+            return super().schedule(op, duration_ps)
+        kernels, launch_ps = self._kernels(op), round(self.params.launch_overhead * 1e12)
+        end = start = None
+        for j in range(1, kernels + 1):
+            self._host_ps += launch_ps
+            begin = max(self.sim.now, self._free_at_ps if end is None else end, self._host_ps)
+            start = begin if start is None else start
+            end = begin + duration_ps * j // kernels - duration_ps * (j - 1) // kernels
+        return start, end
+
+    def statistics(self):
+        host = {"host_launch_s": self._host_ps * 1e-12} if self.params.launch == "async" else {}
+        return {**super().statistics(), **host}
+
+    def resources(self):
+        """The roofline's resources; with async launch also the host, issuing one kernel per
+        `launch_overhead`: no step ends before its last kernel is launched."""
+        own = super().resources()
+        if self.params.launch == "serial" or not self.params.launch_overhead:
+            return own
+        per_s = 1 / self.params.launch_overhead
+        return own + [Resource(f"{self.name}.host_launch", "kernels/s", per_s, self._host_ps * 1e-12 * per_s,
+                               self._host_ps * 1e-12)]
 
     def _format(self, op) -> str:
         """The format ``op`` computes in here: ``computes_in`` (a CPU that runs a quantised model's
@@ -259,9 +308,8 @@ class AnalyticDevice(SerialComponent):
         else:
             busy_s = max(compute_s, streamed_s, self._rows_s(op))
             bound = "compute" if compute_s > streamed_s else "memory"
-        launches = self.params.kernels_per_op.get(op.kind, 1)
-        per_kernel = self.params.launch_overhead + self.params.kernel_startup
-        return OpTiming(busy_s + launches * per_kernel, bound,
+        serial_launch = self.params.launch_overhead if self.params.launch == "serial" else 0.0
+        return OpTiming(busy_s + self._kernels(op) * (serial_launch + self.params.kernel_startup), bound,
                         used={"compute": op.flops, "memory": op.total_bytes},
                         floor_s={"compute": compute_s, "memory": memory_s})
 

@@ -28,6 +28,7 @@ WORKLOADS = {
     "h100_8gpu_nvlink": ("mixtral-8x7b", BF16, 8), "h100_cluster_2x8": ("deepseek-v2-lite", BF16, 16),
     "h100_host_expert_offload": ("mixtral-8x7b", BF16, 1),
     "gh200": ("llama2-7b", None, 1), "gh200_c2c_offload": ("llama2-7b", None, 1),
+    "gh200_eager": ("llama3.2-1b", None, 1), "nvidia_h100_pcie_eager": ("llama3.2-1b", None, 1),
     "instinfer": ("opt-13b", FP16, 4), "instinfer_2csd": ("opt-13b", FP16, 4),
     "instinfer_flexgen_ssd": ("opt-13b", FP16, 4),
     "instinfer_sparf": ("opt-13b", FP16, 4), "llm_in_a_flash": ("opt-6.7b", FP16, 1),
