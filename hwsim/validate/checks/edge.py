@@ -20,6 +20,8 @@ headline figures, with the figures, sources and assumed workloads shipped in hws
   allows about 505 MB/token: its hottest 1.8% of neurons would have to hold about half of a token's
   active ones, where hwsim takes hits in proportion (1.8%). The paper gives no hit rate at 7 GB; its
   skew is large (half the FFN holds 96.5% of the active neurons, section 7.2.4), so the row fails slow.
+  Both rows take the span of a read to be its expert's 112 MB of bundles: the paper does not say which
+  span its pipelined reads cover; a token's 64 experts span 7 GB, at most 850 MB/s (Fig. 3-b).
 - tpi_llm token_latency (arXiv 2410.00531, its README's home testbed): Llama 2-13B seconds per token on 4
   laptops over Wi-Fi (architectures/tpi_llm_home.yaml), every layer's weight shard read from each
   laptop's SSD a layer ahead and partial sums combined by a star all-reduce; Llama 2-7B (5 s/token) beside it.
