@@ -10,23 +10,26 @@ PMU buffers, written by one stage while the next reads the previous tile (double
 
 - working set: each stage holds its output double-buffered, at least one row of it (one token of one
   of its products: a softmax normalises over a head's whole row of scores, so a row is the smallest
-  tile),
-  ``max(1, ceil(2 x row bytes / PMU bytes))`` PMUs, and one more PMU for each off-chip stream it reads
-  (weights or KV cache land in a PMU before a PCU reads them, slide 8). The chain fits when those PMUs
-  are no more than the chip's and it has no more stages than PCUs (one PCU a stage at least). Whole
-  tensors never need to fit: a 4k prefill's attention scores are 1 GiB a layer but 8 KiB a row.
-- PCUs: the compiler balances the pipeline, giving each stage one PCU and sharing the rest in
-  proportion to the stages' FLOPs (rounded down); a stage computes at its PCUs' share of the peak.
+  tile), ``max(1, ceil(2 x row bytes / PMU bytes))`` PMUs, and one more PMU for each off-chip stream
+  it reads (weights or KV cache land in a PMU before a PCU reads them, slide 8). The chain fits when
+  those PMUs are no more than the chip's and it has no more stages than PCUs (one PCU a stage at
+  least). Whole tensors never need to fit: a 4k prefill's scores and their softmax are 1 GiB a layer,
+  a row of them at most 8 KiB.
+- PCUs: the compiler balances the pipeline [I: the sources show the mapping, not its rule], giving
+  each stage one PCU and sharing the rest in proportion to the stages' FLOPs (rounded down); a stage
+  computes at its PCUs' share of the peak.
 - time: the stages overlap, so the stream takes as long as its slowest stage (its FLOPs on its PCUs,
   or its own off-chip bytes at the full HBM bandwidth) or as the kernel's HBM bytes, shared by all
   stages, take at the bandwidth, whichever is longer; plus the pipeline fill: the first tile passes
   every stage before the last one runs, ``sum(stage time / stage tiles)``. A stage reads its inputs
-  (activations, weights, KV) in tiles of half a PMU (double-buffered), or of one output row if a row
-  is larger.
+  (activations, weights, KV) in tiles of half a PMU (one buffer of a double-buffered PMU [I]), or of
+  one output row if a row is larger.
 
 PMU bytes are the SRAM over the PMUs (520 MB / 1,040 = 0.5 MB [I]: the slides give the total and the
 count, not one unit's size). Off-chip traffic is what the fused operator carries (weights, KV cache,
-the kernel's input and output); a stage's own HBM time counts its weights and KV cache.
+the kernel's input and output); a stage's own HBM time counts its weights and KV cache. Not modelled:
+per-kernel launch and synchronisation costs (none published for the RDU), the mesh network's
+bandwidth between stages, and streams from DDR (a step's bytes live in HBM).
 """
 from __future__ import annotations
 
