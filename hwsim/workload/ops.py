@@ -62,6 +62,7 @@ class Op:
     collective: str = ""         # communication ops: one of COLLECTIVES; "" for the kind's default
     group: int = 0               # communication ops: ranks taking part (device .. device + group - 1)
     deps: tuple[int, ...] = field(default=())
+    stages: tuple["Op", ...] = field(default=())   # a fused kernel's operators, in pipeline order (mapping.dataflow)
 
     @property
     def op_class(self) -> str:

@@ -30,7 +30,8 @@ from hwsim.workload.precision import BITS, Precision
 
 FORMAT = "hwsim-trace"
 VERSION = 1
-OP_FIELDS = tuple(f.name for f in fields(Op))
+# a fused kernel's stages are the dataflow mapping's product at run time, never stored in a trace file
+OP_FIELDS = tuple(f.name for f in fields(Op) if f.name != "stages")
 _SUMMED = ("flops", "weight_bytes", "act_in_bytes", "act_out_bytes", "kv_read_bytes", "kv_write_bytes")
 
 

@@ -295,6 +295,11 @@ class AnalyticDevice(SerialComponent):
         applies = rows is not None and op.kind in rows.kernels and op.m > 0 and op.act_out_bytes > 0
         return rows.seconds(op) if applies else 0.0
 
+    def _overhead_s(self, op) -> float:
+        """Per-kernel time beyond the work: GPU-side startup, plus the host's launch when serial."""
+        serial_launch = self.params.launch_overhead if self.params.launch == "serial" else 0.0
+        return self._kernels(op) * (serial_launch + self.params.kernel_startup)
+
     def time(self, op):
         memory = self.params.memory
         fmt = self._format(op)
@@ -308,8 +313,7 @@ class AnalyticDevice(SerialComponent):
         else:
             busy_s = max(compute_s, streamed_s, self._rows_s(op))
             bound = "compute" if compute_s > streamed_s else "memory"
-        serial_launch = self.params.launch_overhead if self.params.launch == "serial" else 0.0
-        return OpTiming(busy_s + self._kernels(op) * (serial_launch + self.params.kernel_startup), bound,
+        return OpTiming(busy_s + self._overhead_s(op), bound,
                         used={"compute": op.flops, "memory": op.total_bytes},
                         floor_s={"compute": compute_s, "memory": memory_s})
 
