@@ -42,7 +42,8 @@ from hwsim.workload.precision import BITS
 
 GEMV_KINDS = {"matmul": "n", "attn_score": "n", "attn_context": "k"}   # kind -> dimension split over channels
 ATTENTION_KINDS = frozenset({"attn_score", "attn_context", "kv_write"})     # ops on the KV cache
-REPEAT_DIRECTLY_BELOW = 4          # repetitions of a stream issued as one long stream
+REPEAT_DIRECTLY_BELOW = 1          # fewer repetitions are issued as one long stream (tests raise it to
+                                   # check extrapolation; plans are kept across runs, so one run gains too)
 STAGED_KINDS = frozenset({"softmax", "norm", "rope", "activation"})   # vector ops CENT stages through the banks
 REFRESH = frozenset({"REF", "REFpb"})   # energy counted as static (every channel, once per tREFI)
 
@@ -154,7 +155,7 @@ class PimDram(Component):
         self._refresh_due = self.spec["nREFI"]
         self._counts = np.zeros(len(COMMANDS), np.int64)
         self._simulated = 0
-        self._plans = RepeatPlans(self.spec)        # the streams of one layer recur in every layer
+        self._plans = RepeatPlans.shared(self.spec)   # a layer's streams recur in every layer and step
         self._busy_ps = self._stream_ps = self._link_ps = self._reduce_ps = 0
         self._flops = self._bytes = 0.0
         energy = self.spec.energy
@@ -287,8 +288,9 @@ class PimDram(Component):
         self.sim.schedule_at(end, done, op, Execution(start, end, f"{self.name}.bank_mac", energy))
 
     def _run(self, stream: Stream, times: int, first_cycle: int):
-        """(result, commands issued one by one) of ``stream`` run ``times`` times from ``first_cycle``.
-        Few repetitions are issued directly: extrapolation first simulates a few to find the period."""
+        """(result, commands issued one by one) of ``stream`` run ``times`` times from ``first_cycle``,
+        extrapolated (pim_repeat.py) with the stream's shared plan: its period is found once per
+        process, and each refresh position's detour once, so later runs issue only a few commands."""
         due, refresh = self._refresh_due, self.params.refresh
         if times >= REPEAT_DIRECTLY_BELOW:
             result = simulate_repeated(self.spec, stream, times, refresh=refresh, start_cycle=first_cycle,
