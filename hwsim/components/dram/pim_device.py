@@ -30,6 +30,7 @@ import numpy as np
 from hwsim.components.base import ALL_BYTES, Component, Execution, Memory, Resource, register
 from hwsim.components.dram.pim_mapping import (Layout, Stream, bank_access_stream, ewmul_stream, gemv_stream,
                                                split_work)
+from hwsim.components.dram.pim_sequences import context_runs, score_groups
 from hwsim.components.dram.pim_stream import RepeatPlans, simulate_commands, simulate_repeated
 from hwsim.components.dram.presets import load_preset
 from hwsim.components.dram.spec import with_overrides
@@ -172,8 +173,9 @@ class PimDram(Component):
         return Layout(org.bursts_per_row, lanes, int(self.params.global_buffer * 8 // BITS[dtype]), self.banks,
                       org.banks_per_group, self.params.pack_rows)
 
-    def _plan(self, op) -> tuple[Stream, int, int, int]:
-        """(busiest channel's stream, times it runs back to back, active channels, partial sums the host adds)."""
+    def _plan(self, op) -> tuple[list[tuple[Stream, int]], int, int]:
+        """(busiest channel's runs: (stream, times it runs back to back), one after another; active
+        channels; partial sums the host adds)."""
         C = self.n_channels
         if op.kind == "attn_score" and self.params.keys_over_banks:
             return self._keys_over_banks_plan(op)
@@ -186,6 +188,8 @@ class PimDram(Component):
             if GEMV_KINDS[op.kind] == "n":
                 units, n_ch, share = split_work(op.count, math.ceil(op.n / parts), C)
                 k_ch = op.k
+            elif op.kind == "attn_context" and self.params.values_by_kv_head and op.seqs:
+                return self._values_per_sequence(op, C, layout)
             elif op.kind == "attn_context" and self.params.values_by_kv_head:
                 units, C = self._values_by_kv_head(op, C)
                 k_ch, share, n_ch = op.k, 1, op.n
@@ -196,14 +200,14 @@ class PimDram(Component):
             chunks = math.ceil(k_ch / layout.gb_elements)
             splits = share if GEMV_KINDS[op.kind] == "k" else 1
             outputs = op.count * op.n * max(op.m, 1)
-            return stream, units * max(op.m, 1) * parts, min(C, op.count * share), outputs * (chunks * splits - 1)
+            return [(stream, units * max(op.m, 1) * parts)], min(C, op.count * share), outputs * (chunks * splits - 1)
         if op.kind in self.params.staging:
             layout = self._layout(op.compute_dtype)
             slots = self.params.channels * (self.params.attention_devices or self.params.devices) \
                 * self.spec.org.bankgroups
             per_slot = math.ceil(op.act_out_bytes * 8 / BITS[op.compute_dtype] / slots)
             passes = self.params.staging[op.kind].ewmul_passes
-            return ewmul_stream(layout, per_slot), passes, slots // self.spec.org.bankgroups, 0
+            return [(ewmul_stream(layout, per_slot), passes)], slots // self.spec.org.bankgroups, 0
         if op.kind in ("kv_write", "embedding"):
             layout = self._layout_for_bytes()
             burst = self.spec.org.burst_bytes
@@ -213,18 +217,39 @@ class PimDram(Component):
             else:
                 bursts = math.ceil(op.weight_bytes / burst)
             per_channel = math.ceil(bursts / C)
-            return bank_access_stream(layout, per_channel, op.kind == "kv_write"), 1, min(C, bursts), 0
+            return [(bank_access_stream(layout, per_channel, op.kind == "kv_write"), 1)], min(C, bursts), 0
         raise ValueError(f"{self.name}: {op.kind} ops do not run on PIM; map vector ops to a host component")
 
-    def _keys_over_banks_plan(self, op) -> tuple[Stream, int, int, int]:
+    def _keys_over_banks_plan(self, op) -> tuple[list[tuple[Stream, int]], int, int]:
         """CENT's score GEMV: token t's key (all heads, one row per GB chunk) sits in bank t of all
         devices' banks; the query of every head is written to each GB chunk by chunk and each bank
-        reads out one score per head (TransformerBlock.Vector_Matrix_Mul_score_pim_only_trace)."""
+        reads out one score per head (TransformerBlock.Vector_Matrix_Mul_score_pim_only_trace).
+        With the op's sequences known, each group of equal shape runs at its own keys (pim_sequences)."""
         layout = self._layout(op.compute_dtype)
         banks = self.n_channels * self.banks
-        keys_per_bank = math.ceil(op.n / banks)
-        stream = gemv_stream(layout, op.count * op.k, keys_per_bank, segment=op.k)
-        return stream, max(op.m, 1), min(self.n_channels, math.ceil(op.n / self.banks)), 0
+        active = min(self.n_channels, math.ceil(op.n / self.banks))
+        if not op.seqs:
+            return [(gemv_stream(layout, op.count * op.k, math.ceil(op.n / banks), segment=op.k), max(op.m, 1))], \
+                active, 0
+        heads = op.count // len(op.seqs)
+        return [(gemv_stream(layout, sequences * heads * op.k, per_bank, segment=op.k), queries)
+                for sequences, queries, per_bank in score_groups(op.seqs, banks)], active, 0
+
+    def _values_per_sequence(self, op, channels: int, layout: Layout) -> tuple[list[tuple[Stream, int]], int, int]:
+        """CENT's score x V GEMV (see _values_by_kv_head) with each sequence at its own keys: the
+        busiest channel's heads run one after another (``pim_sequences.context_runs``)."""
+        elements = op.kv_read_bytes * 8 / BITS[op.compute_dtype]
+        keys = sum(k for _, k in op.seqs)
+        kv_heads = round(elements / (keys * op.n))           # per sequence
+        heads = op.count // len(op.seqs)
+        if kv_heads < 1 or kv_heads > heads or kv_heads * keys * op.n != elements:
+            raise ValueError(f"{self.name}: {op.name} reads {op.kv_read_bytes:g} B of V, not whole KV heads "
+                             f"of {op.n} x the keys of its {len(op.seqs)} sequences")
+        repeat = math.ceil(heads / kv_heads)
+        runs, used = context_runs(op.seqs, kv_heads, channels)
+        neurons = math.ceil(op.n / self.banks)
+        partials = sum(heads * op.n * q * (math.ceil(k / layout.gb_elements) - 1) for q, k in op.seqs)
+        return [(gemv_stream(layout, k, neurons), n * repeat * q) for n, q, k in runs], used, partials
 
     def _values_by_kv_head(self, op, channels: int) -> tuple[int, int]:
         """(GEMV passes per channel over all keys, channels holding V) of CENT's score x V
@@ -233,10 +258,10 @@ class PimDram(Component):
         ceil(kv heads / channels) per channel, and each of the heads / kv_heads query heads of its group
         streams it once with its own scores in the global buffer (n_repeat passes). Under GQA with
         fewer KV heads than channels the other channels hold no V. The op's KV heads (x batch) follow
-        from its V bytes: keys x head_dim elements per KV head. A varlen op (sequences of unequal
-        contexts in one kernel, ``hwsim.workload.iteration.Step``: V bytes summed, keys the longest)
-        streams its V as the equivalent number of longest-context KV heads, rounded up, so the bytes
-        streamed match the sum; equal contexts are exact."""
+        from its V bytes: keys x head_dim elements per KV head. An op that does not list its
+        sequences (a trace file without ``seqs``) but reads V of unequal contexts streams it as the
+        equivalent number of longest-context KV heads, rounded up, so the bytes streamed match the
+        sum; ops that list them run each sequence at its own keys (_values_per_sequence)."""
         elements = op.kv_read_bytes * 8 / BITS[op.compute_dtype]
         kv_heads = math.ceil(elements / (op.k * op.n) - 1e-9)
         if kv_heads < 1 or kv_heads > op.count:
@@ -250,7 +275,7 @@ class PimDram(Component):
 
     # ---- timing --------------------------------------------------------------------------------------
     def submit(self, op, done):
-        stream, times, active, partials = self._plan(op)
+        runs, active, partials = self._plan(op)
         tck = self.spec.tCK_ps
         start = max(self.sim.now, self._free_ps)
         link = self.params.link
@@ -258,11 +283,10 @@ class PimDram(Component):
         bcast_ps = math.ceil((link.latency + op.act_in_bytes / self.link_bandwidth) * 1e12) if transfer else 0
         gather_ps = math.ceil((link.latency + op.act_out_bytes / self.link_bandwidth) * 1e12) if transfer else 0
         first = math.ceil((start + bcast_ps) / tck)
-        result, issued = self._run(stream, times, first)
-        self._refresh_due = result.next_refresh_due
+        done_cycle, commands, open_cycles, issued = self._run_all(runs, first)
         red = self.params.reduction
         reduce_ps = math.ceil(math.ceil(partials / self.reduction_lanes) / red.clock * 1e12) if partials else 0
-        counts = np.array([result.command_counts[c] for c in COMMANDS]) * active
+        counts = commands * active
         staging_ps = 0
         if op.kind in self.params.staging:
             staging_ps, staged = self._staging(op)
@@ -270,8 +294,8 @@ class PimDram(Component):
             accelerator = self.params.staging[op.kind].accelerator
             reduce_ps = accelerator.op_ps(op) if accelerator else \
                 math.ceil(math.ceil(op.flops / self.reduction_lanes) / red.clock * 1e12)
-        end = result.done_cycle * tck + staging_ps + reduce_ps + gather_ps + self._sampling_ps(op)
-        parts = self._op_energy_parts(counts, result.open_cycles * tck * active,
+        end = done_cycle * tck + staging_ps + reduce_ps + gather_ps + self._sampling_ps(op)
+        parts = self._op_energy_parts(counts, open_cycles * tck * active,
                                       (op.act_in_bytes * self.params.devices + op.act_out_bytes) * 8 if transfer else 0)
         for part, joules in parts.items():
             self._energy_tally[part] += joules
@@ -280,12 +304,23 @@ class PimDram(Component):
         self._counts += counts
         self._simulated += issued
         self._busy_ps += end - start
-        self._stream_ps += (result.done_cycle - first) * tck + staging_ps
+        self._stream_ps += (done_cycle - first) * tck + staging_ps
         self._link_ps += bcast_ps + gather_ps
         self._reduce_ps += reduce_ps
         self._flops += op.flops
         self._bytes += op.weight_bytes + op.kv_read_bytes
         self.sim.schedule_at(end, done, op, Execution(start, end, f"{self.name}.bank_mac", energy))
+
+    def _run_all(self, runs, first_cycle: int) -> tuple[int, np.ndarray, int, int]:
+        """(done cycle, command counts, open-row cycles, commands issued one by one) of ``runs`` on
+        one channel, each from the cycle the previous one is done, the refresh phase carried."""
+        cycle, counts, open_cycles, issued = first_cycle, np.zeros(len(COMMANDS), np.int64), 0, 0
+        for stream, times in runs:
+            result, n = self._run(stream, times, cycle)
+            self._refresh_due = result.next_refresh_due
+            cycle, open_cycles, issued = result.done_cycle, open_cycles + result.open_cycles, issued + n
+            counts += np.array([result.command_counts[c] for c in COMMANDS])
+        return cycle, counts, open_cycles, issued
 
     def _run(self, stream: Stream, times: int, first_cycle: int):
         """(result, commands issued one by one) of ``stream`` run ``times`` times from ``first_cycle``,
