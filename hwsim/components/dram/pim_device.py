@@ -4,7 +4,10 @@ An op is mapped onto the channels of all devices (pim_mapping.py), turned into e
 command stream and timed cycle by cycle by the in-order stream kernel (pim_kernel.py). Channels that
 receive equal shares run identical streams with identical timing (the kernel is deterministic and a
 stream's timing does not depend on row addresses), so the busiest channel's stream is simulated and
-the op completes when it does; all channels share one refresh phase, carried from op to op. A stream
+the op completes when it does; all channels share one refresh phase, carried from op to op: refreshes
+that come due while the channels wait between ops (host link, host or accelerator work) are issued
+then, as a controller refreshes an idle channel (JEDEC lets it postpone only a few), and cost the
+next op nothing unless still running when it starts. A stream
 repeated many times (a matmul's GEMV per input row) is timed exactly without issuing every
 repetition (pim_repeat.py).
 Under tensor parallelism over `devices`, every matmul's input is broadcast to the devices and its
@@ -154,6 +157,7 @@ class PimDram(Component):
         self.n_channels = params.channels * params.devices
         self._free_ps = 0
         self._refresh_due = self.spec["nREFI"]
+        self._idle_cycle = 0                        # the channels are idle (no command, no staging burst) from here
         self._counts = np.zeros(len(COMMANDS), np.int64)
         self._simulated = 0
         self._plans = RepeatPlans.shared(self.spec)   # a layer's streams recur in every layer and step
@@ -283,6 +287,7 @@ class PimDram(Component):
         bcast_ps = math.ceil((link.latency + op.act_in_bytes / self.link_bandwidth) * 1e12) if transfer else 0
         gather_ps = math.ceil((link.latency + op.act_out_bytes / self.link_bandwidth) * 1e12) if transfer else 0
         first = math.ceil((start + bcast_ps) / tck)
+        self._refresh_while_idle(first)
         done_cycle, commands, open_cycles, issued = self._run_all(runs, first)
         red = self.params.reduction
         reduce_ps = math.ceil(math.ceil(partials / self.reduction_lanes) / red.clock * 1e12) if partials else 0
@@ -295,6 +300,7 @@ class PimDram(Component):
             reduce_ps = accelerator.op_ps(op) if accelerator else \
                 math.ceil(math.ceil(op.flops / self.reduction_lanes) / red.clock * 1e12)
         end = done_cycle * tck + staging_ps + reduce_ps + gather_ps + self._sampling_ps(op)
+        self._idle_cycle = done_cycle + staging_ps // tck          # the host's staging bursts use the banks
         parts = self._op_energy_parts(counts, open_cycles * tck * active,
                                       (op.act_in_bytes * self.params.devices + op.act_out_bytes) * 8 if transfer else 0)
         for part, joules in parts.items():
@@ -310,6 +316,22 @@ class PimDram(Component):
         self._flops += op.flops
         self._bytes += op.weight_bytes + op.kv_read_bytes
         self.sim.schedule_at(end, done, op, Execution(start, end, f"{self.name}.bank_mac", energy))
+
+    def _refresh_while_idle(self, first_cycle: int) -> None:
+        """Issue the refreshes due while the channels idle before ``first_cycle``: the first when it
+        is due or when the channels fall idle, owed ones back to back (nRFC apart), the rest at their
+        due cycles; each one that completes before ``first_cycle`` moves the refresh phase on by
+        nREFI. A refresh that would still run at ``first_cycle`` is left to the op's stream."""
+        if not self.params.refresh:
+            return
+        due, n_refi, n_rfc = self._refresh_due, self.spec["nREFI"], self.spec["nRFC"]
+        at = max(due, self._idle_cycle)
+        while at > due and at + n_rfc <= first_cycle:          # owed since before the channels fell idle
+            due += n_refi
+            at = max(due, at + n_rfc)
+        if at == due and at + n_rfc <= first_cycle:
+            due += ((first_cycle - n_rfc - due) // n_refi + 1) * n_refi
+        self._refresh_due = due
 
     def _run_all(self, runs, first_cycle: int) -> tuple[int, np.ndarray, int, int]:
         """(done cycle, command counts, open-row cycles, commands issued one by one) of ``runs`` on

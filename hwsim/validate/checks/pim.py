@@ -18,7 +18,7 @@ all-bank ACT and PRE (28 + 16 ns beside 64 ns of MACs; 98.3% row hits, as publis
 global-buffer writes and readouts. What would decide these rows is not in the retrievable sources
 (reference/pim_dram.md 1.3, 1.6, 6): PIM-GPT's DRAM timing table (MAC row-to-column and precharge
 times, row size, MACs per bank, data rate), its per-model speedup figure (which model is 41x and
-which 137x) and how its T4 baseline ran. The ASIC 100 MHz row (1.22x against "at most about 20%", a
+which 137x) and how its T4 baseline ran. The ASIC 100 MHz row (1.21x against "at most about 20%", a
 secondary source) rests on two unsourced inputs, the ASIC's 128 lanes and the partial-sum adders being
 those lanes; nothing is changed for it.
 
