@@ -326,10 +326,12 @@ class PimDram(Component):
             return
         due, n_refi, n_rfc = self._refresh_due, self.spec["nREFI"], self.spec["nRFC"]
         at = max(due, self._idle_cycle)
-        while at > due and at + n_rfc <= first_cycle:          # owed since before the channels fell idle
-            due += n_refi
-            at = max(due, at + n_rfc)
-        if at == due and at + n_rfc <= first_cycle:
+        fits = max(0, (first_cycle - at) // n_rfc)               # back-to-back REFs done by first_cycle
+        # REF j (from 0) issues at at + j nRFC while that is after its due cycle due + j nREFI (owed)
+        owed = 0 if at <= due else fits if n_refi <= n_rfc else -(-(at - due) // (n_refi - n_rfc))
+        issued = min(owed, fits)
+        due, at = due + issued * n_refi, at + issued * n_rfc
+        if at <= due and due + n_rfc <= first_cycle:             # caught up: the rest issue when due
             due += ((first_cycle - n_rfc - due) // n_refi + 1) * n_refi
         self._refresh_due = due
 

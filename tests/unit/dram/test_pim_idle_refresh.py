@@ -1,6 +1,8 @@
 """Refreshes that come due while PIM channels idle between ops (host link transfers, host or
 accelerator work) are issued during the idle time, as a DRAM controller does, instead of being
 owed and paid back REF after REF by the next op's command stream."""
+import numpy as np
+
 from hwsim.components.base import build_component
 from hwsim.components.dram.presets import load_preset
 from hwsim.config.loader import SourceMap
@@ -55,3 +57,24 @@ def test_idle_refreshes_move_the_phase_by_whole_intervals():
 def test_without_refresh_nothing_moves():
     spans, refs = durations_after_idle(100 * NREFI, refresh=False)
     assert refs == [0, 0] and spans[0] == spans[1]
+
+
+def one_by_one(due, idle, first, n_refi=NREFI, n_rfc=NRFC):
+    """The idle refreshes REF by REF: each issues when due and the previous one is done."""
+    at = max(due, idle)
+    while at + n_rfc <= first:
+        due += n_refi
+        at = max(due, at + n_rfc)
+    return due
+
+
+def test_idle_refresh_counting_equals_issuing_them_one_by_one():
+    rng = np.random.default_rng(5)
+    sim = Simulator()
+    pim = build_component("pim", PIM, SourceMap("<test>"), ("pim",), sim)
+    for _ in range(3000):
+        due, idle = (int(v) for v in rng.integers(0, 2_000_000, 2))
+        first = idle + int(rng.integers(0, 3_000_000))
+        pim._refresh_due, pim._idle_cycle = due, idle
+        pim._refresh_while_idle(first)
+        assert pim._refresh_due == one_by_one(due, idle, first)
