@@ -161,6 +161,7 @@ class PimDram(Component):
         self._counts = np.zeros(len(COMMANDS), np.int64)
         self._simulated = 0
         self._plans = RepeatPlans.shared(self.spec)   # a layer's streams recur in every layer and step
+        self.spec = self._plans.spec                  # an equal spec, shared: compared by identity per stream
         self._busy_ps = self._stream_ps = self._link_ps = self._reduce_ps = 0
         self._flops = self._bytes = 0.0
         energy = self.spec.energy

@@ -176,7 +176,7 @@ def simulate_repeated(spec: DramSpec, stream, times: int, *, refresh: bool = Tru
     ``plans`` (of this spec) keeps the stream's plan for later runs (default: a plan for this run only)."""
     org = spec.org
     fields = stream.fields
-    if plans is not None and plans.spec != spec:
+    if plans is not None and plans.spec is not spec and plans.spec != spec:
         raise ValueError(f"plans for {plans.spec.name} used on {spec.name}")
     plan = (plans or RepeatPlans(spec)).get(stream)
     table, window = constraint_table(spec)
