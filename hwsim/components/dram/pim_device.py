@@ -6,8 +6,9 @@ receive equal shares run identical streams with identical timing (the kernel is 
 stream's timing does not depend on row addresses), so the busiest channel's stream is simulated and
 the op completes when it does; all channels share one refresh phase, carried from op to op: refreshes
 that come due while the channels wait between ops (host link, host or accelerator work) are issued
-then, as a controller refreshes an idle channel (JEDEC lets it postpone only a few), and cost the
-next op nothing unless still running when it starts. A stream
+then, and cost the next op nothing unless still running when it starts: Ramulator 2.0's AllBankRefresh
+(dram_controller/impl/refresh, inherited by CENT's aim_simulator) queues a REF every nREFI on the
+clock whatever the load, and DDR4 (JESD79-4, refresh) lets a controller postpone at most 8. A stream
 repeated many times (a matmul's GEMV per input row) is timed exactly without issuing every
 repetition (pim_repeat.py).
 Under tensor parallelism over `devices`, every matmul's input is broadcast to the devices and its
