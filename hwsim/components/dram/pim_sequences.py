@@ -21,21 +21,24 @@ GEMV exactly as an iteration of equal sequences does (so equal contexts keep tod
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from itertools import groupby
 
 
-def score_groups(shapes, banks: int) -> list[tuple[int, int, int]]:
+@lru_cache(maxsize=4096)     # every layer of an iteration asks the same (pure, small results)
+def score_groups(shapes, banks: int) -> tuple[tuple[int, int, int], ...]:
     """[(sequences, queries, keys per bank)] of the score runs, in order, for sequences ``shapes``
-    [(queries, keys)] spread over ``banks`` banks (key t in bank t mod banks)."""
+    ((queries, keys), ...) spread over ``banks`` banks (key t in bank t mod banks)."""
     rows = [(q, math.ceil(k / banks)) for q, k in shapes]
-    return [(len(list(run)), q, per_bank) for (q, per_bank), run in groupby(sorted(rows))]
+    return tuple((len(list(run)), q, per_bank) for (q, per_bank), run in groupby(sorted(rows)))
 
 
-def context_runs(shapes, kv_heads: int, channels: int) -> tuple[list[tuple[int, int, int]], int]:
+@lru_cache(maxsize=4096)
+def context_runs(shapes, kv_heads: int, channels: int) -> tuple[tuple[tuple[int, int, int], ...], int]:
     """([(heads, queries, keys)] run one after another by the busiest channel, channels holding V)
-    for sequences ``shapes`` [(queries, keys)] of ``kv_heads`` KV heads each over ``channels``."""
+    for sequences ``shapes`` ((queries, keys), ...) of ``kv_heads`` KV heads each over ``channels``."""
     heads = [shape for shape in shapes for _ in range(kv_heads)]          # sequence-major
     used = min(channels, len(heads))
     per_channel = [heads[c::channels] for c in range(used)]
     busiest = max(range(used), key=lambda c: (sum(q * k for q, k in per_channel[c]), -c))
-    return [(len(list(run)), q, k) for (q, k), run in groupby(per_channel[busiest])], used
+    return tuple((len(list(run)), q, k) for (q, k), run in groupby(per_channel[busiest])), used

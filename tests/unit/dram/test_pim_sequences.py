@@ -43,16 +43,16 @@ def context(heads, kv_heads, shapes):
 
 
 def test_score_groups_by_rows_per_bank():
-    assert score_groups([(1, 100), (1, 10240), (1, 10241), (1, 50)], 10240) == [(3, 1, 1), (1, 1, 2)]
-    assert score_groups([(4, 20), (1, 20)], 16) == [(1, 1, 2), (1, 4, 2)]
+    assert score_groups(((1, 100), (1, 10240), (1, 10241), (1, 50)), 10240) == ((3, 1, 1), (1, 1, 2))
+    assert score_groups(((4, 20), (1, 20)), 16) == ((1, 1, 2), (1, 4, 2))
 
 
 def test_context_runs_fill_the_channels_round_robin_and_pick_the_most_key_passes():
     # 40 KV heads of a 300-key and of a 900-key sequence over 32 channels: channels 8-15 hold
     # one head of the first and two of the second (300 + 2 x 900 key passes, the most)
-    assert context_runs([(1, 300), (1, 900)], 40, 32) == ([(1, 1, 300), (2, 1, 900)], 32)
-    assert context_runs([(1, 500)] * 3, 8, 32) == ([(1, 1, 500)], 24)        # equal sequences: one run
-    assert context_runs([(1, 500), (1, 700)], 8, 32) == ([(1, 1, 700)], 16)  # GQA: the longest on its own channels
+    assert context_runs(((1, 300), (1, 900)), 40, 32) == (((1, 1, 300), (2, 1, 900)), 32)
+    assert context_runs(((1, 500),) * 3, 8, 32) == (((1, 1, 500),), 24)        # equal sequences: one run
+    assert context_runs(((1, 500), (1, 700)), 8, 32) == (((1, 1, 700),), 16)  # GQA: the longest on its own channels
 
 
 def test_unequal_scores_cost_each_sequence_at_its_own_keys():
