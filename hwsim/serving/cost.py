@@ -68,9 +68,10 @@ class CostModel:
         return IterationCost(report.latency_s, report.energy_j)
 
     def bucketed(self, iteration: Iteration) -> Iteration:
-        """`iteration` with every sequence's cached tokens rounded up to a multiple of the bucket."""
-        b = self.bucket
-        return Iteration(tuple(Seq(s.new, -(-s.cached // b) * b, s.logits) for s in iteration.seqs))
+        """`iteration` with every sequence's cached tokens rounded up to a multiple of the bucket, at
+        most to the model's last position (a sequence near it would otherwise round past it)."""
+        b, last = self.bucket, self.model.max_position
+        return Iteration(tuple(Seq(s.new, min(-(-s.cached // b) * b, last - s.new), s.logits) for s in iteration.seqs))
 
     def __call__(self, iteration: Iteration) -> IterationCost:
         self.calls += 1
