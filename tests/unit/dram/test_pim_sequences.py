@@ -94,3 +94,13 @@ def test_an_op_whose_bytes_are_not_whole_kv_heads_is_refused():
     bad = context(64, 8, [(1, 500), (1, 700)])
     with pytest.raises(ValueError, match="not whole KV heads"):
         op_ps(Op(**{**{f: getattr(bad, f) for f in bad.__slots__}, "kv_read_bytes": bad.kv_read_bytes + 2}))
+
+
+def test_cent_iterations_with_shared_repeat_plans_equal_issuing_every_command(monkeypatch):
+    """Serving iterations on CENT reuse the repeat plans (and refresh detours) that earlier steps
+    recorded in this process; the cost is still that of issuing every command of every stream."""
+    machine = load_machine("cent_aim")
+    its = [Iteration((Seq(1, 300), Seq(12, 40), Seq(1, 901))), Iteration((Seq(1, 301), Seq(1, 902)))]
+    warm = [CostModel(machine, "llama2-7b").simulate(it) for it in its + its][2:]
+    monkeypatch.setattr("hwsim.components.dram.pim_device.REPEAT_DIRECTLY_BELOW", 1 << 62)
+    assert warm == [CostModel(machine, "llama2-7b").simulate(it) for it in its]
