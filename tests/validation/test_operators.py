@@ -86,3 +86,21 @@ def test_gpu_report_has_a_row_per_machine_and_operator_with_the_kernel_startup_o
         add.total_bytes / (2039e9 * 0.8828) + 1.3e-6, rel=1e-9)       # sustained bytes + one kernel startup
     assert operators.op_seconds("nvidia_a100_80gb", add, datasheet=True) == pytest.approx(
         add.total_bytes / 2039e9, rel=1e-9)
+
+
+def test_a40_norm_at_one_token_waits_on_its_round_trips():
+    # rms_norm over llama2-7b's 4,096-wide row: one block of 1,024 threads, 4 iterations per pass, 2
+    # passes; 8 dependent round trips of the L40's 254 ns pointer chase, plus the A40's 1.1 us startup
+    norm = operators.block_ops("llama2-7b", 1, 1)["attn_norm"]
+    assert operators.op_seconds("nvidia_a40", norm) == pytest.approx(8 * 254e-9 + 1.1e-6, rel=1e-9)
+
+
+def test_a40_rows_in_waves_stream_at_its_read_curve():
+    # 4,096 tokens of silu_and_mul over 11,008 x 2 inputs: 1,024 threads per row, one block per SM
+    # (1,536 resident threads), 84 rows resident; a row's 11,008 elements take 11 iterations, so
+    # 11,008 / 11 threads busy, each with 2 fp16 loads: 84 x 1,000.7 x 2 x 2 B / 84 SMs = 4,003 B per SM in
+    # flight, between gpu-stream's 3.5 KB (493 GB/s) and 4 KB (552 GB/s) points
+    act = operators.block_ops("llama2-7b", 4096, 1)["ffn.act"]
+    per_sm = 11008 / 11 * 2 * 2
+    bandwidth = 493e9 + (per_sm - 3584) / 512 * (552e9 - 493e9)
+    assert operators.op_seconds("nvidia_a40", act) == pytest.approx(act.total_bytes / bandwidth + 1.1e-6, rel=1e-9)
