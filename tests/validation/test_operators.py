@@ -88,19 +88,29 @@ def test_gpu_report_has_a_row_per_machine_and_operator_with_the_kernel_startup_o
         add.total_bytes / 2039e9, rel=1e-9)
 
 
-def test_a40_norm_at_one_token_waits_on_its_round_trips():
-    # rms_norm over llama2-7b's 4,096-wide row: one block of 1,024 threads, 4 iterations per pass, 2
-    # passes; 8 dependent round trips of the L40's 254 ns pointer chase, plus the A40's 1.1 us startup
+
+@pytest.mark.parametrize("machine, latency, startup", [
+    ("nvidia_a40", 254e-9, 1.1e-6),          # the L40's pointer chase [I], the A40's own startup
+    ("nvidia_h100_sxm", 375e-9, 1.27e-6),    # the H100 PCIe's pointer chase [I], the H200's startup [I]
+    ("nvidia_h100_pcie", 375e-9, 0.0),       # its own pointer chase, no startup measured
+])
+def test_norm_at_one_token_waits_on_its_round_trips(machine, latency, startup):
+    # rms_norm over llama2-7b's 4,096-wide row: one block of 1,024 threads, 4 iterations per pass, 2 passes
     norm = operators.block_ops("llama2-7b", 1, 1)["attn_norm"]
-    assert operators.op_seconds("nvidia_a40", norm) == pytest.approx(8 * 254e-9 + 1.1e-6, rel=1e-9)
+    assert operators.op_seconds(machine, norm) == pytest.approx(8 * latency + startup, rel=1e-9)
 
 
-def test_a40_rows_in_waves_stream_at_its_read_curve():
-    # 4,096 tokens of silu_and_mul over 11,008 x 2 inputs: 1,024 threads per row, one block per SM
-    # (1,536 resident threads), 84 rows resident; a row's 11,008 elements take 11 iterations, so
-    # 11,008 / 11 threads busy, each with 2 fp16 loads: 84 x 1,000.7 x 2 x 2 B / 84 SMs = 4,003 B per SM in
-    # flight, between gpu-stream's 3.5 KB (493 GB/s) and 4 KB (552 GB/s) points
+@pytest.mark.parametrize("machine, rows_per_sm, low, high, startup", [
+    # A40: 1,536 resident threads hold one 1,024-thread block per SM
+    ("nvidia_a40", 1, (3584, 493e9), (4096, 552e9), 1.1e-6),
+    # H100 PCIe: 2,048 threads hold two
+    ("nvidia_h100_pcie", 2, (4096, 702e9), (8192, 1261e9), 0.0),
+])
+def test_rows_in_waves_stream_at_the_gpus_read_curve(machine, rows_per_sm, low, high, startup):
+    # 4,096 tokens of silu_and_mul over 11,008 x 2 inputs: a row's 11,008 elements take 11 iterations of
+    # 1,024 threads, so 11,008 / 11 threads busy, each with 2 fp16 loads in flight; the bytes move at the
+    # gpu-stream read curve's bandwidth for that many bytes per SM, between its two points around it
     act = operators.block_ops("llama2-7b", 4096, 1)["ffn.act"]
-    per_sm = 11008 / 11 * 2 * 2
-    bandwidth = 493e9 + (per_sm - 3584) / 512 * (552e9 - 493e9)
-    assert operators.op_seconds("nvidia_a40", act) == pytest.approx(act.total_bytes / bandwidth + 1.1e-6, rel=1e-9)
+    per_sm = rows_per_sm * 11008 / 11 * 2 * 2
+    bandwidth = low[1] + (per_sm - low[0]) / (high[0] - low[0]) * (high[1] - low[1])
+    assert operators.op_seconds(machine, act) == pytest.approx(act.total_bytes / bandwidth + startup, rel=1e-9)
