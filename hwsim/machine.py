@@ -51,8 +51,8 @@ class Mapping(Strict):
     copied back layer by layer ahead of use (hwsim.mapping.host_offload); its `host_load` copies run
     on that component.
 
-    dataflow: the `dataflow_device` whose on-chip SRAM holds fused layers' intermediates: each decoder
-    layer that fits runs as one streaming kernel with only its weights, KV cache, input and output in
+    dataflow: the `dataflow_device` whose PCUs and PMUs fused layers stream through: each decoder
+    layer whose per-tile working set fits runs as one pipelined kernel with only its weights, KV cache, input and output in
     HBM (hwsim.mapping.dataflow; SambaNova SN40L, arXiv 2405.07518); under tensor parallelism each
     rank's operators between two all-reduces are one kernel."""
 

@@ -80,8 +80,8 @@ def run_trace(machine: Machine, trace: Trace, traffic: dict | None = None, *, mo
         fp = spilled_footprint(fp, machine.spec.mapping.offload, components, capacity_trace or trace)
     fits = check_fit(fp, allow_overcommit)
     if machine.spec.mapping.dataflow is not None:
-        device = machine.spec.mapping.dataflow       # every socket alike: the first copy's SRAM
-        trace = fuse_layers(trace, components[device if machine.spec.copies(device) == 1 else f"{device}[0]"].params.sram)
+        device = machine.spec.mapping.dataflow       # every socket alike: the first copy's fabric
+        trace = fuse_layers(trace, components[device if machine.spec.copies(device) == 1 else f"{device}[0]"].fits)
     if machine.spec.mapping.kv_prefetch:
         trace, new_id = prefetch_kv(trace)
         traffic = {new_id[op_id]: matrix for op_id, matrix in (traffic or {}).items()}

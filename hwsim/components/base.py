@@ -181,11 +181,17 @@ class SerialComponent(Component):
         duration_ps = timing.duration_ps if timing.duration_ps is not None else math.ceil(timing.duration_s * 1e12)
         return duration_ps, timing.energy_j + (getattr(self.params, "power", None) or 0.0) * duration_ps * 1e-12
 
+    def schedule(self, op: Op, duration_ps: int) -> tuple[int, int]:
+        """(start, end) in ps of ``op`` lasting ``duration_ps``: as soon as it is ready and the
+        component is free (a subclass whose operators also wait for something else overrides it)."""
+        start = max(self.sim.now, self._free_at_ps)
+        return start, start + duration_ps
+
     def submit(self, op, done):
         timing = self.time(op)
         duration_ps, energy = self.charge(timing)
-        start = max(self.sim.now, self._free_at_ps)
-        end = self._free_at_ps = start + duration_ps
+        start, end = self.schedule(op, duration_ps)
+        self._free_at_ps = end
         self._busy_ps += duration_ps
         for resource, amount in timing.used.items():
             self._used[resource] += amount

@@ -12,14 +12,17 @@ one transformer layer (a run of consecutive operators with one ``layer >= 0``, a
 
 where the input is what the layer's entry operators (none of whose inputs come from the layer) read
 and the output is what its exit operators (whose outputs no operator of the layer reads) write. The
-intermediates (every other operator's output) stay in SRAM, so the fused operator takes
-max(FLOPs / peak, HBM bytes / bandwidth): compute and memory traffic overlap across the whole layer,
-where unfused each operator pays its own roofline in turn.
+intermediates (every other operator's output) stream between the operators as tiles in on-chip
+buffers and never reach HBM. The fused operator keeps its operators as ``stages``: the device runs it
+as a spatial pipeline of them (``hwsim.components.dataflow.pipeline``: the slowest stage or the HBM
+stream, plus the fill), where unfused each operator is a kernel of its own, one after the other.
 
-A layer fuses when all its intermediates fit in the device's SRAM at once (the sum of the
-non-exit operators' outputs <= ``sram``): a conservative rule, since the real compiler streams tiles
-and spills only some tensors; a layer that does not fit runs unfused. Operators outside the layers
-(embedding, final norm, LM head) are left as they are.
+A layer fuses when the device says its operators stream through the chip at once (``fits``: their
+per-tile working set, each stage's output row double-buffered and its off-chip streams, fits the
+PMUs, and they are no more than the PCUs), not when its whole intermediate tensors fit in SRAM: a 4k
+prefill's attention scores (1 GiB a layer) stream as rows of 8 KiB (a head's scores for one query). A
+layer that does not fit runs unfused. Operators outside the layers (embedding, final norm, LM head)
+are left as they are.
 
 Under tensor parallelism (the SN40L Node runs its models TP8 over eight sockets, paper section VI-C)
 a layer holds every rank's operators and the all-reduces between them. Each rank's operators between
@@ -29,17 +32,12 @@ fuses collectives into the kernels (section VII, peer-to-peer streaming); hwsim 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from hwsim.mapping.host_offload import layer_ends, layer_runs
 from hwsim.workload.ops import Op
 from hwsim.workload.tracefile import Trace
-
-
-def intermediate_bytes(run: list[Op]) -> float:
-    """Bytes of the tensors a layer passes between its own operators (non-exit operators' outputs)."""
-    exits = {op.id for op in layer_ends(run)}
-    return sum(op.act_out_bytes for op in run if op.id not in exits)
 
 
 def fused(run: list[Op], new_id: int, deps: tuple[int, ...]) -> Op:
@@ -54,7 +52,7 @@ def fused(run: list[Op], new_id: int, deps: tuple[int, ...]) -> Op:
               act_out_bytes=sum(op.act_out_bytes for op in run if op.id in exits),
               kv_read_bytes=sum(op.kv_read_bytes for op in run),
               kv_write_bytes=sum(op.kv_write_bytes for op in run),
-              device=first.device, deps=deps)
+              device=first.device, deps=deps, stages=tuple(run))
 
 
 def segments(run: list[Op]) -> list[list[Op]]:
@@ -74,16 +72,15 @@ def segments(run: list[Op]) -> list[list[Op]]:
     return out
 
 
-def fuse_layers(trace: Trace, sram_bytes: float) -> Trace:
+def fuse_layers(trace: Trace, fits: Callable[[list[Op]], bool]) -> Trace:
     """``trace`` with every transformer layer's segments (each rank's operators between collectives)
-    whose intermediates fit in ``sram_bytes`` as one ``fused_layer`` operator each; ids stay dense and
+    that ``fits`` (the dataflow device's test) as one ``fused_layer`` operator each; ids stay dense and
     every dep points to an earlier operator (a fused segment takes the place of its last operator)."""
     groups: list[tuple[int, list[Op], bool]] = []          # (position of its last op, ops, fuse)
     position = {op.id: i for i, op in enumerate(trace.ops)}
     for run in layer_runs(trace.ops):
         for segment in (segments(run) if run[0].layer >= 0 else [[op] for op in run]):
-            fuse = (run[0].layer >= 0 and segment[0].kind != "collective"
-                    and intermediate_bytes(segment) <= sram_bytes)
+            fuse = run[0].layer >= 0 and segment[0].kind != "collective" and fits(segment)
             groups += [(position[segment[-1].id], segment, True)] if fuse else \
                 [(position[op.id], [op], False) for op in segment]
     ops: list[Op] = []

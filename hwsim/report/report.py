@@ -60,6 +60,16 @@ class Report:
         return self.tokens / self.latency_s if self.latency_s else float("inf")
 
     @property
+    def pipelined_tokens_per_s(self) -> float:
+        """Tokens/s with a micro-batch in flight per pipeline stage of the plan (tokens_per_s without
+        stages). The step carries one micro-batch through all ``pp`` stages, so its latency is the token
+        latency; with ``pp`` of them in flight every stage works on a different one and the pipeline
+        delivers pp x tokens per latency. This is how CENT counts pipeline throughput (artifact
+        cent_simulation/run_sim.py load_data_point: ``1000 / token_latency * pp``); it takes the stages
+        as equal (with unequal stages the slowest sets the pace, and this is an upper bound)."""
+        return (self.parallel or {}).get("pp", 1) * self.tokens_per_s
+
+    @property
     def energy_per_token_j(self) -> float:
         return self.energy_j / self.tokens if self.tokens else 0.0
 
@@ -146,7 +156,9 @@ class Report:
             + ("  (time to first token)" if self.phase == "prefill" else
                f"  ({self.steps} decode steps, {format_quantity(self.latency_s / self.steps, 's')} each)"
                if self.steps > 1 else "  (per decode step)"),
-            f"  throughput     {self.tokens_per_s:,.1f} {rate_unit}",
+            f"  throughput     {self.tokens_per_s:,.1f} {rate_unit}" + (
+                f"; {self.pipelined_tokens_per_s:,.1f} with {self.parallel['pp']} in flight (one per pipeline stage)"
+                if (self.parallel or {}).get("pp", 1) > 1 else ""),
             f"  energy         {format_quantity(self.energy_per_token_j, 'J')}/token"
             if self.energy_j else "  energy         not modeled for this machine",
             f"  bound          {self.bound}",

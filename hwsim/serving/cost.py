@@ -9,7 +9,8 @@ timing depends on:
   so the memo hits whenever the batch's token counts repeat;
 - on every other machine without a parallelism plan, what the iteration's operators depend on
   (``hwsim.workload.trace.work_key``: token and sampling rows, and per attention kernel form its
-  sequences and summed work), so iterations whose traces are equal share one simulation;
+  summed work and its sequences' (queries, keys), in any order), so iterations whose traces are
+  equal share one simulation;
 - under a plan (which splits the sequences over data-parallel units in batch order), the exact
   ordered (new, cached, logits) of every sequence, the ``Iteration`` itself.
 A hit returns bit for bit what simulating again would (MoE routing is drawn from the seed and the
@@ -67,9 +68,10 @@ class CostModel:
         return IterationCost(report.latency_s, report.energy_j)
 
     def bucketed(self, iteration: Iteration) -> Iteration:
-        """`iteration` with every sequence's cached tokens rounded up to a multiple of the bucket."""
-        b = self.bucket
-        return Iteration(tuple(Seq(s.new, -(-s.cached // b) * b, s.logits) for s in iteration.seqs))
+        """`iteration` with every sequence's cached tokens rounded up to a multiple of the bucket, at
+        most to the model's last position (a sequence near it would otherwise round past it)."""
+        b, last = self.bucket, self.model.max_position
+        return Iteration(tuple(Seq(s.new, min(-(-s.cached // b) * b, last - s.new), s.logits) for s in iteration.seqs))
 
     def __call__(self, iteration: Iteration) -> IterationCost:
         self.calls += 1

@@ -28,7 +28,9 @@ class Step(NamedTuple):
     """Attention work of a group of sequences run by one kernel: sequences, the longest query run
     and key run (the op's padded shape), and the totals of new tokens, keys and causal (query, key)
     pairs over the group. Query i of n (i = 1..n) sees cached + i keys, so a sequence has
-    n * cached + n (n + 1) / 2 pairs; a group of equal sequences is today's batched step."""
+    n * cached + n (n + 1) / 2 pairs; a group of equal sequences is today's batched step.
+    ``shapes``: each sequence's (queries, keys), sorted, for hardware that runs attention sequence by
+    sequence (CENT's PIM, ``hwsim.components.dram.pim_device``)."""
 
     batch: int
     queries: int
@@ -36,6 +38,7 @@ class Step(NamedTuple):
     tokens: int
     key_total: int
     pairs: int
+    shapes: tuple[tuple[int, int], ...]
 
     @classmethod
     def of_seqs(cls, seqs) -> "Step":
@@ -44,7 +47,7 @@ class Step(NamedTuple):
         tokens, key_total = sum(news), sum(keys)
         pairs = key_total if tokens == len(seqs) else \
             sum(n * (k - n) + n * (n + 1) // 2 for n, k in zip(news, keys))     # one query each: pairs = keys
-        return cls(len(seqs), max(news), max(keys), tokens, key_total, pairs)
+        return cls(len(seqs), max(news), max(keys), tokens, key_total, pairs, tuple(sorted(zip(news, keys))))
 
 
 def kernel_form(seq: Seq) -> str:

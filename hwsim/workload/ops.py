@@ -61,7 +61,9 @@ class Op:
     device: int = -1             # rank that runs it (a collective: its group's first rank); -1 unplaced
     collective: str = ""         # communication ops: one of COLLECTIVES; "" for the kind's default
     group: int = 0               # communication ops: ranks taking part (device .. device + group - 1)
+    seqs: tuple[tuple[int, int], ...] = ()   # attention ops: (queries, keys) of each sequence, sorted; () unknown
     deps: tuple[int, ...] = field(default=())
+    stages: tuple["Op", ...] = field(default=())   # a fused kernel's operators, in pipeline order (mapping.dataflow)
 
     @property
     def op_class(self) -> str:

@@ -28,7 +28,8 @@ Counting rules:
   kernel form (``iteration.kernel_form``: the decode sequences, the prompt and chunk sequences; MLA:
   whole prompts, the rest), as a serving engine runs one varlen/paged kernel over all sequences of a
   form: its flops and bytes are the sums over those sequences; its m, k, n give the padded shape
-  (longest queries, dim, longest keys) and count = sequences x heads.
+  (longest queries, dim, longest keys) and count = sequences x heads; seqs lists each sequence's
+  (queries, keys) for hardware that runs attention sequence by sequence.
 - K and V are read once per KV head and sequence (GQA query heads share them):
   kv_read = sum over sequences of keys * (K or V elements per key) in the KV format.
 - Vector ops, FLOPs per element: rmsnorm 4, layernorm 7, rope 3, softmax 5, residual add 1,
@@ -126,14 +127,14 @@ class _Builder:
         score = self.emit("attn_score", "attn_score", q_deps + kv_deps, 2 * qk_dim * scores, dtype,
                           act_in_bytes=q_bytes + (0 if cached else k_bytes),
                           kv_read_bytes=k_bytes if cached else 0.0, act_out_bytes=self.act(scores),
-                          m=step.queries, k=qk_dim, n=step.keys, count=batch_heads)
+                          m=step.queries, k=qk_dim, n=step.keys, count=batch_heads, seqs=step.shapes)
         soft = self.vector("softmax", "softmax", [score], scores, SOFTMAX_FLOPS,
-                           m=step.queries, n=step.keys, count=batch_heads)
+                           m=step.queries, n=step.keys, count=batch_heads, seqs=step.shapes)
         return self.emit("attn_context", "attn_context", [soft] + kv_deps, 2 * v_dim * scores, dtype,
                          act_in_bytes=self.act(scores) + (0 if cached else v_bytes),
                          kv_read_bytes=v_bytes if cached else 0.0,
                          act_out_bytes=self.act(step.tokens * heads * v_dim),
-                         m=step.queries, k=step.keys, n=v_dim, count=batch_heads)
+                         m=step.queries, k=step.keys, n=v_dim, count=batch_heads, seqs=step.shapes)
 
 
 # ---- blocks --------------------------------------------------------------------------------------

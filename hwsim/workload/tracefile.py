@@ -30,7 +30,8 @@ from hwsim.workload.precision import BITS, Precision
 
 FORMAT = "hwsim-trace"
 VERSION = 1
-OP_FIELDS = tuple(f.name for f in fields(Op))
+# a fused kernel's stages are the dataflow mapping's product at run time, never stored in a trace file
+OP_FIELDS = tuple(f.name for f in fields(Op) if f.name != "stages")
 _SUMMED = ("flops", "weight_bytes", "act_in_bytes", "act_out_bytes", "kv_read_bytes", "kv_write_bytes")
 
 
@@ -108,7 +109,7 @@ def _sum(ops) -> dict[str, float]:
 MAX_AMOUNT = 1e18
 _INTEGERS = {"id": 0, "layer": -1, "m": 0, "n": 0, "k": 0, "count": 1, "expert": -2, "device": -1, "group": 0}
 _GEMMS = tuple(kind for kind, op_class in OP_CLASS.items() if op_class in ("gemm", "attention"))
-_OPTIONAL = {"deps", "count", "expert", "m", "n", "k", "device", "collective", "group"}
+_OPTIONAL = {"deps", "count", "expert", "m", "n", "k", "device", "collective", "group", "seqs"}
 
 
 def _is_int(value) -> bool:
@@ -130,6 +131,10 @@ def _field_problem(index: int, name: str, value) -> str | None:
     elif name == "deps":
         if not isinstance(value, list) or not all(_is_int(d) and 0 <= d < index for d in value):
             return f"deps must be a list of earlier op ids (0..{index - 1}), got {value!r}"
+    elif name == "seqs":
+        if not isinstance(value, list) or not all(isinstance(pair, list) and len(pair) == 2 and all(map(_is_int, pair))
+                                                  and 1 <= pair[0] <= pair[1] for pair in value):
+            return f"seqs must be a list of [queries, keys] pairs with 1 <= queries <= keys, got {value!r}"
     elif not isinstance(value, str):
         return f"{name} must be a string, got {value!r}"
     elif name == "kind" and value not in KINDS:
@@ -155,7 +160,8 @@ def _op(index: int, row, names: list[str]) -> Op:
         problem = _shape_problem(values)
     if problem:
         raise ValueError(f"{label}: {problem}")
-    return Op(**{**values, "deps": tuple(values.get("deps", ()))})
+    return Op(**{**values, "deps": tuple(values.get("deps", ())),
+                 "seqs": tuple(sorted(map(tuple, values.get("seqs", ()))))})
 
 
 def _shape_problem(values: dict) -> str | None:

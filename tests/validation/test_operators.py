@@ -86,3 +86,31 @@ def test_gpu_report_has_a_row_per_machine_and_operator_with_the_kernel_startup_o
         add.total_bytes / (2039e9 * 0.8828) + 1.3e-6, rel=1e-9)       # sustained bytes + one kernel startup
     assert operators.op_seconds("nvidia_a100_80gb", add, datasheet=True) == pytest.approx(
         add.total_bytes / 2039e9, rel=1e-9)
+
+
+
+@pytest.mark.parametrize("machine, latency, startup", [
+    ("nvidia_a40", 254e-9, 1.1e-6),          # the L40's pointer chase [I], the A40's own startup
+    ("nvidia_h100_sxm", 375e-9, 1.27e-6),    # the H100 PCIe's pointer chase [I], the H200's startup [I]
+    ("nvidia_h100_pcie", 375e-9, 0.0),       # its own pointer chase, no startup measured
+])
+def test_norm_at_one_token_waits_on_its_round_trips(machine, latency, startup):
+    # rms_norm over llama2-7b's 4,096-wide row: one block of 1,024 threads, 4 iterations per pass, 2 passes
+    norm = operators.block_ops("llama2-7b", 1, 1)["attn_norm"]
+    assert operators.op_seconds(machine, norm) == pytest.approx(8 * latency + startup, rel=1e-9)
+
+
+@pytest.mark.parametrize("machine, rows_per_sm, low, high, startup", [
+    # A40: 1,536 resident threads hold one 1,024-thread block per SM
+    ("nvidia_a40", 1, (3584, 493e9), (4096, 552e9), 1.1e-6),
+    # H100 PCIe: 2,048 threads hold two
+    ("nvidia_h100_pcie", 2, (4096, 702e9), (8192, 1261e9), 0.0),
+])
+def test_rows_in_waves_stream_at_the_gpus_read_curve(machine, rows_per_sm, low, high, startup):
+    # 4,096 tokens of silu_and_mul over 11,008 x 2 inputs: a row's 11,008 elements take 11 iterations of
+    # 1,024 threads, so 11,008 / 11 threads busy, each with 2 fp16 loads in flight; the bytes move at the
+    # gpu-stream read curve's bandwidth for that many bytes per SM, between its two points around it
+    act = operators.block_ops("llama2-7b", 4096, 1)["ffn.act"]
+    per_sm = rows_per_sm * 11008 / 11 * 2 * 2
+    bandwidth = low[1] + (per_sm - low[0]) / (high[0] - low[0]) * (high[1] - low[1])
+    assert operators.op_seconds(machine, act) == pytest.approx(act.total_bytes / bandwidth + startup, rel=1e-9)

@@ -15,11 +15,24 @@ def test_every_shipped_figure_names_its_source_and_what_the_run_assumes():
 
 def test_gh200_rows_put_each_paper_figure_beside_hwsim():
     rows = run_group("gh200", {})
-    assert [row.published for row in rows] == [2.3, 2.3, 1.0]
+    assert [row.published for row in rows] == [2.3, 2.3, 4, 1.0]
     speedups = systems.prefill_speedups(systems.published()["gh200"]["prefill_speedup"])
     assert [row.simulated for row in rows[:2]] == [speedups["h100_pcie"], speedups["a100"]]
     assert speedups["a100"] > speedups["h100_pcie"] > 1        # 312 < 756 < 989.5 TFLOPS BF16
-    assert rows[2].simulated >= 1 and all("(" in row.target for row in rows)   # each says why it differs
+    assert rows[3].simulated >= 1 and all("(" in row.target for row in rows)   # each says why it differs
+
+
+def test_the_gpu_bound_batch_is_where_kernel_time_first_reaches_the_host_launches():
+    cases = systems.published()["gh200"]
+    kernels, case = cases["prefill_speedup"]["kernels_per_op"], cases["cpu_bound_batches"]
+    first = systems.gpu_bound_batch(case["machine"], case, kernels)
+    machine = systems._datasheet(case["machine"], kernels)
+    stats = {batch: systems._step(machine, case, "prefill", batch).components["gpu"] for batch in (first // 2, first)}
+    assert stats[first // 2]["busy_s"] < stats[first // 2]["host_launch_s"] <= stats[first]["busy_s"]
+    # CPU-bound, the step lasts about the host's launch stream; a slower host stays CPU-bound longer
+    step = systems._step(machine, case, "prefill", first // 2)
+    assert stats[first // 2]["host_launch_s"] <= step.latency_s < stats[first // 2]["host_launch_s"] * 1.05
+    assert systems.gpu_bound_batch(case["baseline"], case, kernels) < first
 
 
 def test_cloudmatrix_decode_figure_is_the_tokens_per_npu_of_an_mtp_step(monkeypatch):

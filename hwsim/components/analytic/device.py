@@ -24,31 +24,47 @@ without them keeps the plain roofline:
   the GEMM in Ampere profiles) that pays `kernel_startup`.
 - `rows:` vector operators as one-thread-block-per-row kernels (vLLM / Sarathi-Serve's rms_norm,
   silu_and_mul and rotary_embedding kernels): a block of min(row work, `block`) threads walks its
-  row in loop iterations, each a dependent global-memory round trip of `latency`; as many blocks
-  as fit in an SM's threads run at once, the rest in waves. Few rows leave the GPU waiting on that
-  chain, not on bandwidth: the operator takes max(waves x round trips x latency, bytes / bandwidth).
+  row in loop iterations, each a dependent DRAM round trip of `latency`; as many blocks as fit in
+  an SM's threads run at once, the rest in waves. Few rows leave the GPU waiting on that chain, not
+  on bandwidth: the operator takes max(waves x round trips x latency, bytes / bandwidth).
   With `rows.inflight` (a measured curve: bytes of loads in flight per SM -> sustained bandwidth),
-  many rows are bound by memory-level parallelism instead (Little's law): the resident threads
-  each keep `loads` element loads in flight, and the bytes move at the curve's bandwidth for them.
+  rows in more than one wave are bound by memory-level parallelism instead (Little's law). The
+  curve is measured with threads that load once and exit, so each of its loads also pays a block's
+  launch and retirement (its lowest point is 650 ns per load, against a 405 ns pointer chase); rows
+  that fit in one wave never retire a block before the end, so their loop's round trips alone bind
+  them (a grid-stride kernel keeps the curve: index_select's table rows). In waves, the resident threads
+  each keep `loads` element loads in flight, and the bytes move at the curve's bandwidth for them;
+  a row that is not a whole number of blocks wide leaves threads idle in its last iteration, so a
+  block keeps its row's elements / iterations threads busy on average, not all of them.
   A `grid_stride` kernel (PyTorch's index_select) runs min(elements / block, sms x
   `blocks_per_sm`) blocks over all elements rather than one block per row; up to `serial_rows`
   rows (index_select's small-index kernel) such a grid walks one row after another. Extra round
-  trips load small cached arrays (a position, an index) at `latency`; a kernel's own `latency`
-  times its loop when the loop reads DRAM (an embedding table's random rows).
+  trips (a position, an index) are loads before the loop, at `latency` too.
 - `kernel_startup`: GPU-side time each kernel takes beyond its work (grid launch, block dispatch,
   drain), which a profiler's kernel duration holds and CUDA graphs do not remove; `launch_overhead`
   is the host's dispatch per kernel (eager only). Both are paid per kernel (`kernels_per_op`), so
   a fused kernel pays them once.
+- `launch`: how the host's dispatch meets the GPU's work. `serial` (default): every kernel waits
+  for its own dispatch, so the two add (a framework that synchronises host and GPU each layer).
+  `async`: CUDA kernel launches are asynchronous, so the host issues kernels into the stream ahead
+  of the GPU (Vellaisamy et al., arXiv 2504.11750, TKLQT: a kernel's launch-to-start time is its
+  launch plus its wait in the queue). The host is a stream of its own that issues one kernel every
+  `launch_overhead` from the step's start, in the order operators reach the device; an operator's
+  k kernels each take its time / k, and kernel j starts at max(the previous kernel's end, its
+  launch's end, the operator's inputs ready). The GPU idles only when the host falls behind: a
+  chain of n equal kernels of d takes L + d + (n - 1) max(L, d), CPU-bound while L > d. One host
+  stream per device and per simulation: steps simulated back to back in one trace share it, with
+  no synchronisation between them.
 """
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Literal, Optional
 
 import numpy as np
 from pydantic import Field, field_validator
 
-from hwsim.components.base import ALL_BYTES, OpTiming, SerialComponent, register
+from hwsim.components.base import ALL_BYTES, OpTiming, Resource, SerialComponent, register
 from hwsim.components.base import Memory as Resident
 from hwsim.config.counts import Count, CountOrZero
 from hwsim.config.schema import Strict
@@ -130,7 +146,6 @@ class RowKernel(Strict):
     blocks_per_sm: Optional[Count] = None  # the kernel's own cap on blocks per SM (its grid size)
     grid_stride: bool = False              # blocks stride over all elements, not one block per row
     serial_rows: CountOrZero = 0           # up to this many rows, one strided grid walks them in turn
-    latency: Optional[Duration] = None     # its loop's round trip when not the Rows' (table rows in DRAM)
 
 
 class Rows(Strict):
@@ -139,7 +154,7 @@ class Rows(Strict):
     source: str                            # where the latency, SM figures and kernel shapes come from
     sms: Count                             # streaming multiprocessors
     threads_per_sm: Count                  # resident threads per SM at most
-    latency: Duration                      # one dependent global-memory round trip (s)
+    latency: Duration                      # one dependent DRAM round trip (s)
     kernels: dict[str, RowKernel]          # operator kind -> its kernel
     inflight: list[tuple[ByteSize, Bandwidth]] = []   # load bytes in flight per SM -> bandwidth (measured)
 
@@ -159,7 +174,8 @@ class Rows(Strict):
 
     def seconds(self, op) -> float:
         """max(waves of resident blocks x the round trips of one block x latency, bytes at the
-        bandwidth the resident threads' loads in flight sustain)."""
+        bandwidth the resident threads' loads in flight sustain); rows in one wave of a per-row kernel
+        pay only the round trips."""
         kernel = self.kernels[op.kind]
         elements = op.act_out_bytes * 8 / precision.BITS[op.compute_dtype]
         all_rows = op.m * op.count
@@ -172,11 +188,12 @@ class Rows(Strict):
         blocks = min(math.ceil(work / kernel.block), self.sms * per_sm) if strided else 1
         threads = min(work, kernel.block * blocks)                            # threads on one row
         steps = math.ceil(rows / (self.sms * per_sm)) * (all_rows if serial else 1)
-        loop_s = kernel.passes * math.ceil(work / threads) * (kernel.latency or self.latency)
+        iterations = math.ceil(work / threads)
+        loop_s = kernel.passes * iterations * self.latency
         chain_s = steps * (kernel.extra_round_trips * self.latency + loop_s)
-        if not self.inflight:
+        if not self.inflight or (steps == 1 and not strided):    # one wave: no block retires and relaunches
             return chain_s
-        resident = min(rows, self.sms * per_sm) * threads
+        resident = min(rows, self.sms * per_sm) * work / iterations     # a short last iteration idles threads
         inflight = resident * kernel.loads * precision.BITS[op.compute_dtype] / 8 / self.sms
         return max(chain_s, op.total_bytes / self.bandwidth(inflight))
 
@@ -187,6 +204,7 @@ class AnalyticDeviceParams(Strict):
     memory: Memory
     launch_overhead: Latency = "0s"     # fixed time added per kernel launch (framework dispatch + launch)
     kernel_startup: Latency = "0s"      # GPU-side time per kernel beyond its work (launch, dispatch, drain)
+    launch: Literal["serial", "async"] = "serial"   # launch_overhead added to each kernel, or a host stream ahead of it
     kernels_per_op: dict[str, Count] = {}         # operator kind -> kernels one operator launches (absent: 1)
     gemm: Optional[Gemm] = None          # matmuls as tiles in waves over SMs; None: FLOPs / peak
     rows: Optional[Rows] = None          # vector kernels as blocks per row; None: bytes / bandwidth
@@ -210,14 +228,51 @@ class AnalyticDeviceParams(Strict):
 
 @register
 class AnalyticDevice(SerialComponent):
-    """Roofline device: max(FLOPs / peak, bytes / bandwidth) + launch overhead x kernels per operator."""
+    """Roofline device: max(FLOPs / peak, bytes / bandwidth) + per-kernel costs, launches serial or async."""
 
     type_name = "analytic_device"
     Params = AnalyticDeviceParams
     pure_timing = True
     resource_units = {"compute": "FLOP/s", "memory": "B/s"}
     stats = {"busy_s": "time spent running operators (s)", "compute_used": "operations executed (FLOP)",
-             "memory_used": "bytes moved to/from memory (B)"}
+             "memory_used": "bytes moved to/from memory (B)",
+             "host_launch_s": "the host's kernel launches back to back (s; launch: async only)"}
+
+    def __init__(self, name, params, sim):
+        super().__init__(name, params, sim)
+        self.pure_timing = self.params.launch == "serial"   # async: an operator may wait for the host
+        self._host_ps = 0                                    # when the host has issued every kernel so far
+
+    def _kernels(self, op) -> int:
+        return self.params.kernels_per_op.get(op.kind, 1)
+
+    def schedule(self, op, duration_ps: int) -> tuple[int, int]:
+        """Serial launch: the base rule. Async: each of the operator's kernels starts once the
+        previous one ended and the host has issued it (module docstring)."""
+        if self.params.launch == "serial":
+            return super().schedule(op, duration_ps)
+        kernels, launch_ps = self._kernels(op), round(self.params.launch_overhead * 1e12)
+        end = start = None
+        for j in range(1, kernels + 1):
+            self._host_ps += launch_ps
+            begin = max(self.sim.now, self._free_at_ps if end is None else end, self._host_ps)
+            start = begin if start is None else start
+            end = begin + duration_ps * j // kernels - duration_ps * (j - 1) // kernels
+        return start, end
+
+    def statistics(self):
+        host = {"host_launch_s": self._host_ps * 1e-12} if self.params.launch == "async" else {}
+        return {**super().statistics(), **host}
+
+    def resources(self):
+        """The roofline's resources; with async launch also the host, issuing one kernel per
+        `launch_overhead`: no step ends before its last kernel is launched."""
+        own = super().resources()
+        if self.params.launch == "serial" or not self.params.launch_overhead:
+            return own
+        per_s = 1 / self.params.launch_overhead
+        return own + [Resource(f"{self.name}.host_launch", "kernels/s", per_s, self._host_ps * 1e-12 * per_s,
+                               self._host_ps * 1e-12)]
 
     def _format(self, op) -> str:
         """The format ``op`` computes in here: ``computes_in`` (a CPU that runs a quantised model's
@@ -240,6 +295,11 @@ class AnalyticDevice(SerialComponent):
         applies = rows is not None and op.kind in rows.kernels and op.m > 0 and op.act_out_bytes > 0
         return rows.seconds(op) if applies else 0.0
 
+    def _overhead_s(self, op) -> float:
+        """Per-kernel time beyond the work: GPU-side startup, plus the host's launch when serial."""
+        serial_launch = self.params.launch_overhead if self.params.launch == "serial" else 0.0
+        return self._kernels(op) * (serial_launch + self.params.kernel_startup)
+
     def time(self, op):
         memory = self.params.memory
         fmt = self._format(op)
@@ -253,9 +313,7 @@ class AnalyticDevice(SerialComponent):
         else:
             busy_s = max(compute_s, streamed_s, self._rows_s(op))
             bound = "compute" if compute_s > streamed_s else "memory"
-        launches = self.params.kernels_per_op.get(op.kind, 1)
-        per_kernel = self.params.launch_overhead + self.params.kernel_startup
-        return OpTiming(busy_s + launches * per_kernel, bound,
+        return OpTiming(busy_s + self._overhead_s(op), bound,
                         used={"compute": op.flops, "memory": op.total_bytes},
                         floor_s={"compute": compute_s, "memory": memory_s})
 

@@ -4,7 +4,11 @@ An op is mapped onto the channels of all devices (pim_mapping.py), turned into e
 command stream and timed cycle by cycle by the in-order stream kernel (pim_kernel.py). Channels that
 receive equal shares run identical streams with identical timing (the kernel is deterministic and a
 stream's timing does not depend on row addresses), so the busiest channel's stream is simulated and
-the op completes when it does; all channels share one refresh phase, carried from op to op. A stream
+the op completes when it does; all channels share one refresh phase, carried from op to op: refreshes
+that come due while the channels wait between ops (host link, host or accelerator work) are issued
+then, and cost the next op nothing unless still running when it starts: Ramulator 2.0's AllBankRefresh
+(dram_controller/impl/refresh, inherited by CENT's aim_simulator) queues a REF every nREFI on the
+clock whatever the load, and DDR4 (JESD79-4, refresh) lets a controller postpone at most 8. A stream
 repeated many times (a matmul's GEMV per input row) is timed exactly without issuing every
 repetition (pim_repeat.py).
 Under tensor parallelism over `devices`, every matmul's input is broadcast to the devices and its
@@ -30,6 +34,7 @@ import numpy as np
 from hwsim.components.base import ALL_BYTES, Component, Execution, Memory, Resource, register
 from hwsim.components.dram.pim_mapping import (Layout, Stream, bank_access_stream, ewmul_stream, gemv_stream,
                                                split_work)
+from hwsim.components.dram.pim_sequences import context_runs, score_groups
 from hwsim.components.dram.pim_stream import RepeatPlans, simulate_commands, simulate_repeated
 from hwsim.components.dram.presets import load_preset
 from hwsim.components.dram.spec import with_overrides
@@ -42,7 +47,8 @@ from hwsim.workload.precision import BITS
 
 GEMV_KINDS = {"matmul": "n", "attn_score": "n", "attn_context": "k"}   # kind -> dimension split over channels
 ATTENTION_KINDS = frozenset({"attn_score", "attn_context", "kv_write"})     # ops on the KV cache
-REPEAT_DIRECTLY_BELOW = 4          # repetitions of a stream issued as one long stream
+REPEAT_DIRECTLY_BELOW = 1          # fewer repetitions are issued as one long stream (tests raise it to
+                                   # check extrapolation; plans are kept across runs, so one run gains too)
 STAGED_KINDS = frozenset({"softmax", "norm", "rope", "activation"})   # vector ops CENT stages through the banks
 REFRESH = frozenset({"REF", "REFpb"})   # energy counted as static (every channel, once per tREFI)
 
@@ -152,9 +158,11 @@ class PimDram(Component):
         self.n_channels = params.channels * params.devices
         self._free_ps = 0
         self._refresh_due = self.spec["nREFI"]
+        self._idle_cycle = 0                        # the channels are idle (no command, no staging burst) from here
         self._counts = np.zeros(len(COMMANDS), np.int64)
         self._simulated = 0
-        self._plans = RepeatPlans(self.spec)        # the streams of one layer recur in every layer
+        self._plans = RepeatPlans.shared(self.spec)   # a layer's streams recur in every layer and step
+        self.spec = self._plans.spec                  # an equal spec, shared: compared by identity per stream
         self._busy_ps = self._stream_ps = self._link_ps = self._reduce_ps = 0
         self._flops = self._bytes = 0.0
         energy = self.spec.energy
@@ -171,8 +179,9 @@ class PimDram(Component):
         return Layout(org.bursts_per_row, lanes, int(self.params.global_buffer * 8 // BITS[dtype]), self.banks,
                       org.banks_per_group, self.params.pack_rows)
 
-    def _plan(self, op) -> tuple[Stream, int, int, int]:
-        """(busiest channel's stream, times it runs back to back, active channels, partial sums the host adds)."""
+    def _plan(self, op) -> tuple[list[tuple[Stream, int]], int, int]:
+        """(busiest channel's runs: (stream, times it runs back to back), one after another; active
+        channels; partial sums the host adds)."""
         C = self.n_channels
         if op.kind == "attn_score" and self.params.keys_over_banks:
             return self._keys_over_banks_plan(op)
@@ -185,6 +194,8 @@ class PimDram(Component):
             if GEMV_KINDS[op.kind] == "n":
                 units, n_ch, share = split_work(op.count, math.ceil(op.n / parts), C)
                 k_ch = op.k
+            elif op.kind == "attn_context" and self.params.values_by_kv_head and op.seqs:
+                return self._values_per_sequence(op, C, layout)
             elif op.kind == "attn_context" and self.params.values_by_kv_head:
                 units, C = self._values_by_kv_head(op, C)
                 k_ch, share, n_ch = op.k, 1, op.n
@@ -195,14 +206,14 @@ class PimDram(Component):
             chunks = math.ceil(k_ch / layout.gb_elements)
             splits = share if GEMV_KINDS[op.kind] == "k" else 1
             outputs = op.count * op.n * max(op.m, 1)
-            return stream, units * max(op.m, 1) * parts, min(C, op.count * share), outputs * (chunks * splits - 1)
+            return [(stream, units * max(op.m, 1) * parts)], min(C, op.count * share), outputs * (chunks * splits - 1)
         if op.kind in self.params.staging:
             layout = self._layout(op.compute_dtype)
             slots = self.params.channels * (self.params.attention_devices or self.params.devices) \
                 * self.spec.org.bankgroups
             per_slot = math.ceil(op.act_out_bytes * 8 / BITS[op.compute_dtype] / slots)
             passes = self.params.staging[op.kind].ewmul_passes
-            return ewmul_stream(layout, per_slot), passes, slots // self.spec.org.bankgroups, 0
+            return [(ewmul_stream(layout, per_slot), passes)], slots // self.spec.org.bankgroups, 0
         if op.kind in ("kv_write", "embedding"):
             layout = self._layout_for_bytes()
             burst = self.spec.org.burst_bytes
@@ -212,18 +223,39 @@ class PimDram(Component):
             else:
                 bursts = math.ceil(op.weight_bytes / burst)
             per_channel = math.ceil(bursts / C)
-            return bank_access_stream(layout, per_channel, op.kind == "kv_write"), 1, min(C, bursts), 0
+            return [(bank_access_stream(layout, per_channel, op.kind == "kv_write"), 1)], min(C, bursts), 0
         raise ValueError(f"{self.name}: {op.kind} ops do not run on PIM; map vector ops to a host component")
 
-    def _keys_over_banks_plan(self, op) -> tuple[Stream, int, int, int]:
+    def _keys_over_banks_plan(self, op) -> tuple[list[tuple[Stream, int]], int, int]:
         """CENT's score GEMV: token t's key (all heads, one row per GB chunk) sits in bank t of all
         devices' banks; the query of every head is written to each GB chunk by chunk and each bank
-        reads out one score per head (TransformerBlock.Vector_Matrix_Mul_score_pim_only_trace)."""
+        reads out one score per head (TransformerBlock.Vector_Matrix_Mul_score_pim_only_trace).
+        With the op's sequences known, each group of equal shape runs at its own keys (pim_sequences)."""
         layout = self._layout(op.compute_dtype)
         banks = self.n_channels * self.banks
-        keys_per_bank = math.ceil(op.n / banks)
-        stream = gemv_stream(layout, op.count * op.k, keys_per_bank, segment=op.k)
-        return stream, max(op.m, 1), min(self.n_channels, math.ceil(op.n / self.banks)), 0
+        active = min(self.n_channels, math.ceil(op.n / self.banks))
+        if not op.seqs:
+            return [(gemv_stream(layout, op.count * op.k, math.ceil(op.n / banks), segment=op.k), max(op.m, 1))], \
+                active, 0
+        heads = op.count // len(op.seqs)
+        return [(gemv_stream(layout, sequences * heads * op.k, per_bank, segment=op.k), queries)
+                for sequences, queries, per_bank in score_groups(op.seqs, banks)], active, 0
+
+    def _values_per_sequence(self, op, channels: int, layout: Layout) -> tuple[list[tuple[Stream, int]], int, int]:
+        """CENT's score x V GEMV (see _values_by_kv_head) with each sequence at its own keys: the
+        busiest channel's heads run one after another (``pim_sequences.context_runs``)."""
+        elements = op.kv_read_bytes * 8 / BITS[op.compute_dtype]
+        keys = sum(k for _, k in op.seqs)
+        kv_heads = round(elements / (keys * op.n))           # per sequence
+        heads = op.count // len(op.seqs)
+        if kv_heads < 1 or kv_heads > heads or kv_heads * keys * op.n != elements:
+            raise ValueError(f"{self.name}: {op.name} reads {op.kv_read_bytes:g} B of V, not whole KV heads "
+                             f"of {op.n} x the keys of its {len(op.seqs)} sequences")
+        repeat = math.ceil(heads / kv_heads)
+        runs, used = context_runs(op.seqs, kv_heads, channels)
+        neurons = math.ceil(op.n / self.banks)
+        partials = sum(heads * op.n * q * (math.ceil(k / layout.gb_elements) - 1) for q, k in op.seqs)
+        return [(gemv_stream(layout, k, neurons), n * repeat * q) for n, q, k in runs], used, partials
 
     def _values_by_kv_head(self, op, channels: int) -> tuple[int, int]:
         """(GEMV passes per channel over all keys, channels holding V) of CENT's score x V
@@ -232,10 +264,10 @@ class PimDram(Component):
         ceil(kv heads / channels) per channel, and each of the heads / kv_heads query heads of its group
         streams it once with its own scores in the global buffer (n_repeat passes). Under GQA with
         fewer KV heads than channels the other channels hold no V. The op's KV heads (x batch) follow
-        from its V bytes: keys x head_dim elements per KV head. A varlen op (sequences of unequal
-        contexts in one kernel, ``hwsim.workload.iteration.Step``: V bytes summed, keys the longest)
-        streams its V as the equivalent number of longest-context KV heads, rounded up, so the bytes
-        streamed match the sum; equal contexts are exact."""
+        from its V bytes: keys x head_dim elements per KV head. An op that does not list its
+        sequences (a trace file without ``seqs``) but reads V of unequal contexts streams it as the
+        equivalent number of longest-context KV heads, rounded up, so the bytes streamed match the
+        sum; ops that list them run each sequence at its own keys (_values_per_sequence)."""
         elements = op.kv_read_bytes * 8 / BITS[op.compute_dtype]
         kv_heads = math.ceil(elements / (op.k * op.n) - 1e-9)
         if kv_heads < 1 or kv_heads > op.count:
@@ -249,7 +281,7 @@ class PimDram(Component):
 
     # ---- timing --------------------------------------------------------------------------------------
     def submit(self, op, done):
-        stream, times, active, partials = self._plan(op)
+        runs, active, partials = self._plan(op)
         tck = self.spec.tCK_ps
         start = max(self.sim.now, self._free_ps)
         link = self.params.link
@@ -257,11 +289,11 @@ class PimDram(Component):
         bcast_ps = math.ceil((link.latency + op.act_in_bytes / self.link_bandwidth) * 1e12) if transfer else 0
         gather_ps = math.ceil((link.latency + op.act_out_bytes / self.link_bandwidth) * 1e12) if transfer else 0
         first = math.ceil((start + bcast_ps) / tck)
-        result, issued = self._run(stream, times, first)
-        self._refresh_due = result.next_refresh_due
+        self._refresh_while_idle(first)
+        done_cycle, commands, open_cycles, issued = self._run_all(runs, first)
         red = self.params.reduction
         reduce_ps = math.ceil(math.ceil(partials / self.reduction_lanes) / red.clock * 1e12) if partials else 0
-        counts = np.array([result.command_counts[c] for c in COMMANDS]) * active
+        counts = commands * active
         staging_ps = 0
         if op.kind in self.params.staging:
             staging_ps, staged = self._staging(op)
@@ -269,8 +301,9 @@ class PimDram(Component):
             accelerator = self.params.staging[op.kind].accelerator
             reduce_ps = accelerator.op_ps(op) if accelerator else \
                 math.ceil(math.ceil(op.flops / self.reduction_lanes) / red.clock * 1e12)
-        end = result.done_cycle * tck + staging_ps + reduce_ps + gather_ps + self._sampling_ps(op)
-        parts = self._op_energy_parts(counts, result.open_cycles * tck * active,
+        end = done_cycle * tck + staging_ps + reduce_ps + gather_ps + self._sampling_ps(op)
+        self._idle_cycle = done_cycle + staging_ps // tck          # the host's staging bursts use the banks
+        parts = self._op_energy_parts(counts, open_cycles * tck * active,
                                       (op.act_in_bytes * self.params.devices + op.act_out_bytes) * 8 if transfer else 0)
         for part, joules in parts.items():
             self._energy_tally[part] += joules
@@ -279,16 +312,46 @@ class PimDram(Component):
         self._counts += counts
         self._simulated += issued
         self._busy_ps += end - start
-        self._stream_ps += (result.done_cycle - first) * tck + staging_ps
+        self._stream_ps += (done_cycle - first) * tck + staging_ps
         self._link_ps += bcast_ps + gather_ps
         self._reduce_ps += reduce_ps
         self._flops += op.flops
         self._bytes += op.weight_bytes + op.kv_read_bytes
         self.sim.schedule_at(end, done, op, Execution(start, end, f"{self.name}.bank_mac", energy))
 
+    def _refresh_while_idle(self, first_cycle: int) -> None:
+        """Issue the refreshes due while the channels idle before ``first_cycle``: the first when it
+        is due or when the channels fall idle, owed ones back to back (nRFC apart), the rest at their
+        due cycles; each one that completes before ``first_cycle`` moves the refresh phase on by
+        nREFI. A refresh that would still run at ``first_cycle`` is left to the op's stream."""
+        if not self.params.refresh:
+            return
+        due, n_refi, n_rfc = self._refresh_due, self.spec["nREFI"], self.spec["nRFC"]
+        at = max(due, self._idle_cycle)
+        fits = max(0, (first_cycle - at) // n_rfc)               # back-to-back REFs done by first_cycle
+        # REF j (from 0) issues at at + j nRFC while that is after its due cycle due + j nREFI (owed)
+        owed = 0 if at <= due else fits if n_refi <= n_rfc else -(-(at - due) // (n_refi - n_rfc))
+        issued = min(owed, fits)
+        due, at = due + issued * n_refi, at + issued * n_rfc
+        if at <= due and due + n_rfc <= first_cycle:             # caught up: the rest issue when due
+            due += ((first_cycle - n_rfc - due) // n_refi + 1) * n_refi
+        self._refresh_due = due
+
+    def _run_all(self, runs, first_cycle: int) -> tuple[int, np.ndarray, int, int]:
+        """(done cycle, command counts, open-row cycles, commands issued one by one) of ``runs`` on
+        one channel, each from the cycle the previous one is done, the refresh phase carried."""
+        cycle, counts, open_cycles, issued = first_cycle, np.zeros(len(COMMANDS), np.int64), 0, 0
+        for stream, times in runs:
+            result, n = self._run(stream, times, cycle)
+            self._refresh_due = result.next_refresh_due
+            cycle, open_cycles, issued = result.done_cycle, open_cycles + result.open_cycles, issued + n
+            counts += np.array([result.command_counts[c] for c in COMMANDS])
+        return cycle, counts, open_cycles, issued
+
     def _run(self, stream: Stream, times: int, first_cycle: int):
-        """(result, commands issued one by one) of ``stream`` run ``times`` times from ``first_cycle``.
-        Few repetitions are issued directly: extrapolation first simulates a few to find the period."""
+        """(result, commands issued one by one) of ``stream`` run ``times`` times from ``first_cycle``,
+        extrapolated (pim_repeat.py) with the stream's shared plan: its period is found once per
+        process, and each refresh position's detour once, so later runs issue only a few commands."""
         due, refresh = self._refresh_due, self.params.refresh
         if times >= REPEAT_DIRECTLY_BELOW:
             result = simulate_repeated(self.spec, stream, times, refresh=refresh, start_cycle=first_cycle,

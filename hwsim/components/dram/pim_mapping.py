@@ -15,9 +15,10 @@ the GB), so both products are GEMVs in the banks.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -57,6 +58,18 @@ class Stream:
 
     def __len__(self):
         return self.cmd.size
+
+    @cached_property
+    def fields(self) -> tuple[np.ndarray, ...]:
+        """(cmd, rank, bankgroup, bank, row) as contiguous int64 arrays for the kernels, rank 0; built
+        once per stream (the builders are memoised, so a layer's streams recur in every layer)."""
+        return tuple(np.ascontiguousarray(a, dtype=np.int64)
+                     for a in (self.cmd, np.zeros(len(self)), self.bankgroup, self.bank, self.row))
+
+    @cached_property
+    def digest(self) -> bytes:
+        """A content key: equal streams, built anywhere, share a repeat plan (pim_stream.RepeatPlans)."""
+        return hashlib.blake2b(b"".join(a.tobytes() for a in self.fields), digest_size=16).digest()
 
     def frozen(self) -> "Stream":
         """This stream with read-only arrays, safe to share from a cache."""

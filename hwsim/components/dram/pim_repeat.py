@@ -20,6 +20,12 @@ them can never bind again and are clamped, so two states that behave identically
    command's pre-issue cycle whatever its exact due cycle, and nothing else is due until the next
    refresh). Its length, cycles, counts and open-row cycles are recorded per f mod L and replayed
    while the next refresh is not due before its last command: then a refresh costs no commands.
+4. Cycles: between two replayed detours the run's state is its command index mod L and the next
+   refresh's due cycle relative to the in-step timeline; the next such state follows from it alone
+   (the reference, the detours and the refresh interval are fixed while only detours are
+   replayed). When a state recurs, the detours since its last visit repeat with everything shifted
+   by whole repetitions: the run jumps over as many whole cycles as fit before its end (a long
+   prefill GEMV meets thousands of refreshes, in a cycle of a few).
 Every jump lands on a state the full simulation would have (equal up to never-binding history), so
 done cycle, command counts, open-row cycles and the refresh phase are exact. A plan (reference and
 detours) depends only on the stream and the spec, so one plan serves every run of that stream.
@@ -198,6 +204,13 @@ def run_repeated(cmd, rank, bg, bank, row, times, every, table, horizon, n_cmds,
     counts = np.zeros(n_cmds, dtype=np.int64)
     ref_due = np.full(n_groups, ref_due0 if refresh else FOREVER, dtype=np.int64)
     use_detours = n_groups == 1                  # one refresh due at a time
+    # stage 4: a snapshot per command index mod L of the state at a replayed detour's start (long runs only)
+    track = use_detours and refresh and period > 0 and N // L * period > 64 * nREFI
+    slots = L if track else 1
+    seen_run = np.full(slots, -1, dtype=np.int64)
+    seen = np.zeros((slots, 5), dtype=np.int64)            # x, relative due, ref_due, shift, open-row cycles
+    seen_counts = np.zeros((slots, n_cmds), dtype=np.int64)
+    run_id = 0                                   # snapshots of an earlier stretch of replayed detours are stale
     explicit = 0
     in_step = False          # the state at x is the reference's at x mod L, ``shift`` cycles later
     shift = opened = 0       # (in step) cycle shift, open-row cycles up to x
@@ -219,6 +232,21 @@ def run_repeated(cmd, rank, bg, bank, row, times, every, table, horizon, n_cmds,
                 d[D_COUNTS:] = counts - rec_counts
             rec = -1
         if in_step:
+            if track:
+                s, rel = i, ref_due[0] - shift - x // L * period
+                if seen_run[s] == run_id and seen[s, 1] == rel:
+                    cycles = (N - x) // (x - seen[s, 0]) - 1          # whole cycles, one kept before the end
+                    if cycles > 0:
+                        d_x, d_due, d_shift = x - seen[s, 0], ref_due[0] - seen[s, 2], shift - seen[s, 3]
+                        counts += cycles * (counts - seen_counts[s])
+                        opened += cycles * (opened - seen[s, 4])
+                        x += cycles * d_x
+                        ref_due[0] += cycles * d_due
+                        shift += cycles * d_shift
+                    run_id += 1
+                seen_run[s] = run_id
+                seen[s, 0], seen[s, 1], seen[s, 2], seen[s, 3], seen[s, 4] = x, rel, ref_due[0], shift, opened
+                seen_counts[s] = counts
             f = _first_due(ref_due.min() - shift, x, N, pre, period)
             land = min(f, N)
             land -= land % L % every
@@ -240,6 +268,7 @@ def run_repeated(cmd, rank, bg, bank, row, times, every, table, horizon, n_cmds,
             _restore(ck_state[b], t_land, acc, hist, open_row)
             acc[OPEN_CYCLES] = opened
             in_step = False
+            run_id += 1
             check_from = f + 1
             if use_detours:
                 rec, rec_f, rec_t, rec_open = land, f, t_land, opened

@@ -13,7 +13,6 @@ Cycles are DRAM clock cycles (tCK) from cycle 0 of the channel's life; ``start_c
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -123,15 +122,26 @@ class RepeatPlan:
 
 class RepeatPlans:
     """The plans of the last ``keep`` streams run on ``spec``: a device runs the same few streams in
-    every layer, and a plan's detours, once recorded, make its later refreshes free."""
+    every layer, and a plan's detours, once recorded, make its later refreshes free. ``shared(spec)``
+    is one per spec for the whole process: a plan depends only on the stream and the spec, so the
+    components of every step and serving iteration reuse the plans (and detours) of earlier ones."""
+
+    _shared: dict = {}
 
     def __init__(self, spec: DramSpec, keep: int = 8):
         self.spec, self.keep, self._plans = spec, keep, {}
 
-    def get(self, fields: list[np.ndarray]) -> RepeatPlan:
-        key = hashlib.blake2b(b"".join(a.tobytes() for a in fields), digest_size=16).digest()
-        plan = self._plans.pop(key, None) or _make_plan(self.spec, fields)
-        self._plans[key] = plan                                  # most recently used last
+    @classmethod
+    def shared(cls, spec: DramSpec, keep: int = 24) -> "RepeatPlans":
+        """The process-wide plans of ``spec`` (``keep`` bounds the memory: a plan of a long stream
+        holds a few MB of checkpoints)."""
+        if spec not in cls._shared:
+            cls._shared[spec] = cls(spec, keep)
+        return cls._shared[spec]
+
+    def get(self, stream) -> RepeatPlan:
+        plan = self._plans.pop(stream.digest, None) or _make_plan(self.spec, list(stream.fields))
+        self._plans[stream.digest] = plan                        # most recently used last
         if len(self._plans) > self.keep:
             del self._plans[next(iter(self._plans))]
         return plan
@@ -140,6 +150,8 @@ class RepeatPlans:
 def _make_plan(spec: DramSpec, fields: list[np.ndarray]) -> RepeatPlan:
     """Run the reference (stage 1 of pim_repeat.py); raises IllegalCommand for an illegal stream."""
     cmd = fields[0]
+    if np.any(cmd == COMMANDS.index("REF")):
+        raise ValueError("a repeated stream may not issue REF itself (it restarts the refresh interval)")
     L, n_cmds, org = len(cmd), len(COMMANDS), spec.org
     table, window = constraint_table(spec)
     every = max(16, L // 256)
@@ -163,14 +175,10 @@ def simulate_repeated(spec: DramSpec, stream, times: int, *, refresh: bool = Tru
     exactly what simulate_commands gives for ``stream.repeat(times)``, without issuing every command.
     ``plans`` (of this spec) keeps the stream's plan for later runs (default: a plan for this run only)."""
     org = spec.org
-    cmd = np.ascontiguousarray(stream.cmd, dtype=np.int64)
-    if np.any(cmd == COMMANDS.index("REF")):
-        raise ValueError("a repeated stream may not issue REF itself (it restarts the refresh interval)")
-    fields = [cmd] + [np.ascontiguousarray(a, dtype=np.int64) for a in (np.zeros(len(stream)), stream.bankgroup,
-                                                                       stream.bank, stream.row)]
-    if plans is not None and plans.spec is not spec:
+    fields = stream.fields
+    if plans is not None and plans.spec is not spec and plans.spec != spec:
         raise ValueError(f"plans for {plans.spec.name} used on {spec.name}")
-    plan = (plans or RepeatPlans(spec)).get(fields)
+    plan = (plans or RepeatPlans(spec)).get(stream)
     table, window = constraint_table(spec)
     due = spec["nREFI"] if refresh_due is None else refresh_due
     counts, open_cycles, done, next_due, issued, bad, code = run_repeated(
@@ -178,6 +186,6 @@ def simulate_repeated(spec: DramSpec, stream, times: int, *, refresh: bool = Tru
         org.bankgroups, org.banks_per_group, refresh, spec.standard.refresh_level == "channel", spec["nREFI"],
         start_cycle, due, completion_cycles(spec), plan.period, plan.rep_open, *plan.arrays)
     if bad >= 0:
-        raise IllegalCommand(bad, COMMANDS[cmd[bad % len(cmd)]], pk.ILLEGAL[code])
+        raise IllegalCommand(bad, COMMANDS[fields[0][bad % len(stream)]], pk.ILLEGAL[code])
     return RepeatedStreamResult(int(done), dict(zip(COMMANDS, counts.tolist())), int(open_cycles), int(next_due),
                                 int(issued))

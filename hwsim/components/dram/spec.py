@@ -75,9 +75,13 @@ class DramSpec:
         object.__setattr__(self, "timings", MappingProxyType(dict(self.timings)))
         object.__setattr__(self, "energy", MappingProxyType(dict(self.energy)))
         check_spec(self)
+        # hashed once: the kernels' per-spec caches look a spec up for every command stream, and
+        # hashing its standard's constraint list each time cost more than running a short stream
+        object.__setattr__(self, "_hash", hash((self.name, self.standard, self.org, self.tCK_ps,
+                                                tuple(sorted(self.timings.items())))))
 
     def __hash__(self):
-        return hash((self.name, self.standard, self.org, self.tCK_ps, tuple(sorted(self.timings.items()))))
+        return self._hash
 
     def __getitem__(self, name: str) -> int:
         return self.timings[name]

@@ -21,6 +21,10 @@ The paper's Table 2 builds its method up column by column; `policy` names the sa
   (a few hot neurons fire for most tokens, PowerInfer arXiv 2312.12456 section 3; PowerInfer-2
   section 4.2), so a cache of the hottest neurons holds more of a token's active neurons than its
   share of the FFN: `hit_rate` is that measured share of active neurons found in the cache.
+- `two_phase` (PowerInfer-2, arXiv 2406.06282 v3 section 4.3, `cold_reads.TwoPhaseBundle`): a neuron's
+  gate, up and down rows stored as one bundle and read in two fixed-size phases, the up/down phase only
+  for the co-activated share; with a `range_curve` those reads run at UFS's rate for random reads within
+  the span of the FFN's stored bundles (section 2.3.2, Table 1), else at the read curve's rate for one phase.
 - `pipelined`: flash reads overlap compute at neuron-cluster granularity (PowerInfer-2's I/O-compute
   pipeline), so a matmul takes max(I/O, compute, DRAM reads) instead of I/O + max(compute, DRAM reads).
 
@@ -37,6 +41,7 @@ import numpy as np
 from pydantic import confloat, model_validator
 
 from hwsim.components.base import Memory, OpTiming, SerialComponent, ps, register
+from hwsim.components.flash.cold_reads import RangeCurve, TwoPhaseBundle
 from hwsim.config.counts import Count
 from hwsim.config.schema import Strict
 from hwsim.config.units import Bandwidth, ByteSize, ComputeRate
@@ -110,12 +115,15 @@ class OffloadPolicy(Strict):
     window: Window | None = None
     hit_rate: Optional[confloat(ge=0, le=1)] = None   # active neurons found in the neuron cache (None: ffn_resident)
     bundling: bool = False                       # up column + down row in one read
+    two_phase: TwoPhaseBundle | None = None      # gate-up-down bundles read gate first (PowerInfer-2)
     pipelined: bool = False                      # flash reads overlap compute (PowerInfer-2)
 
     @model_validator(mode="after")
     def _consistent(self):
-        if self.predictor is None and (self.window or self.bundling):
-            raise ValueError("window and bundling read predicted neurons: they need a predictor")
+        if self.predictor is None and (self.window or self.bundling or self.two_phase):
+            raise ValueError("window, bundling and two_phase read predicted neurons: they need a predictor")
+        if self.bundling and self.two_phase:
+            raise ValueError("bundling and two_phase both set a neuron's read: give one")
         if self.window is not None and self.ffn_resident:
             raise ValueError("ffn_resident and window both keep FFN neurons in DRAM: give one")
         if self.ffn_resident and not self.hybrid:
@@ -144,11 +152,20 @@ class FlashOffloadParams(Strict):
     source: str
     assumptions: str = ""
     read_curve: ReadCurve
+    range_curve: Optional[RangeCurve] = None   # random-read rate by address span (with policy.two_phase)
     queue_depth: Count                # reads the runtime keeps outstanding (threads)
     dram_bandwidth: Bandwidth
     compute: ComputeRate              # matmul rate of the host backend
     policy: OffloadPolicy = OffloadPolicy()
     memory_of: Optional[str] = None   # component whose DRAM holds the weights kept resident (the host)
+
+    @model_validator(mode="after")
+    def _range_reads(self):
+        bundle = self.policy.two_phase
+        if self.range_curve is not None and (bundle is None or bundle.read != self.range_curve.chunk):
+            raise ValueError("range_curve rates two_phase reads: it needs policy.two_phase with read equal "
+                             "to its chunk")
+        return self
 
 
 def is_ffn(op) -> bool:
@@ -179,7 +196,26 @@ class FlashOffload(SerialComponent):
         flash = op.weight_bytes * policy.ffn_load_share()
         if policy.predictor is None:
             return flash, p.read_curve.sequential
+        if policy.two_phase:
+            return self.bundle_read(op, flash)
         return flash, p.read_curve.bandwidth(self.chunk_bytes(op), p.queue_depth)
+
+    def bundle_read(self, op, loaded: float) -> tuple[float, float]:
+        """(bytes, B/s) of two-phase reads for the `loaded` bytes of this matrix's neurons: each loaded
+        neuron's expected read bytes in place of its rows, shared between the FFN's matrices in proportion
+        to their rows (the up matrix fuses all but the down row). The rate is the range curve's for the
+        span of the FFN's stored bundles, else the read curve's for one phase's read."""
+        p = self.params
+        bundle = p.policy.two_phase
+        up = op.name.endswith(".up")
+        rows = op.n if up else op.k
+        row_bytes = op.weight_bytes / op.count / rows
+        bundle.fit(row_bytes)
+        flash = loaded * bundle.read_bytes() / (bundle.rows * row_bytes)
+        if p.range_curve is None:
+            return flash, p.read_curve.bandwidth(bundle.read, p.queue_depth)
+        neurons = rows / (bundle.rows - 1 if up else 1)
+        return flash, p.range_curve.bandwidth(neurons * bundle.stored)
 
     def memories(self):
         """FFN weights, every routed expert's included, live in the SSD (its size is no parameter: listed,

@@ -27,17 +27,36 @@ What still misses on the A100, and why (evidence: the measured table itself):
   A100 80GB PCIe has 1,935 GB/s and a 300 W limit; which card took the profiles is not said. The
   card alone does not explain it: the H100 SXM machine's GEMMs are 6-17% fast against the DGX H100
   profiles too (llama2 up projection, 1 to 4096 tokens). No published cuBLAS efficiency by shape
-  was found to model the rest.
-- norms, rope, activation: at >= 256 tokens they stream at the rate their fp16 loads in flight
-  sustain (the gpu-benches read curve), within about 10-25%. From 16 to 192 tokens hwsim is 20-120%
-  slow: the read curve is measured with threads that each load once and exit (block turnover in
-  every load), while these kernels loop; and the inputs were just written, so they sit in the L2.
-  At 1-8 tokens hwsim is 25-65% fast: the measured 0.6-0.9 us per loop iteration (silu_and_mul: 7,
-  12, 22 us for 11, 14, 28 iterations) is 3-4x the 206 ns L2 round trip the chain uses.
+  was found to model the rest. A candidate mechanism is the clock under sustained tensor-core load:
+  Bekman's mamf-finder separates MAMF (a burst at the boost clock) from MSMF (the rate at the
+  power-saturated clock; B200 bf16 1,456 against 1,733 TFLOPS: stas00/ml-engineering,
+  compute/accelerator/benchmarks/README.md), but no A100 MSMF is published (the comparison table,
+  compute/accelerator/README.md @744d01e, gives the A100 SXM's MAMF only, 271.2 TFLOPS); gpu-benches'
+  A100 roofline run (gpu-roofline/alex_a100_40.txt) holds 1,410 MHz under FP32 FMAs at <= 292 W,
+  not a tensor-core load. Without a sourced sustained clock, the GEMM rate stays at MAMF.
+- norms, rope, activation (one block per row): rows that fit in one wave (up to 216 rows of 1024
+  threads) wait on their loops' DRAM round trips (405 ns each, gpu-benches pointer chase): norms
+  +11% median (-22..+14%) from 1 to 192 tokens, rope -7% (1-8 tokens) and -16% (16-192) median. The loads-in-flight curve is not used
+  there: it comes from one-load threads, each paying a block's launch and retirement (650 ns per load
+  at its lowest point), and it made these rows 20-120% slow. An L2 hit (206 ns) is not what the
+  loops show, though the profiled inputs were just written by the previous kernel: at 1 token the
+  measured loops take 0.4-0.5 us per iteration (rms_norm 8 iterations in 4-5 us, silu_and_mul 11
+  in 7 us, rotary 9 in 5 us, each with 1.3 us of startup), at or above a DRAM round trip. The
+  activation stays 27-30% fast up to 192 tokens: silu_and_mul's loop costs more than one round trip
+  (0.5-1.1 us per iteration, rising with rows: at 128-192 tokens it already streams at the curve's
+  rate within one wave); its extra cost per iteration (the expf and division of 1024 threads on one
+  SM, the store) is not modelled. In waves (>= 256 tokens) rows stream at the curve's bandwidth for
+  the loads in flight of the threads busy on average (a short last iteration idles the rest): the
+  activation within -6% median, rope -14 to -20%, norms +28-32% at 256-1024 tokens and +12-14%
+  beyond. The norms' excess at 256-1024 tokens is where their input (<= 40 MB) is still in the
+  A100's L2 from the previous kernel; modelling L2-resident rows by their round trips alone brings
+  the norms to 11/17% but the activation and rope, whose inputs are as L2-resident, to 27/45% and
+  23/47%, so L2 residency is not the mechanism that separates them and is not modelled.
 - residual add and the smallest kernels: 1.3 us of kernel startup (gpu-benches, CUDA graph) against
   a measured 2 us; the profiler's whole microseconds and its own per-kernel cost are not separated.
-- embedding: index_select's small-index path (<= 16 tokens) walks the tokens in turn, about 0.6 us
-  each against 0.7 measured; from 24 to 96 tokens the large-index kernel is 10-40% fast.
+- embedding: index_select's small-index path (<= 16 tokens) walks the tokens in turn, about 0.8 us
+  each (index, then row, each a 405 ns round trip) as measured (14 us for 16 tokens); from 24 to 192 tokens the
+  large-index kernel is up to 34% fast (median -5%).
 
 `python -m hwsim.validate.gpu_report docs/validation` writes the tables before/after and the parity plot.
 """

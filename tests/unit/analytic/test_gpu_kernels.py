@@ -116,19 +116,42 @@ def test_many_rows_are_bound_by_bandwidth_and_other_kinds_keep_it():
 CURVE = {**ROWS, "latency": "1ns", "inflight": [["1KB", "100GB/s"], ["4KB", "400GB/s"]]}
 
 
-@pytest.mark.parametrize("kind, loads, rows, per_sm", [
-    # norm: 1024 threads per row, 2 resident rows per SM, one 2-byte load each: 4 KB per SM
-    ("norm", 1, 8, 4096),
-    # 4 rows on 4 SMs: 1024 threads x 2 B per SM = 2 KB, between the points: 200 GB/s
-    ("norm", 1, 4, 2048),
+@pytest.mark.parametrize("loads, blocks_per_sm, rows, per_sm", [
+    # norm: 1024 threads per row, 2 resident rows per SM, one 2-byte load each: 4 KB per SM; 16 rows, 2 waves
+    (1, None, 16, 4096),
+    # one row per SM: 1024 threads x 2 B per SM = 2 KB, between the points: 200 GB/s; 8 rows, 2 waves
+    (1, 1, 8, 2048),
     # two loads per thread (silu_and_mul's x and y) double the bytes in flight
-    ("norm", 2, 4, 4096),
+    (2, 1, 8, 4096),
 ])
-def test_many_rows_stream_at_the_bandwidth_their_loads_in_flight_sustain(kind, loads, rows, per_sm):
-    curve = {**CURVE, "kernels": {"norm": {"block": 1024, "passes": 2, "loads": loads}}}
-    op = _rows_op(kind, rows, 4096)
+def test_rows_in_waves_stream_at_the_bandwidth_their_loads_in_flight_sustain(loads, blocks_per_sm, rows, per_sm):
+    kernel = {"block": 1024, "passes": 2, "loads": loads, "blocks_per_sm": blocks_per_sm}
+    curve = {**CURVE, "kernels": {"norm": {key: value for key, value in kernel.items() if value}}}
+    op = _rows_op("norm", rows, 4096)
     simulated, _ = _seconds(_gpu(rows=curve), op)
     assert simulated == pytest.approx(op.total_bytes / (100e9 * per_sm / 1024), rel=1e-9)
+
+
+def test_rows_in_one_wave_wait_on_their_own_round_trips_not_on_the_curve():
+    # 8 rows fill the 4 SMs' 2 blocks each once: no block retires and relaunches as in the curve's
+    # one-load threads, so 8 round trips of 25 ns bind (200 ns), not 131 KB at 400 GB/s (328 ns);
+    # 16 rows are two waves: 400 ns of round trips, 262 KB at the curve's 400 GB/s (655 ns)
+    curve = {**CURVE, "latency": "25ns"}
+    one_wave, _ = _seconds(_gpu(rows=curve), _rows_op("norm", 8, 4096))
+    assert one_wave == pytest.approx(8 * 25e-9, rel=1e-4)          # the engine counts whole picoseconds
+    two = _rows_op("norm", 16, 4096)
+    waves, _ = _seconds(_gpu(rows=curve), two)
+    assert waves == pytest.approx(two.total_bytes / 400e9, rel=1e-9)
+
+
+def test_a_short_last_iteration_keeps_fewer_loads_in_flight():
+    # a row of 3072 over a block of 2048 threads (one per SM): 2 iterations, 1536 threads busy on average,
+    # so 4 resident rows keep 4 x 1536 x 2 B / 4 SMs = 3 KB per SM in flight: 300 GB/s (4 KB, 400, if all
+    # 2048 threads loaded in both); 8 rows are two waves
+    curve = {**CURVE, "kernels": {"norm": {"block": 2048}}}
+    op = _rows_op("norm", 8, 3072)
+    simulated, _ = _seconds(_gpu(rows=curve), op)
+    assert simulated == pytest.approx(op.total_bytes / 300e9, rel=1e-9)
 
 
 def test_the_curve_is_flat_outside_its_points():
@@ -162,18 +185,17 @@ def test_kernel_startup_is_paid_once_per_kernel_with_the_host_launch():
 
 def test_few_rows_of_a_strided_kernel_are_walked_one_after_another():
     # 4 rows of 4096 (<= serial_rows): a grid of min(4096 / 128, 4 SMs x 2) = 8 blocks of 128 threads
-    # copies one row at a time: per row an index load (1 us) then 4096 / 1024 = 4 loop trips of 3 us
-    kernel = {"block": 128, "blocks_per_sm": 2, "grid_stride": True, "serial_rows": 4,
-              "extra_round_trips": 1, "latency": "3us"}
+    # copies one row at a time: per row an index load (1 us) then 4096 / 1024 = 4 loop trips of 1 us
+    kernel = {"block": 128, "blocks_per_sm": 2, "grid_stride": True, "serial_rows": 4, "extra_round_trips": 1}
     rows = {**ROWS, "kernels": {"embedding": kernel}}
     op = Op(0, "emb", "embedding", 0, 0, "fp16", weight_bytes=2.0 * 4 * 4096, act_out_bytes=2.0 * 4 * 4096,
             m=4, n=4096)
     simulated, _ = _seconds(_gpu(rows=rows), op)
-    assert simulated == pytest.approx(4 * (1e-6 + 4 * 3e-6), rel=1e-9)
+    assert simulated == pytest.approx(4 * (1e-6 + 4 * 1e-6), rel=1e-9)
     five = Op(0, "emb", "embedding", 0, 0, "fp16", weight_bytes=2.0 * 5 * 4096, act_out_bytes=2.0 * 5 * 4096,
               m=5, n=4096)
     strided, _ = _seconds(_gpu(rows=rows), five)            # past serial_rows: all 5 rows at once
-    assert strided == pytest.approx(1e-6 + 20 * 3e-6, rel=1e-9)
+    assert strided == pytest.approx(1e-6 + 20 * 1e-6, rel=1e-9)
 
 
 def test_split_k_pays_a_second_kernel_for_its_reduction():

@@ -11,8 +11,8 @@ from hwsim.cli import fill_workload, main, parser
 from hwsim.machine import load_machine, shipped_machines
 
 # default runs of tens of seconds (large MoE over many devices, command-level PIM, per-core CPU models)
-SLOW = {"cambricon_llm_l", "cent_aim", "cloudmatrix384_decode", "cloudmatrix384_ep320", "cloudmatrix384_slice32",
-        "h100_cluster_2x8", "neoverse_n1"}
+SLOW = {"cambricon_llm_l", "cent_aim", "cent_aim_pp40", "cloudmatrix384_decode", "cloudmatrix384_ep320",
+        "cloudmatrix384_slice32", "h100_cluster_2x8", "neoverse_n1"}
 
 
 def test_slow_machines_are_shipped_and_most_run_by_default():

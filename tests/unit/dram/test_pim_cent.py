@@ -68,7 +68,7 @@ def device():
 def test_keys_over_banks_use_one_bank_per_token_on_all_devices():
     pim, _ = device()
     op = Op(0, "attn_score", "attn_score", 0, 2.0 * 40 * 2305 * 128, "bf16", m=1, n=2305, k=128, count=40)
-    stream, times, active, partials = pim._plan(op)
+    [(stream, times)], active, partials = pim._plan(op)
     assert times == 1 and active == math.ceil(2305 / 16) and partials == 0
     assert int((stream.cmd == COMMANDS.index("RD_MAC")).sum()) == 40      # one key per bank: a score per head
 
@@ -76,7 +76,7 @@ def test_keys_over_banks_use_one_bank_per_token_on_all_devices():
 def test_separate_matrices_are_mapped_one_by_one():
     pim, _ = device()
     op = Op(0, "qkv", "matmul", 0, 2.0 * 15360 * 5120, "bf16", m=1, n=15360, k=5120)
-    stream, times, _, _ = pim._plan(op)
+    [(stream, times)], _, _ = pim._plan(op)
     stream = stream.repeat(times)
     # Wq, Wk, Wv: 5120 columns over 10240 banks -> 1 per bank, 5 GB chunks of 64 columns each
     assert int((stream.cmd == COMMANDS.index("MAC_ABK")).sum()) == 3 * 5 * 64
@@ -139,14 +139,14 @@ def test_values_by_kv_head_pass_once_per_query_head(heads, kv_heads, passes, cha
     group streams it again: passes = ceil(kv_heads / 32) x heads / kv_heads (Llama2-70B: 1 x 8)."""
     sim = Simulator()
     pim = build_component("pim", {**CENT, "values_by_kv_head": True}, SourceMap("<test>"), ("pim",), sim)
-    stream, times, active, _ = pim._plan(context_op(heads, kv_heads))
+    [(stream, times)], active, _ = pim._plan(context_op(heads, kv_heads))
     assert (times, active) == (passes, channels)
     assert int((stream.cmd == COMMANDS.index("MAC_ABK")).sum()) == 2048 // 16 * 128 // 16   # all keys x 8 dims per bank
 
 
 def test_without_values_by_kv_head_gqa_heads_share_the_channels():
     pim, _ = device()
-    _, times, active, _ = pim._plan(context_op(64, 8))
+    [(_, times)], active, _ = pim._plan(context_op(64, 8))
     assert (times, active) == (2, 32)                 # 64 query heads over 32 channels, keys not re-streamed
 
 
@@ -155,8 +155,9 @@ def test_values_by_kv_head_streams_a_varlen_op_as_whole_longest_heads_and_reject
     op = context_op(64, 8)
 
     def plan(kv_bytes):
-        return pim._plan(Op(0, "attn_context", "attn_context", 0, op.flops, "bf16", kv_read_bytes=kv_bytes,
-                            m=1, k=op.k, n=op.n, count=64))[1:3]
+        [(_, times)], active, _ = pim._plan(Op(0, "attn_context", "attn_context", 0, op.flops, "bf16",
+                                               kv_read_bytes=kv_bytes, m=1, k=op.k, n=op.n, count=64))
+        return times, active
 
     assert plan(op.kv_read_bytes * 7 / 8 + 2) == plan(op.kv_read_bytes)   # 7 heads and a bit: 8 padded heads
     with pytest.raises(ValueError, match="not KV heads"):

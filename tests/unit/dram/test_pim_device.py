@@ -80,3 +80,22 @@ def test_attention_confined_to_some_devices_spreads_heads_over_their_channels_on
         assert result.end_ps == res.done_cycle * pim.spec.tCK_ps
     with pytest.raises(ValueError, match="attention_devices"):
         run(score, devices=2, link=link, attention_devices=3)
+
+
+
+def test_refreshes_due_while_idle_cost_a_later_op_nothing():
+    """A channel idle for many tREFI (a later pipeline stage waiting for the earlier ones) refreshed
+    while idle: an op submitted then takes what it takes at time 0 give or take one refresh, not one REF
+    per interval missed."""
+    def submitted_at(idle_ps):
+        sim = Simulator()
+        pim = build_component("pim", {**PIM, "refresh": True}, SourceMap("<test>"), ("pim",), sim)
+        out = []
+        sim.schedule_at(idle_ps, lambda: pim.submit(gemv(n=1024, k=768), lambda o, e: out.append(e)))
+        sim.run()
+        return pim, out[0].end_ps - out[0].start_ps, pim.statistics().get("cmd_REF", 0)
+    pim, at_zero, refs_at_zero = submitted_at(0)
+    spec = pim.spec
+    _, later, refs_later = submitted_at(1000 * spec["nREFI"] * spec.tCK_ps)
+    assert refs_later <= refs_at_zero + PIM["channels"]            # at most one more REF per channel
+    assert abs(later - at_zero) <= (spec["nRFC"] + spec["nRPab"] + spec["nRCD"]) * spec.tCK_ps

@@ -177,3 +177,18 @@ def test_prefill_report_equals_issuing_every_command(monkeypatch):
     assert fast == direct
     assert fast.components["pim"]["cmd_REF"] > 100
     assert simulated[0] < simulated[1] / 5
+
+
+@pytest.mark.parametrize("k,neurons,times", [(1024, 8, 2000), (8192, 2, 300)])
+def test_long_runs_jumping_over_cycles_of_detours_equal_the_full_stream(k, neurons, times):
+    """Runs of a prefill GEMV meet hundreds of refreshes: once the replayed detours come back to a
+    state seen before, whole cycles are skipped (pim_repeat.py stage 4), still to the cycle."""
+    spec = load_preset("GDDR6_AiM")
+    stream = gemv_stream(layout(spec), k, neurons, registers=32)
+    plans = RepeatPlans(spec)
+    for run, (t0, due) in enumerate([(5, 100), (70, 1500), (123457, 120000)]):
+        want = full(spec, stream, times + run, start_cycle=t0, refresh_due=due)
+        got = simulate_repeated(spec, stream, times + run, start_cycle=t0, refresh_due=due, plans=plans)
+        assert (got.done_cycle, got.open_cycles, got.next_refresh_due, got.command_counts) == \
+            (want.done_cycle, want.open_cycles, want.next_refresh_due, want.command_counts)
+        assert want.command_counts["REF"] > 100

@@ -14,7 +14,7 @@ from hwsim.serving.spec import load_serving
 from hwsim.sweep.points import Resolver
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "sweeps" / "serving_search.yaml"
-A100_DIE_USD = die_cost_usd(826, 7)      # GA100: 826 mm^2 at 7 nm (architectures/nvidia_a100_80gb.yaml)
+A100_USD = die_cost_usd(826, 7) + 80 * 7   # GA100 826 mm^2 at 7 nm + 80 GB HBM2e at 7 USD/GB (memory_prices.yaml)
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def test_the_shipped_serving_search_runs_a_tiny_budget(result):
         replicas = trial.params["replicas"]
         assert trial.point.task["serving"]["replicas"] == replicas
         assert trial.values[0] == metrics["goodput_rps"]
-        assert trial.values[1] == pytest.approx(metrics["goodput_rps"] / (replicas * A100_DIE_USD), rel=1e-12)
+        assert trial.values[1] == pytest.approx(metrics["goodput_rps"] / (replicas * A100_USD), rel=1e-12)
     done = {t.point.key: t.values for t in result.trials}
     assert {t.point.key for t in result.front} == non_dominated(done, ["max", "max"])
 
@@ -72,7 +72,7 @@ def test_deployment_area_counts_replicas_and_the_decode_machine():
     search = search_from_dict({**BASE, "serving": {}, "objectives": {"goodput_rps_per_usd": "max"}})
     task = Resolver(search).task(search.spec.workloads[0], {"replicas": 2})
     area = deployment_area(task)
-    assert area.mm2 == 2 * 826 and area.cost_usd == pytest.approx(2 * A100_DIE_USD, rel=1e-12)
+    assert area.mm2 == 2 * 826 and area.cost_usd == pytest.approx(2 * A100_USD, rel=1e-12)
     task["serving"] = {**task["serving"], "replicas": 1, "decode_machine": "nvidia_a100_80gb"}
     assert deployment_area(task).mm2 == 2 * 826
     task["serving"]["decode_machine"] = "nvidia_h100_sxm"          # no sourced area
@@ -89,5 +89,5 @@ def test_the_shipped_split_search_prices_both_pools(tmp_path):
         serving = trial.point.task["serving"]
         assert (serving["replicas"], serving["decode_replicas"]) == (prefill, decode)
         goodput = trial.record["metrics"]["goodput_rps"]
-        assert trial.values[:2] == [goodput, pytest.approx(goodput / ((prefill + decode) * A100_DIE_USD), rel=1e-12)]
+        assert trial.values[:2] == [goodput, pytest.approx(goodput / ((prefill + decode) * A100_USD), rel=1e-12)]
         assert trial.values[2] == trial.record["metrics"]["tpot_p99_s"]

@@ -40,6 +40,8 @@ def test_bucketing_rounds_cached_tokens_up():
     it = Iteration((Seq(1, 100), Seq(20, 0), Seq(1, 128)))
     assert cost.bucketed(it) == Iteration((Seq(1, 128), Seq(20, 0), Seq(1, 128)))
     assert cost(it) == cost.simulate(cost.bucketed(it))
+    near_the_end = Iteration((Seq(1, 4090), Seq(3, 4000)))       # llama2-7b: 4096 positions
+    assert cost.bucketed(near_the_end) == Iteration((Seq(1, 4095), Seq(3, 4032)))
     with pytest.raises(ValueError, match="bucket"):
         CostModel("nvidia_a100_80gb", "llama2-7b", bucket=0)
 

@@ -20,8 +20,8 @@ W2F8 = Precision("int2", "fp8", "fp16")
 WORKLOADS = {
     "cambricon_llm_s": ("opt-6.7b", INT8, 1), "cambricon_llm_m": ("opt-6.7b", INT8, 1),
     "cambricon_llm_l": ("opt-6.7b", INT8, 1),
-    "cent_aim": ("llama2-13b", BF16, 1), "dgx_a100_8gpu_nvlink": ("llama2-70b", FP16, 1),
-    "dgx_a100_tp2_dp4": ("llama2-7b", FP16, 4),
+    "cent_aim": ("llama2-13b", BF16, 1), "cent_aim_pp40": ("llama2-13b", BF16, 1),
+    "dgx_a100_8gpu_nvlink": ("llama2-70b", FP16, 1), "dgx_a100_tp2_dp4": ("llama2-7b", FP16, 4),
     "cloudmatrix384_slice32": ("deepseek-v2-lite", BF16, 32),
     "cloudmatrix384_decode": ("deepseek-v2-lite", None, 32),
     "cloudmatrix384_ep320": ("deepseek-v3", None, 320),      # 256 experts + 64 copies fill its 320 dies
@@ -29,6 +29,7 @@ WORKLOADS = {
     "h100_8gpu_nvlink": ("mixtral-8x7b", BF16, 8), "h100_cluster_2x8": ("deepseek-v2-lite", BF16, 16),
     "h100_host_expert_offload": ("mixtral-8x7b", BF16, 1),
     "gh200": ("llama2-7b", None, 1), "gh200_c2c_offload": ("llama2-7b", None, 1),
+    "gh200_eager": ("llama3.2-1b", None, 1), "nvidia_h100_pcie_eager": ("llama3.2-1b", None, 1),
     "instinfer": ("opt-13b", FP16, 4), "instinfer_2csd": ("opt-13b", FP16, 4),
     "instinfer_flexgen_ssd": ("opt-13b", FP16, 4),
     "instinfer_sparf": ("opt-13b", FP16, 4), "llm_in_a_flash": ("opt-6.7b", FP16, 1),
