@@ -48,8 +48,9 @@ class DataflowDeviceParams(AnalyticDeviceParams):
 
 @register
 class DataflowDevice(AnalyticDevice):
-    """Roofline device whose fused layers stream through PCUs and PMUs, with a DDR tier of models
-    switched into HBM."""
+    """Roofline device whose fused layers stream through its PCUs and PMUs.
+
+    Models wait in a DDR tier and are switched into HBM."""
 
     type_name = "dataflow_device"
     Params = DataflowDeviceParams
