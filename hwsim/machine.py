@@ -13,7 +13,7 @@ placement) says how a step spreads over them; an operator runs on the instance o
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, NamedTuple, Optional
 
@@ -131,6 +131,7 @@ class Machine:
     spec: MachineSpec
     source: SourceMap
     path: Optional[Path] = None
+    _placed: dict = field(default_factory=dict, init=False, repr=False, compare=False)   # placement's answers
 
     @property
     def name(self) -> str:
@@ -159,7 +160,15 @@ class Machine:
         return replace(default_precision(model), **formats)
 
     def placement(self, op: Op) -> str:
-        """Name of the component (instance) that runs `op`."""
+        """Name of the component (instance) that runs `op`, remembered by what it depends on (a
+        step asks several times per operator, and every layer's operators alike)."""
+        key = (op.name, op.kind, op.op_class, op.device)
+        name = self._placed.get(key)
+        if name is None:
+            name = self._placed[key] = self._place(op)
+        return name
+
+    def _place(self, op: Op) -> str:
         mapping = self.spec.mapping
         name = (mapping.ops.get(op.name) or mapping.ops.get(op.kind)
                 or (mapping.offload.memory if op.kind == "host_load" and mapping.offload else None)
