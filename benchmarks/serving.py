@@ -25,6 +25,7 @@ import time
 
 import yaml
 
+from hwsim.components.dram.pim_stream import RepeatPlans
 from hwsim.machine import ARCHITECTURES_DIR, machine_from_dict
 from hwsim.serving.cost import CostModel
 from hwsim.serving.serve import serve
@@ -88,8 +89,12 @@ def main() -> None:
             print(f"bucket {bucket:>4} vs exact (A100, 1000 req): {errors(exact, bucketed)}")
     if "cent" in parts:
         cost = CostModel(cent32(), "llama2-70b", bucket=256)
+        before = RepeatPlans.shared_lookups()
         report, seconds = run(cost, args.cent_requests, 0.05)
         line("CENT-32 Llama-2-70B (b256)", report, seconds, cost, args.cent_requests)
+        hits, misses = (now - then for now, then in zip(RepeatPlans.shared_lookups(), before))
+        print(f"{'':<28} PIM stream runs {hits + misses:>9}, {hits / max(hits + misses, 1):6.1%} answered by "
+              f"their remembered result (same stream, repetitions and refresh phase)")
 
 
 if __name__ == "__main__":

@@ -147,6 +147,11 @@ class RepeatPlans:
             cls._shared[spec] = cls(spec, keep)
         return cls._shared[spec]
 
+    @classmethod
+    def shared_lookups(cls) -> tuple[int, int]:
+        """(hits, misses) of the remembered results of every spec's shared plans so far."""
+        return sum(p.hits for p in cls._shared.values()), sum(p.misses for p in cls._shared.values())
+
     def get(self, stream) -> RepeatPlan:
         plan = self._plans.pop(stream.digest, None) or _make_plan(self.spec, list(stream.fields))
         self._plans[stream.digest] = plan                        # most recently used last
