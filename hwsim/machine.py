@@ -131,7 +131,7 @@ class Machine:
     spec: MachineSpec
     source: SourceMap
     path: Optional[Path] = None
-    _placed: dict = field(default_factory=dict, repr=False, compare=False)    # placement's memo
+    _placed: dict = field(default_factory=dict, init=False, repr=False, compare=False)   # placement's answers
 
     @property
     def name(self) -> str:
@@ -160,17 +160,20 @@ class Machine:
         return replace(default_precision(model), **formats)
 
     def placement(self, op: Op) -> str:
-        """Name of the component (instance) that runs `op`: it depends on the op's name, kind and
-        device only, so it is worked out once for each (memoized: millions of calls at many devices)."""
-        key = (op.name, op.kind, op.device)
-        placed = self._placed.get(key)
-        if placed is None:
-            mapping = self.spec.mapping
-            name = (mapping.ops.get(op.name) or mapping.ops.get(op.kind)
-                    or (mapping.offload.memory if op.kind == "host_load" and mapping.offload else None)
-                    or getattr(mapping, op.op_class) or mapping.default)
-            placed = self._placed[key] = f"{name}[{max(op.device, 0)}]" if self.spec.copies(name) > 1 else name
-        return placed
+        """Name of the component (instance) that runs `op`, remembered by what it depends on (a
+        step asks several times per operator, and every layer's operators alike)."""
+        key = (op.name, op.kind, op.op_class, op.device)
+        name = self._placed.get(key)
+        if name is None:
+            name = self._placed[key] = self._place(op)
+        return name
+
+    def _place(self, op: Op) -> str:
+        mapping = self.spec.mapping
+        name = (mapping.ops.get(op.name) or mapping.ops.get(op.kind)
+                or (mapping.offload.memory if op.kind == "host_load" and mapping.offload else None)
+                or getattr(mapping, op.op_class) or mapping.default)
+        return f"{name}[{max(op.device, 0)}]" if self.spec.copies(name) > 1 else name
 
 
 def _instances(name: str, count: int) -> list[str]:

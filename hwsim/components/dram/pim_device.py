@@ -168,6 +168,7 @@ class PimDram(Component):
         energy = self.spec.energy
         self._command_pj = np.array([0.0 if c in REFRESH else energy.get(c, 0.0) for c in COMMANDS])
         self._energy_tally = {"command": 0.0, "open_row": 0.0, "link": 0.0}
+        self._memories = [Memory(f"{self.name}.dram", self.n_channels * org.channel_bytes, ALL_BYTES)]
 
     # ---- mapping -----------------------------------------------------------------------------------
     def _layout(self, dtype: str) -> Layout:
@@ -405,8 +406,9 @@ class PimDram(Component):
 
     def memories(self):
         """The banks of every channel of every device hold weights, KV cache and activations:
-        devices x channels x the preset's channel geometry (``Organization.channel_bytes``)."""
-        return [Memory(f"{self.name}.dram", self.n_channels * self.spec.org.channel_bytes, ALL_BYTES)]
+        devices x channels x the preset's channel geometry (``Organization.channel_bytes``); built
+        once (capacity accounting asks for every operator)."""
+        return self._memories
 
     def resources(self):
         bandwidth = self.spec.org.burst_bytes * self.banks * self.n_channels / (self.spec["nCCDAB"] * self.spec.tCK_ps * 1e-12)

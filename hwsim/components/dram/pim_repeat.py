@@ -7,9 +7,10 @@ open rows, completion cycle minus t. History entries older than the longest cons
 them can never bind again and are clamped, so two states that behave identically compare equal.
 
 1. Reference (``reference``): the base stream repeated without refresh until the state at a
-   repetition boundary equals the previous one (shifted). One more repetition from that periodic
-   state records every command's pre-issue cycle offset and, every ``K`` commands, a checkpoint
-   (relative state, cycle offset, cumulative command counts and open-row cycles).
+   repetition boundary equals the previous one (shifted). Each repetition records every command's
+   pre-issue cycle offset and, every ``K`` commands, a checkpoint (relative state, cycle offset,
+   cumulative command counts and open-row cycles); the first after the one from the empty state
+   that ends in the state it started from (a periodic state) is the reference.
 2. Run (``run_repeated``): the commands are issued one by one (refresh included) until the state at
    a checkpoint equals the reference's. From there the timeline is the reference shifted ("in step";
    the state is not even materialised), so the run jumps to the last checkpoint before the first
@@ -136,6 +137,8 @@ def reference(cmd, rank, bg, bank, row, every, max_warmup, table, horizon, n_cmd
               group_is_channel, completion, pre, ck_state, ck_t, ck_open, ck_counts, rep_counts):
     """Stage 1 (module docstring): fill ``pre`` (pre-issue cycle of each command from the repetition
     start), the checkpoints ``ck_*`` every ``every`` commands and ``rep_counts`` (counts per repetition).
+    Every repetition after the first is recorded as it runs and kept once the state after it is the
+    state before it (relative), so the periodic repetition is recorded as it is found, not run again.
     Returns (cycles per repetition, 0 if no periodic state within ``max_warmup`` repetitions;
     open-row cycles per repetition; index of the first illegal command or -1; its reason code)."""
     L = cmd.shape[0]
@@ -144,31 +147,29 @@ def reference(cmd, rank, bg, bank, row, every, max_warmup, table, horizon, n_cmd
     acc = np.zeros(5, dtype=np.int64)
     counts = np.zeros(n_cmds, dtype=np.int64)
     no_refresh = np.full(n_groups, FOREVER, dtype=np.int64)
-    prev = np.empty(ck_state.shape[1], dtype=np.int64)
-    for rep in range(max_warmup + 1):
-        if rep == max_warmup:
-            return 0, 0, -1, OK
-        if rep > 0 and _matches(acc, hist, open_row, horizon, prev):
-            break
-        _relative(acc, hist, open_row, horizon, prev)
+    for x in range(L):                   # from the empty state (periodic only if the next one is too)
+        code = _step(x, cmd, rank, bg, bank, row, acc, hist, open_row, counts, no_refresh, pending, table,
+                     completion, n_ranks, n_bg, n_ba, ranks_per_group, 0)
+        if code != OK:
+            return 0, 0, x, code
+    for rep in range(1, max_warmup - 1):
+        t_start, open_start = acc[T], _open_total(acc)
+        counts[:] = 0
         for x in range(L):
+            pre[x] = acc[T] - t_start
+            if x % every == 0:
+                _relative(acc, hist, open_row, horizon, ck_state[x // every])
+                ck_t[x // every] = acc[T] - t_start
+                ck_open[x // every] = _open_total(acc) - open_start
+                ck_counts[x // every] = counts
             code = _step(x, cmd, rank, bg, bank, row, acc, hist, open_row, counts, no_refresh, pending, table,
                          completion, n_ranks, n_bg, n_ba, ranks_per_group, 0)
             if code != OK:
                 return 0, 0, x, code
-    t_start, open_start = acc[T], _open_total(acc)
-    counts[:] = 0
-    for x in range(L):
-        pre[x] = acc[T] - t_start
-        if x % every == 0:
-            _relative(acc, hist, open_row, horizon, ck_state[x // every])
-            ck_t[x // every] = acc[T] - t_start
-            ck_open[x // every] = _open_total(acc) - open_start
-            ck_counts[x // every] = counts
-        _step(x, cmd, rank, bg, bank, row, acc, hist, open_row, counts, no_refresh, pending, table, completion,
-              n_ranks, n_bg, n_ba, ranks_per_group, 0)
-    rep_counts[:] = counts
-    return acc[T] - t_start, _open_total(acc) - open_start, -1, OK
+        if _matches(acc, hist, open_row, horizon, ck_state[0]):
+            rep_counts[:] = counts
+            return acc[T] - t_start, _open_total(acc) - open_start, -1, OK
+    return 0, 0, -1, OK
 
 
 @njit(cache=True)

@@ -5,7 +5,10 @@
 
 A stream repeated many times (``simulate_repeated``) is timed without issuing every repetition
 (pim_repeat.py), with the same done cycle, counts, open-row cycles and refresh phase; a
-``RepeatPlans`` keeps a stream's plan (its reference and refresh detours) for its later runs.
+``RepeatPlans`` keeps a stream's plan (its reference and refresh detours) for its later runs, and
+the result of each run by its refresh phase: the kernel is shift-invariant (a fresh channel, refresh
+due at a cycle relative to the start), so a run of the same stream, times and refresh phase ends the
+same number of cycles after its start, with the same counts and open-row cycles, whatever its start.
 
 Cycles are DRAM clock cycles (tCK) from cycle 0 of the channel's life; ``start_cycle`` and
 ``refresh_due`` carry a channel's position and refresh phase from one stream to the next.
@@ -124,12 +127,17 @@ class RepeatPlans:
     """The plans of the last ``keep`` streams run on ``spec``: a device runs the same few streams in
     every layer, and a plan's detours, once recorded, make its later refreshes free. ``shared(spec)``
     is one per spec for the whole process: a plan depends only on the stream and the spec, so the
-    components of every step and serving iteration reuse the plans (and detours) of earlier ones."""
+    components of every step and serving iteration reuse the plans (and detours) of earlier ones.
+    It also keeps the last ``keep_results`` run results by (stream, times, refresh phase): an op's
+    channel starts fresh and refresh is its only tie to absolute time, and a model's layers and a
+    serving run's iterations meet the same few phases (``hits`` and ``misses`` count the lookups)."""
 
     _shared: dict = {}
 
-    def __init__(self, spec: DramSpec, keep: int = 8):
+    def __init__(self, spec: DramSpec, keep: int = 8, keep_results: int = 1 << 17):
         self.spec, self.keep, self._plans = spec, keep, {}
+        self.keep_results, self._results = keep_results, {}
+        self.hits = self.misses = 0
 
     @classmethod
     def shared(cls, spec: DramSpec, keep: int = 24) -> "RepeatPlans":
@@ -139,12 +147,31 @@ class RepeatPlans:
             cls._shared[spec] = cls(spec, keep)
         return cls._shared[spec]
 
+    @classmethod
+    def shared_lookups(cls) -> tuple[int, int]:
+        """(hits, misses) of the remembered results of every spec's shared plans so far."""
+        return sum(p.hits for p in cls._shared.values()), sum(p.misses for p in cls._shared.values())
+
     def get(self, stream) -> RepeatPlan:
         plan = self._plans.pop(stream.digest, None) or _make_plan(self.spec, list(stream.fields))
         self._plans[stream.digest] = plan                        # most recently used last
         if len(self._plans) > self.keep:
             del self._plans[next(iter(self._plans))]
         return plan
+
+    def result(self, key) -> tuple | None:
+        """The result remembered for ``key`` (see ``simulate_repeated``), counted as a hit or a miss."""
+        known = self._results.get(key)
+        if known is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return known
+
+    def remember(self, key, result: tuple) -> None:
+        self._results[key] = result
+        if len(self._results) > self.keep_results:                 # the oldest goes
+            del self._results[next(iter(self._results))]
 
 
 def _make_plan(spec: DramSpec, fields: list[np.ndarray]) -> RepeatPlan:
@@ -173,19 +200,34 @@ def simulate_repeated(spec: DramSpec, stream, times: int, *, refresh: bool = Tru
                       refresh_due: int | None = None, plans: RepeatPlans | None = None) -> RepeatedStreamResult:
     """``stream`` (a pim_mapping.Stream) issued ``times`` times in a row on one channel, rank 0:
     exactly what simulate_commands gives for ``stream.repeat(times)``, without issuing every command.
-    ``plans`` (of this spec) keeps the stream's plan for later runs (default: a plan for this run only)."""
-    org = spec.org
-    fields = stream.fields
+    ``plans`` (of this spec) keeps the stream's plan and the run's result, relative to its start, for
+    later runs (default: for this run only); a remembered result issues no command."""
     if plans is not None and plans.spec is not spec and plans.spec != spec:
         raise ValueError(f"plans for {plans.spec.name} used on {spec.name}")
-    plan = (plans or RepeatPlans(spec)).get(stream)
-    table, window = constraint_table(spec)
+    plans = plans or RepeatPlans(spec)
     due = spec["nREFI"] if refresh_due is None else refresh_due
+    key = (stream.digest, times, due - start_cycle if refresh else None)
+    known, issued = plans.result(key), 0
+    if known is None:
+        known, issued = _run_repeated(spec, stream, times, refresh, start_cycle, due, plans.get(stream))
+        plans.remember(key, known)
+    done, counts, open_cycles, next_due = known
+    return RepeatedStreamResult(start_cycle + done, dict(zip(COMMANDS, counts)), open_cycles,
+                                start_cycle + next_due if refresh else next_due, issued)
+
+
+def _run_repeated(spec: DramSpec, stream, times: int, refresh: bool, start_cycle: int, due: int,
+                  plan: RepeatPlan) -> tuple[tuple, int]:
+    """((done cycle, command counts, open-row cycles, next refresh due), all cycles from
+    ``start_cycle`` (the due cycle as it is without refresh); commands issued one by one)."""
+    org = spec.org
+    fields = stream.fields
+    table, window = constraint_table(spec)
     counts, open_cycles, done, next_due, issued, bad, code = run_repeated(
         *fields, times, plan.every, table, history_horizon(spec), len(COMMANDS), window, org.ranks,
         org.bankgroups, org.banks_per_group, refresh, spec.standard.refresh_level == "channel", spec["nREFI"],
         start_cycle, due, completion_cycles(spec), plan.period, plan.rep_open, *plan.arrays)
     if bad >= 0:
         raise IllegalCommand(bad, COMMANDS[fields[0][bad % len(stream)]], pk.ILLEGAL[code])
-    return RepeatedStreamResult(int(done), dict(zip(COMMANDS, counts.tolist())), int(open_cycles), int(next_due),
-                                int(issued))
+    next_due = int(next_due) - start_cycle if refresh else int(next_due)
+    return (int(done) - start_cycle, tuple(counts.tolist()), int(open_cycles), next_due), int(issued)

@@ -123,6 +123,26 @@ def test_runs_ending_inside_a_known_detour(k, neurons):
             (want.done_cycle, want.open_cycles, want.next_refresh_due, want.command_counts)
 
 
+@pytest.mark.parametrize("refresh", [True, False])
+def test_a_run_at_a_known_refresh_phase_is_the_remembered_one_shifted(refresh):
+    """A run of a stream and times already run at the same refresh phase (due minus start) is
+    answered from the plans' results, shifted to its start, issuing no command: still the full
+    stream. Without refresh every start shares one result; with it another phase is simulated."""
+    spec = load_preset("GDDR6_AiM")
+    stream = gemv_stream(layout(spec), 1600, 5)
+    plans = RepeatPlans(spec)
+    for t0, phase, remembered in [(7, 1234, False), (50_001, 1234, True), (123_457, 1234, True),
+                                  (9, 1235, not refresh)]:
+        want = full(spec, stream, 300, refresh=refresh, start_cycle=t0, refresh_due=t0 + phase)
+        got = simulate_repeated(spec, stream, 300, refresh=refresh, start_cycle=t0, refresh_due=t0 + phase,
+                                plans=plans)
+        assert (got.done_cycle, got.open_cycles, got.next_refresh_due, got.command_counts) == \
+            (want.done_cycle, want.open_cycles, want.next_refresh_due, want.command_counts)
+        assert want.command_counts["REF"] > 10 or not refresh
+        assert (got.issued_commands == 0) == remembered
+    assert (plans.hits, plans.misses) == ((2, 2) if refresh else (3, 1))
+
+
 def test_plans_belong_to_one_spec():
     spec = load_preset("GDDR6_AiM")
     with pytest.raises(ValueError, match="plans"):
