@@ -191,6 +191,19 @@ def tp_share(op: Op, tp: int) -> Op:
     return op
 
 
+def reduced(op: Op, tp: int) -> bool:
+    """Whether the ranks' shares of ``op`` are summed by an all-reduce after it (row-parallel
+    matmuls, and the local MoE combine of partial expert outputs)."""
+    return tp > 1 and (op.name.endswith(ROW_PARALLEL) or op.name == "combine.local")
+
+
+def all_reduce(op: Op, tp: int, device: int) -> Op:
+    """The all-reduce of ``op``'s output over the ``tp`` ranks from ``device`` (id and deps: the caller's)."""
+    return Op(0, f"{op.name}.all_reduce", "collective", op.layer, 0.0, op.compute_dtype,
+              act_in_bytes=op.act_out_bytes, act_out_bytes=op.act_out_bytes, device=device,
+              collective="all_reduce", group=tp)
+
+
 class _Writer:
     """Emits the device trace: segment by segment (prefix, layers, suffix), unit by unit."""
 
@@ -258,11 +271,8 @@ class _Writer:
         tp = self.plan.tp
         ids = [self.emit(tp_share(op, tp), self.deps(unit, rank, op, stage), stage,
                          device=self.device(stage, unit, rank)) for rank in range(tp)]
-        if tp > 1 and (op.name.endswith(ROW_PARALLEL) or op.name == "combine.local"):
-            reduce = self.emit(Op(0, f"{op.name}.all_reduce", "collective", op.layer, 0.0, op.compute_dtype,
-                                  act_in_bytes=op.act_out_bytes, act_out_bytes=op.act_out_bytes,
-                                  device=self.device(stage, unit, 0), collective="all_reduce", group=tp),
-                               ids, stage)
+        if reduced(op, tp):
+            reduce = self.emit(all_reduce(op, tp, self.device(stage, unit, 0)), ids, stage)
             ids = [reduce] * tp
         self.new[unit][op.id] = ids
 

@@ -4,7 +4,8 @@ iterations reuse the result.
 The memo belongs to one (machine, model, precision, routing, seed). Its key is what the machine's
 timing depends on:
 - on a machine whose step is the sum of its operators' times (one serial component with pure
-  timing, a dense MHA/GQA model; ``hwsim.serving.additive``), the body of the iteration is keyed by
+  timing, or tensor-parallel ranks of such identical devices plus their all-reduces alone on a link
+  fabric; a dense MHA/GQA model; ``hwsim.serving.additive``), the body of the iteration is keyed by
   (new tokens, sampling rows) and its attention kernels are timed by the component per iteration,
   so the memo hits whenever the batch's token counts repeat;
 - on every other machine without a parallelism plan, what the iteration's operators depend on

@@ -1,8 +1,12 @@
 """The split iteration cost (body once per token counts + attention kernels per iteration) equals
 the event simulation bit for bit where the machine allows the split, and is refused elsewhere."""
+import random
+
 import pytest
 
+from hwsim.machine import load_machine
 from hwsim.serving.cost import CostModel
+from hwsim.serving.data_parallel import replica_machine
 from hwsim.workload.iteration import Iteration, Seq
 
 MIXED = [Iteration((Seq(1, 100), Seq(1, 40), Seq(1, 700))), Iteration((Seq(64, 0), Seq(1, 40), Seq(1, 3))),
@@ -19,6 +23,20 @@ def test_split_cost_equals_the_event_simulation_bit_for_bit(machine, model):
     assert len(cost.memo) == len(MIXED)                      # one body per (tokens, sampling rows)
 
 
+@pytest.mark.parametrize("machine, model", [("dgx_a100_tp2_dp4", "llama2-7b"), ("dgx_a100_8gpu_nvlink", "llama3-8b")])
+def test_tensor_parallel_split_equals_the_event_simulation_bit_for_bit(machine, model):
+    """A TP2 replica (of the DP4 node) and TP8: one rank's operators plus the all-reduces, alone,
+    on random mixed iterations (prompts, prompt chunks, decodes, rows that sample nothing)."""
+    node = load_machine(machine)
+    cost = CostModel(replica_machine(node) if node.spec.parallelism.dp > 1 else node, model)
+    assert cost.additive is not None and cost.additive.tp == node.spec.parallelism.tp
+    rng = random.Random(15)
+    for _ in range(8):
+        it = Iteration(tuple(Seq(rng.choice([1, 1, rng.randint(2, 400)]), rng.randint(0, 3000), rng.random() < 0.9)
+                             for _ in range(rng.randint(1, 12))))
+        assert cost(it) == cost.simulate(it)
+
+
 def test_bodies_are_shared_by_iterations_with_equal_token_counts():
     cost = CostModel("nvidia_a100_80gb", "llama2-7b")
     for context in range(100, 140):
@@ -26,7 +44,8 @@ def test_bodies_are_shared_by_iterations_with_equal_token_counts():
     assert len(cost.memo) == 1 and cost.hit_rate == pytest.approx(39 / 40)
 
 
-@pytest.mark.parametrize("machine, model, why", [("h100_8gpu_nvlink", "mixtral-8x7b", "parallelism plan"),
+@pytest.mark.parametrize("machine, model, why", [("h100_8gpu_nvlink", "mixtral-8x7b", "beyond tensor parallelism"),
+                                                 ("dgx_a100_tp2_dp4", "llama2-7b", "beyond tensor parallelism"),
                                                  ("nvidia_a100_80gb", "mixtral-8x7b", "MLA or MoE"),
                                                  ("pim_gpt", None, "timing carries state")])
 def test_the_split_is_refused_where_the_machine_does_not_allow_it(machine, model, why):
