@@ -31,9 +31,9 @@ def test_tensor_parallel_split_equals_the_event_simulation_bit_for_bit(machine, 
     cost = CostModel(replica_machine(node) if node.spec.parallelism.dp > 1 else node, model)
     assert cost.additive is not None and cost.additive.tp == node.spec.parallelism.tp
     rng = random.Random(15)
-    for _ in range(8):
-        it = Iteration(tuple(Seq(rng.choice([1, 1, rng.randint(2, 400)]), rng.randint(0, 3000), rng.random() < 0.9)
-                             for _ in range(rng.randint(1, 12))))
+    randoms = [Iteration(tuple(Seq(rng.choice([1, 1, rng.randint(2, 400)]), rng.randint(0, 3000), rng.random() < 0.9)
+                               for _ in range(rng.randint(1, 12)))) for _ in range(8)]
+    for it in randoms + [Iteration((Seq(16, 32, False),))]:            # the last samples nothing: no LM head
         assert cost(it) == cost.simulate(it)
 
 
