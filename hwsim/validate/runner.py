@@ -74,6 +74,12 @@ def within(target: str, published: float, simulated: float, unit: str, low: floa
     return Row(target, published, simulated, unit, low <= simulated <= high, tolerance, band=(low, high), **kwargs)
 
 
+def in_range(target: str, simulated: float, unit: str, low: float, high: float, **kwargs) -> Row:
+    """A row for a figure published as a range [low, high]: shown by its midpoint, passing inside it."""
+    return within(target, (low + high) / 2, simulated, unit, low, high, f"{low:g}-{high:g}{'x' if unit == 'x' else ''}",
+                  **kwargs)
+
+
 def relative(target: str, published: float, simulated: float, unit: str, rel: float, **kwargs) -> Row:
     """A row that passes when hwsim's figure is within `rel` of the published one."""
     return within(target, published, simulated, unit, published * (1 - rel), published * (1 + rel), f"rel {rel:.0%}",

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import copy
 
-from hwsim.validate.runner import Row, check, relative, within
+from hwsim.validate.runner import Row, check, in_range, relative
 
 CONTEXT = 1024          # assumption: KV-cache length of the decode step (the paper does not state it)
 ABLATIONS = {           # policy override -> (published slowdown range vs the shipped S policy)
@@ -62,8 +62,7 @@ def _with_policy(overrides: dict):
 def _utilization_row(name: str, report) -> Row:
     low, high = UTILIZATION[name]
     used = report.components["flash"]["channel_utilization"]
-    return within(f"cambricon-llm-s opt-6.7b {name} channel utilisation", (low + high) / 2, used, "fraction",
-                  low, high, f"{low:g}-{high:g}")
+    return in_range(f"cambricon-llm-s opt-6.7b {name} channel utilisation", used, "fraction", low, high)
 
 
 @check("cambricon_llm")
@@ -79,8 +78,7 @@ def cambricon_llm(group: dict) -> list[Row]:
     for name, (overrides, (low, high)) in ABLATIONS.items():
         report = _decode_s(_with_policy(overrides), "opt-6.7b")
         slowdown = report.latency_s / base.latency_s
-        rows.append(within(f"cambricon-llm-s opt-6.7b {name} slowdown", (low + high) / 2, slowdown, "x",
-                           low, high, f"{low:g}-{high:g}x"))
+        rows.append(in_range(f"cambricon-llm-s opt-6.7b {name} slowdown", slowdown, "x", low, high))
         if name in UTILIZATION:
             rows.append(_utilization_row(name, report))
     return rows
