@@ -18,17 +18,14 @@ from hwsim.workload.routing import route
 from hwsim.workload.trace import generate_trace
 
 
-def _node(**plan):
+def _node(gpus: int = 8, **plan):
+    """The 8-GPU H100 node with `plan`; with `gpus=1`, one of its datasheet GPUs on its own (no per-kernel
+    fixed costs, which every rank would pay again)."""
     data = yaml.safe_load(Path(ARCHITECTURES_DIR, "h100_8gpu_nvlink.yaml").read_text())
-    data["parallelism"] = plan
-    return machine_from_dict(data)
-
-
-def _one_gpu():
-    """One of the node's datasheet GPUs on its own (no per-kernel fixed costs, which every rank would pay)."""
-    data = yaml.safe_load(Path(ARCHITECTURES_DIR, "h100_8gpu_nvlink.yaml").read_text())
-    data["components"]["gpu"]["count"] = 1
-    data.pop("parallelism", None)
+    data["components"]["gpu"]["count"] = gpus
+    data.pop("parallelism")
+    if plan:
+        data["parallelism"] = plan
     return machine_from_dict(data)
 
 
@@ -74,7 +71,7 @@ def test_tensor_parallel_all_reduces_take_their_closed_form_when_alone():
     for record in reduces:
         assert record.end_ps - record.start_ps == round((6.6e-6 + 14 * 0.6e-6) * 1e12) \
             + 14 * nvlink.serialisation_ps(inflated)
-    single = simulate(_one_gpu(), "llama2-7b", phase="decode", batch=1, context=512)   # the node's GPU, alone
+    single = simulate(_node(gpus=1), "llama2-7b", phase="decode", batch=1, context=512)   # the node's GPU, alone
     # ranks are identical and nothing overlaps: the step is one rank's compute plus the all-reduces
     busy = report.device_busy_s()
     assert report.latency_s == pytest.approx(busy[0] + sum(r.duration_s for r in reduces), rel=1e-9)
