@@ -116,8 +116,10 @@ class AdditiveCost:
         return self.bodies[key]
 
     def attention(self, iteration: Iteration) -> tuple[int, list[float]]:
-        """(ps, J per operator) of one layer's attention kernels, memoized by their work."""
-        groups = tuple((form, *step) for form, step in iteration.groups().items())
+        """(ps, J per operator) of one layer's attention kernels, memoized by their work: a pure-timing
+        component times an attention op by its padded shape and totals, never by its sequences'
+        shapes (``Op.seqs``, read by per-sequence PIM attention only), so those stay out of the key."""
+        groups = tuple((form, step.work) for form, step in iteration.groups().items())
         if groups not in self.kernels:
             self.kernels[groups] = self._ops_cost(attention_kernels(self.model, iteration, self.precision))
         return self.kernels[groups]

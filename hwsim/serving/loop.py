@@ -122,8 +122,8 @@ class ReplicaLoop:
                 if live.scheduled_s is None:
                     live.scheduled_s = self.now
                     self.unscheduled -= 1
-            iteration = Iteration(tuple(sorted(Seq(n, live.cached, live.cached + n == live.known)
-                                               for live, n in batch.items())))
+            iteration = Iteration(tuple(sorted([Seq(n, live.cached, live.cached + n == live.request.prompt + live.generated)
+                                                for live, n in batch.items()])))   # live.known, inlined
             latency, energy = self.cost(iteration)
             moved = self.scheduler.take_moved()
             if moved:

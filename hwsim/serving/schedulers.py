@@ -168,8 +168,11 @@ class Continuous(Scheduler):
         self.admit(waiting, running, kv, batch, self.max_tokens)
         if batch:
             return batch
+        held, size = kv.held, kv.block_size
         for live in list(running):
-            if live.id in kv.held and self.fit(live, 1, batch, waiting, running, kv):   # not preempted meanwhile
+            blocks = held.get(live.id)          # None: preempted meanwhile
+            if blocks is not None and (live.cached < blocks * size     # fit's first test, inlined (hot path)
+                                       or self.fit(live, 1, batch, waiting, running, kv)):
                 batch[live] = 1
         return batch
 

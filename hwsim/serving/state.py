@@ -10,7 +10,7 @@ preemption by swapping keeps `cached`, the blocks wait in the host pool (vLLM V0
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hwsim.serving.requests import Request
 
@@ -28,10 +28,10 @@ class Live:
     finish_s: float | None = None
     energy_j: float = 0.0                # its token share of the energy of every iteration it ran in
     rejected: str = ""                   # why it can never be served ("" if admitted)
+    id: int = field(init=False)          # the request's id (an attribute: the scheduler's hot path reads it)
 
-    @property
-    def id(self) -> int:
-        return self.request.id
+    def __post_init__(self):
+        self.id = self.request.id
 
     @property
     def known(self) -> int:

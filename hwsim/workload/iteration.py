@@ -7,8 +7,9 @@ hashable and compares by its exact shape, so it is the key of the serving layer'
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from operator import add
 from typing import NamedTuple
 
 from hwsim.config.counts import COUNT_LIMIT
@@ -29,8 +30,8 @@ class Step(NamedTuple):
     and key run (the op's padded shape), and the totals of new tokens, keys and causal (query, key)
     pairs over the group. Query i of n (i = 1..n) sees cached + i keys, so a sequence has
     n * cached + n (n + 1) / 2 pairs; a group of equal sequences is today's batched step.
-    ``shapes``: each sequence's (queries, keys), sorted, for hardware that runs attention sequence by
-    sequence (CENT's PIM, ``hwsim.components.dram.pim_device``)."""
+    ``members``: the group's sequences in batch order, from which ``shapes`` is built on demand.
+    Equal steps have equal members; ``work`` and ``shapes`` are what a kernel's time depends on."""
 
     batch: int
     queries: int
@@ -38,16 +39,28 @@ class Step(NamedTuple):
     tokens: int
     key_total: int
     pairs: int
-    shapes: tuple[tuple[int, int], ...]
+    members: tuple[Seq, ...]
 
     @classmethod
     def of_seqs(cls, seqs) -> "Step":
-        news = [seq.new for seq in seqs]
-        keys = [seq.new + seq.cached for seq in seqs]
+        news, cached, _ = zip(*seqs)
+        keys = list(map(add, news, cached))
         tokens, key_total = sum(news), sum(keys)
         pairs = key_total if tokens == len(seqs) else \
             sum(n * (k - n) + n * (n + 1) // 2 for n, k in zip(news, keys))     # one query each: pairs = keys
-        return cls(len(seqs), max(news), max(keys), tokens, key_total, pairs, tuple(sorted(zip(news, keys))))
+        return cls(len(seqs), max(news), max(keys), tokens, key_total, pairs, tuple(seqs))
+
+    @property
+    def work(self) -> tuple[int, int, int, int, int, int]:
+        """The group's padded shape and totals (every field but its members)."""
+        return self[:6]
+
+    @property
+    def shapes(self) -> tuple[tuple[int, int], ...]:
+        """Each sequence's (queries, keys), sorted: for hardware that runs attention sequence by
+        sequence (CENT's PIM, ``hwsim.components.dram.pim_device``). Built only when asked: the
+        serving hot path on other machines never reads it."""
+        return tuple(sorted((seq.new, seq.new + seq.cached) for seq in self.members))
 
 
 def kernel_form(seq: Seq) -> str:
@@ -60,16 +73,23 @@ def kernel_form(seq: Seq) -> str:
 
 @dataclass(frozen=True)
 class Iteration:
-    """The sequences of one iteration, in batch order (token rows are laid out sequence-major)."""
+    """The sequences of one iteration, in batch order (token rows are laid out sequence-major).
+    ``tokens``: new tokens; ``logits``: sequences that sample a token this iteration (rows of the
+    LM head); both derived from the sequences, so outside equality."""
 
     seqs: tuple[Seq, ...]
+    tokens: int = field(init=False, repr=False, compare=False)
+    logits: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if not self.seqs:
             raise ValueError("an iteration needs at least one sequence")
-        if min(seq.new for seq in self.seqs) < 1 or min(seq.cached for seq in self.seqs) < 0:
+        news, cached, logits = zip(*self.seqs)      # one pass in C: the serving loop builds one per step
+        if min(news) < 1 or min(cached) < 0:
             bad = next(seq for seq in self.seqs if seq.new < 1 or seq.cached < 0)
             raise ValueError(f"a sequence needs new >= 1 and cached >= 0 tokens, got {tuple(bad)}")
+        object.__setattr__(self, "tokens", sum(news))
+        object.__setattr__(self, "logits", sum(logits))
 
     @classmethod
     def of(cls, phase: str, batch: int, context: int) -> "Iteration":
@@ -88,15 +108,6 @@ class Iteration:
     @property
     def batch(self) -> int:
         return len(self.seqs)
-
-    @cached_property
-    def tokens(self) -> int:
-        return sum(seq.new for seq in self.seqs)
-
-    @cached_property
-    def logits(self) -> int:
-        """Sequences that sample a token this iteration (rows of the LM head)."""
-        return sum(seq.logits for seq in self.seqs)
 
     @cached_property
     def tokens_per_sequence(self) -> int:

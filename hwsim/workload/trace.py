@@ -66,10 +66,12 @@ __all__ = ["generate_trace", "iteration_trace", "expert_ffn", "attention_kernels
 
 
 class _Builder:
-    """Appends ops with sequential ids; knows the precision and the current layer."""
+    """Appends ops with sequential ids; knows the precision and the current layer. `shapes`: give
+    attention ops their sequences' shapes (``Op.seqs``)."""
 
-    def __init__(self, precision: Precision):
+    def __init__(self, precision: Precision, shapes: bool = True):
         self.ops: list = []
+        self.shapes = shapes
         self.precision = precision
         self.matmul_dtype = precision.matmul
         self.layer = -1
@@ -124,17 +126,18 @@ class _Builder:
         k_bytes = nbytes(step.key_total * k_per_key, fmt)
         v_bytes = nbytes(step.key_total * v_per_key, fmt)
         q_bytes = self.act(step.tokens * heads * qk_dim)
+        seqs = step.shapes if self.shapes else ()
         score = self.emit("attn_score", "attn_score", q_deps + kv_deps, 2 * qk_dim * scores, dtype,
                           act_in_bytes=q_bytes + (0 if cached else k_bytes),
                           kv_read_bytes=k_bytes if cached else 0.0, act_out_bytes=self.act(scores),
-                          m=step.queries, k=qk_dim, n=step.keys, count=batch_heads, seqs=step.shapes)
+                          m=step.queries, k=qk_dim, n=step.keys, count=batch_heads, seqs=seqs)
         soft = self.vector("softmax", "softmax", [score], scores, SOFTMAX_FLOPS,
-                           m=step.queries, n=step.keys, count=batch_heads, seqs=step.shapes)
+                           m=step.queries, n=step.keys, count=batch_heads, seqs=seqs)
         return self.emit("attn_context", "attn_context", [soft] + kv_deps, 2 * v_dim * scores, dtype,
                          act_in_bytes=self.act(scores) + (0 if cached else v_bytes),
                          kv_read_bytes=v_bytes if cached else 0.0,
                          act_out_bytes=self.act(step.tokens * heads * v_dim),
-                         m=step.queries, k=step.keys, n=v_dim, count=batch_heads, seqs=step.shapes)
+                         m=step.queries, k=step.keys, n=v_dim, count=batch_heads, seqs=seqs)
 
 
 # ---- blocks --------------------------------------------------------------------------------------
@@ -161,10 +164,13 @@ def _gqa_kernels(b: _Builder, model: ModelSpec, it: Iteration, q_deps, kv_deps) 
 
 def attention_kernels(model: ModelSpec, iteration: Iteration, precision: Precision) -> tuple[Op, ...]:
     """One layer's attention kernel ops of an MHA/GQA/MQA model, as ``iteration_trace`` emits them
-    in every layer (without ids or deps): the part of an iteration that depends on its contexts."""
+    in every layer (without ids or deps): the part of an iteration that depends on its contexts.
+    Without the sequences' shapes (``Op.seqs``): the pure-timing components that time these ops
+    alone (``hwsim.serving.additive``) read the padded shape and totals, and sorting every
+    iteration's shapes would cost the serving loop more than the kernels' timing."""
     if model.attention.kind == "mla":
         raise ValueError(f"{model.name}: attention_kernels covers MHA/GQA/MQA models, not MLA")
-    b = _Builder(precision)
+    b = _Builder(precision, shapes=False)
     _gqa_kernels(b, model, iteration, [], [])
     return tuple(b.ops)
 
@@ -229,7 +235,13 @@ def work_key(model: ModelSpec, iteration: Iteration) -> tuple:
     iterations with equal keys get the same operators (their headers may differ)."""
     forms = iteration.groups(_whole_prompt) if model.attention.kind == "mla" else {}
     return (iteration.tokens, iteration.logits, iteration.tokens_per_sequence,
-            tuple(iteration.groups().items()), tuple(forms.items()))
+            _group_keys(iteration.groups()), _group_keys(forms))
+
+
+def _group_keys(groups: dict) -> tuple:
+    """Each attention group's form, work and sorted shapes: equal for groups whose kernels get the
+    same operators, whatever the order of their sequences."""
+    return tuple((form, step.work, step.shapes) for form, step in groups.items())
 
 
 def _ffn(b: _Builder, model: ModelSpec, deps, rows, width, count=1, expert=-1, prefix="ffn") -> int:

@@ -44,6 +44,19 @@ def test_bodies_are_shared_by_iterations_with_equal_token_counts():
     assert len(cost.memo) == 1 and cost.hit_rate == pytest.approx(39 / 40)
 
 
+def test_attention_kernels_are_shared_by_groups_of_equal_work_whatever_their_sequences():
+    """The kernel memo leaves the sequences' shapes out of its key (a pure-timing GPU times an
+    attention op by its padded shape and totals): equal work, other contexts, same result as simulated."""
+    cost = CostModel("nvidia_a100_80gb", "llama2-7b")
+    a = Iteration((Seq(1, 100), Seq(1, 50), Seq(1, 75)))
+    b = Iteration((Seq(1, 100), Seq(1, 62), Seq(1, 63)))         # longest 101 keys, 228 in all, as a
+    assert a.groups()["decode"].work == b.groups()["decode"].work
+    assert a.groups()["decode"].shapes != b.groups()["decode"].shapes
+    for it in (a, b):
+        assert cost(it) == cost.simulate(it)
+    assert len(cost.additive.kernels) == 1
+
+
 @pytest.mark.parametrize("machine, model, why", [("h100_8gpu_nvlink", "mixtral-8x7b", "beyond tensor parallelism"),
                                                  ("dgx_a100_tp2_dp4", "llama2-7b", "beyond tensor parallelism"),
                                                  ("nvidia_a100_80gb", "mixtral-8x7b", "MLA or MoE"),
