@@ -59,8 +59,11 @@ def main() -> None:
         print(f"{name:<20} {model:<16} {weights:>7} {threads:>3} {bandwidth / 1e9:6.2f} {tok_s:11.2f} "
               f"{published:9.2f} {tok_s / published - 1:+7.1%}  {what}")
     print("STREAM read-only on a Pi 5 (llama.cpp issue 26484): 9.26 / 13.23 / 11.59 GB/s at 1 / 2 / 4 threads;")
-    print("the model takes the best (13.23 GB/s) as the chip figure and the A76's 22 reads in flight per core")
-    print("do not bind, so 1 thread streams 13.23 GB/s where STREAM measures 9.26, and 4 threads 13.23 vs 11.59")
+    print("the model takes 13.23 GB/s as the chip figure and 9.26 GB/s as one core's (per_core.measured), so")
+    print("4 threads stream 13.23 GB/s where STREAM measures 11.59. T-MAC: the model streams the weights, then")
+    print("looks them up (overlap_weight_load: false), a lower bound on its speed (the 1-thread row is under the")
+    print("published figure; with the two fully overlapped it is above it): how far T-MAC's kernel overlaps them")
+    print("on an A76 is not published")
     print("llama.cpp rows: the model's q2_K matmuls are bound by the NEON pipes (neoverse_n1.yaml micro-op counts")
     print("issued at 2 per cycle); load issue, dependency stalls and the activation quantisation are not counted")
 
