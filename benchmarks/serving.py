@@ -6,7 +6,8 @@ Workload: ShareGPT-like lengths, lognormal fits of the ShareGPT-GPT4 sample in s
 Poisson arrivals, continuous batching (vLLM V0 prefill-first).
 
 1. ``a100``: Llama-2-7B on the A100 (the issue's target: 10,000 requests in under 30 s on a 2-core
-   machine); the roofline GPU's iteration cost is split (``hwsim.serving.additive``), exact.
+   machine; measured 25-26 s of CPU); the roofline GPU's iteration cost is split
+   (``hwsim.serving.additive``), exact.
 2. ``exact-shapes``: the same machine with the split turned off, every distinct trace simulated
    through the event kernel (the path every other machine takes), on fewer requests.
 3. ``buckets``: contexts rounded up to 16 / 64 / 256 tokens against the exact mode: relative error

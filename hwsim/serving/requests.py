@@ -61,13 +61,19 @@ class Lengths:
 
     @classmethod
     def parse(cls, text: str | int) -> "Lengths":
-        if isinstance(text, int):
+        """A bare number N (an int, or text such as '64') is fixed:N."""
+        if isinstance(text, int) or str(text).isdigit():
             text = f"fixed:{text}"
         kind, *args = str(text).split(":")
         arity = {"fixed": 1, "uniform": 2, "lognormal": 2}
         if kind not in arity or len(args) != arity[kind]:
-            raise ValueError(f"lengths {text!r}: expected fixed:N, uniform:LO:HI or lognormal:MEDIAN:SIGMA")
-        values = [float(arg) for arg in args]
+            raise ValueError(f"lengths {text!r}: expected N, fixed:N, uniform:LO:HI or lognormal:MEDIAN:SIGMA")
+        try:
+            values = [float(arg) for arg in args]
+        except ValueError:
+            raise ValueError(f"lengths {text!r}: {', '.join(args)} must be numbers") from None
+        if not all(map(math.isfinite, values)):
+            raise ValueError(f"lengths {text!r}: need finite numbers")
         if values[0] < 1 or (kind == "uniform" and values[1] < values[0]) or (kind == "lognormal" and values[1] < 0):
             raise ValueError(f"lengths {text!r}: need lengths >= 1, LO <= HI and SIGMA >= 0")
         return cls(kind, *values)

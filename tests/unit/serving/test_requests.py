@@ -27,8 +27,16 @@ def test_length_distributions():
     lognormal = Lengths.parse("lognormal:200:0.8").draw(100_000, rng)
     assert np.median(lognormal) == pytest.approx(200, rel=0.02) and lognormal.min() >= 1
     assert Lengths.parse(64).draw(3, rng).tolist() == [64, 64, 64]
-    with pytest.raises(ValueError, match="expected fixed:N"):
+    assert Lengths.parse("64") == Lengths.parse("fixed:64") == Lengths.parse(64)      # a bare number is fixed
+    with pytest.raises(ValueError, match="expected N, fixed:N"):
         Lengths.parse("zipf:1.2")
+
+
+@pytest.mark.parametrize("text, why", [("fixed:nan", "finite"), ("uniform:1:inf", "finite"), ("fixed:abc", "numbers"),
+                                       ("fixed:0", ">= 1"), ("-5", "expected N")])
+def test_bad_lengths_are_one_line_errors(text, why):
+    with pytest.raises(ValueError, match=why):
+        Lengths.parse(text)
 
 
 @pytest.mark.parametrize("rate", [0, -1.0, float("nan")])
