@@ -36,6 +36,9 @@ without them keeps the plain roofline:
   each keep `loads` element loads in flight, and the bytes move at the curve's bandwidth for them;
   a row that is not a whole number of blocks wide leaves threads idle in its last iteration, so a
   block keeps its row's elements / iterations threads busy on average, not all of them.
+  A `chunk` kernel (PyTorch's vectorized elementwise kernels: the residual add) cuts the flat tensor
+  into blocks of `chunk` elements instead of one block per row; those blocks then run as rows do,
+  each thread one iteration: one round trip in one wave, the curve in waves.
   A `grid_stride` kernel (PyTorch's index_select) runs min(elements / block, sms x
   `blocks_per_sm`) blocks over all elements rather than one block per row; up to `serial_rows`
   rows (index_select's small-index kernel) such a grid walks one row after another. Extra round
@@ -145,6 +148,7 @@ class RowKernel(Strict):
     loads: Count = 1                       # element loads one thread keeps in flight (silu_and_mul: x and y)
     blocks_per_sm: Optional[Count] = None  # the kernel's own cap on blocks per SM (its grid size)
     grid_stride: bool = False              # blocks stride over all elements, not one block per row
+    chunk: Optional[Count] = None          # elements per block, cut from the flat tensor instead of by rows
     serial_rows: CountOrZero = 0           # up to this many rows, one strided grid walks them in turn
 
 
@@ -178,7 +182,7 @@ class Rows(Strict):
         pay only the round trips."""
         kernel = self.kernels[op.kind]
         elements = op.act_out_bytes * 8 / precision.BITS[op.compute_dtype]
-        all_rows = op.m * op.count
+        all_rows = math.ceil(elements / kernel.chunk) if kernel.chunk else op.m * op.count
         serial = all_rows <= kernel.serial_rows           # one grid walks the rows one after another
         strided = kernel.grid_stride or serial
         rows = 1 if strided else all_rows
@@ -292,7 +296,8 @@ class AnalyticDevice(SerialComponent):
 
     def _rows_s(self, op) -> float:
         rows = self.params.rows
-        applies = rows is not None and op.kind in rows.kernels and op.m > 0 and op.act_out_bytes > 0
+        kernel = rows.kernels.get(op.kind) if rows is not None else None
+        applies = kernel is not None and (op.m > 0 or kernel.chunk) and op.act_out_bytes > 0
         return rows.seconds(op) if applies else 0.0
 
     def _overhead_s(self, op) -> float:

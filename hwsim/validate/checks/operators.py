@@ -52,8 +52,16 @@ What still misses on the A100, and why (evidence: the measured table itself):
   A100's L2 from the previous kernel; modelling L2-resident rows by their round trips alone brings
   the norms to 11/17% but the activation and rope, whose inputs are as L2-resident, to 27/45% and
   23/47%, so L2 residency is not the mechanism that separates them and is not modelled.
-- residual add and the smallest kernels: 1.3 us of kernel startup (gpu-benches, CUDA graph) against
-  a measured 2 us; the profiler's whole microseconds and its own per-kernel cost are not separated.
+- residual add: PyTorch's vectorized elementwise kernel (blocks of 128 threads x 4 elements, each thread
+  one vector load per input): up to one wave of blocks (1,728 x 512 elements) it takes one round trip
+  past the 1.3 us startup, 1.7 us against a measured 2 us (-15% from 1 to 16 tokens, -30% before it was
+  modelled); in waves it streams at the read curve's top (32 KB in flight per SM: 1,769 GB/s). From 256
+  to 1,024 tokens it is +28% median: the measured adds move up to 3.2 TB/s, past any DRAM rate, so their
+  inputs come from the 40 MB L2 (the down projection's output, written by the kernel before); L2
+  residency across kernels is not modelled. The A40's and H100's adds measure 1 us at few tokens, below
+  their own startup plus a round trip (1.35 and 1.65 us): the profiler's whole microseconds hold anything
+  from 0.5 to 1.5 us, and the startup figures (gpu-small-kernels, the period of back-to-back kernels in a
+  CUDA graph) include the gap to the next kernel, which a profiled duration does not.
 - embedding: index_select's small-index path (<= 16 tokens) walks the tokens in turn, about 0.8 us
   each (index, then row, each a 405 ns round trip) as measured (14 us for 16 tokens); from 24 to 192 tokens the
   large-index kernel is up to 34% fast (median -5%).

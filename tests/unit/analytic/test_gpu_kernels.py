@@ -173,6 +173,22 @@ def test_a_grid_stride_kernel_spreads_all_elements_over_its_capped_grid():
     assert chained == pytest.approx(4096 * 64 / 1024 * 1e-6, rel=1e-9)
 
 
+def test_a_chunked_kernel_cuts_the_flat_tensor_into_blocks_that_run_in_waves():
+    # PyTorch's fp16 add: blocks of 128 threads x 4 elements = 512, 16 blocks per SM x 4 SMs = 64 at once.
+    # 4096 outputs (no rows): 8 blocks, one wave, one 1 us round trip. 2^20 outputs: 2048 blocks in 32
+    # waves; 64 x 128 threads x 8 loads x 2 B / 4 SMs = 32 KB per SM in flight, past the curve: 400 GB/s
+    kernel = {"block": 128, "elements_per_thread": 4, "loads": 8, "chunk": 512}
+    rows = {**CURVE, "latency": "1us", "kernels": {"elementwise": kernel}}
+
+    def add(n):
+        return Op(0, "add", "elementwise", 0, n, "fp16", act_in_bytes=4.0 * n, act_out_bytes=2.0 * n)
+    one_wave, _ = _seconds(_gpu(rows=rows), add(4096))
+    assert one_wave == pytest.approx(1e-6, rel=1e-9)
+    big = add(1 << 20)
+    waves, _ = _seconds(_gpu(rows={**rows, "latency": "1ns"}), big)
+    assert waves == pytest.approx(big.total_bytes / 400e9, rel=1e-9)
+
+
 def test_kernel_startup_is_paid_once_per_kernel_with_the_host_launch():
     op = Op(0, "add", "elementwise", 0, 1e6, "fp16", act_in_bytes=2e6, act_out_bytes=1e6)
     plain, _ = _seconds(_gpu(), op)
