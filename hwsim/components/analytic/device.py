@@ -25,8 +25,13 @@ without them keeps the plain roofline:
 - `rows:` vector operators as one-thread-block-per-row kernels (vLLM / Sarathi-Serve's rms_norm,
   silu_and_mul and rotary_embedding kernels): a block of min(row work, `block`) threads walks its
   row in loop iterations, each a dependent DRAM round trip of `latency`; as many blocks as fit in
-  an SM's threads run at once, the rest in waves. Few rows leave the GPU waiting on that chain, not
-  on bandwidth: the operator takes max(waves x round trips x latency, bytes / bandwidth).
+  an SM's threads run at once, the rest in waves. Each iteration also issues the kernel's
+  `instructions` (per pass, from its compiled loop) for every warp resident on the busiest SM,
+  `schedulers` warp instructions per `clock` cycle: a row's warps wait on the same loads, so their
+  instructions follow the round trip rather than hide under it. The last `cached_passes` passes
+  (rms_norm's scaling loop, re-reading what its first loop loaded) wait on an L2 hit (`l2_latency`)
+  instead of DRAM. Few rows leave the GPU waiting on that chain, not on bandwidth: the operator takes
+  max(waves x one row's iterations, bytes / bandwidth).
   With `rows.inflight` (a measured curve: bytes of loads in flight per SM -> sustained bandwidth),
   rows in more than one wave are bound by memory-level parallelism instead (Little's law). The
   curve is measured with threads that load once and exit, so each of its loads also pays a block's
@@ -65,17 +70,18 @@ import math
 from typing import Literal, Optional
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from hwsim.components.base import ALL_BYTES, OpTiming, Resource, SerialComponent, register
 from hwsim.components.base import Memory as Resident
 from hwsim.config.counts import Count, CountOrZero
 from hwsim.config.schema import Strict
-from hwsim.config.units import Bandwidth, ByteSize, ComputeRate, Duration, Latency, Power
+from hwsim.config.units import Bandwidth, ByteSize, ComputeRate, Duration, Frequency, Latency, Power
 from hwsim.workload import precision
 from hwsim.workload.ops import KINDS
 
 FP32_BYTES = 4      # split-K partial sums are fp32
+WARP = 32           # threads per warp
 
 
 def _known_formats(rates: dict) -> dict:
@@ -139,10 +145,13 @@ class Gemm(Strict):
 
 
 class RowKernel(Strict):
-    """One operator kind's kernel: a thread block per row; each loop iteration one round trip."""
+    """One operator kind's kernel: a thread block per row; each loop iteration one round trip, then
+    the instructions of its resident warps."""
 
     block: Count                           # threads per block at most (the kernel's min(work, block))
     passes: Count = 1                      # loops over the row (rms_norm: sum of squares, then scale)
+    cached_passes: CountOrZero = 0         # the last passes, whose loads hit the L2 (rms_norm's scaling loop)
+    instructions: list[CountOrZero] = []   # per pass, instructions one thread issues per iteration ([]: none)
     elements_per_thread: Count = 1         # row elements one thread handles per iteration (rope: a pair)
     extra_round_trips: CountOrZero = 0     # dependent loads before the loops (rope: the position)
     loads: Count = 1                       # element loads one thread keeps in flight (silu_and_mul: x and y)
@@ -150,6 +159,15 @@ class RowKernel(Strict):
     grid_stride: bool = False              # blocks stride over all elements, not one block per row
     chunk: Optional[Count] = None          # elements per block, cut from the flat tensor instead of by rows
     serial_rows: CountOrZero = 0           # up to this many rows, one strided grid walks them in turn
+
+    @model_validator(mode="after")
+    def _per_pass(self):
+        if self.cached_passes >= self.passes:
+            raise ValueError(f"cached_passes ({self.cached_passes}) must leave the first of {self.passes} "
+                             "pass(es) to DRAM")
+        if self.instructions and len(self.instructions) != self.passes:
+            raise ValueError(f"instructions: one count per pass, {self.passes}, got {len(self.instructions)}")
+        return self
 
 
 class Rows(Strict):
@@ -161,6 +179,9 @@ class Rows(Strict):
     latency: Duration                      # one dependent DRAM round trip (s)
     kernels: dict[str, RowKernel]          # operator kind -> its kernel
     inflight: list[tuple[ByteSize, Bandwidth]] = []   # load bytes in flight per SM -> bandwidth (measured)
+    l2_latency: Optional[Duration] = None  # one dependent L2 hit (s): the round trip of a cached pass
+    clock: Optional[Frequency] = None      # SM clock (Hz) the kernels' instructions issue at
+    schedulers: Count = 4                  # warp instructions an SM issues per cycle (one per scheduler)
 
     _kinds = field_validator("kernels")(classmethod(lambda cls, kernels: _known_kinds(kernels)))
 
@@ -170,6 +191,24 @@ class Rows(Strict):
         if any(b[0] <= a[0] for a, b in zip(points, points[1:])):
             raise ValueError("bytes in flight must rise from point to point")
         return points
+
+    @model_validator(mode="after")
+    def _needs(self):
+        for kind, kernel in self.kernels.items():
+            if kernel.cached_passes and self.l2_latency is None:
+                raise ValueError(f"kernels.{kind}.cached_passes needs l2_latency")
+            if kernel.instructions and self.clock is None:
+                raise ValueError(f"kernels.{kind}.instructions needs clock")
+        return self
+
+    def iteration_s(self, kernel: RowKernel, warps: int) -> float:
+        """One loop iteration of every pass: each pass's round trip (an L2 hit for a cached pass, else
+        DRAM), then the instructions of the `warps` resident on the SM, `schedulers` per cycle: the
+        warps of a row's blocks wait on the same loads, so their instructions follow them."""
+        issue_s = warps / (self.schedulers * self.clock) if self.clock else 0.0
+        counts = kernel.instructions or [0] * kernel.passes
+        return sum((self.l2_latency if p >= kernel.passes - kernel.cached_passes else self.latency) + issue_s * n
+                   for p, n in enumerate(counts))
 
     def bandwidth(self, inflight_per_sm: float) -> float:
         """Bytes/s the curve gives for `inflight_per_sm` bytes of loads in flight per SM: linear
@@ -193,7 +232,8 @@ class Rows(Strict):
         threads = min(work, kernel.block * blocks)                            # threads on one row
         steps = math.ceil(rows / (self.sms * per_sm)) * (all_rows if serial else 1)
         iterations = math.ceil(work / threads)
-        loop_s = kernel.passes * iterations * self.latency
+        blocks_per_sm = math.ceil((blocks if strided else min(rows, self.sms * per_sm)) / self.sms)
+        loop_s = iterations * self.iteration_s(kernel, blocks_per_sm * math.ceil(min(work, kernel.block) / WARP))
         chain_s = steps * (kernel.extra_round_trips * self.latency + loop_s)
         if not self.inflight or (steps == 1 and not strided):    # one wave: no block retires and relaunches
             return chain_s

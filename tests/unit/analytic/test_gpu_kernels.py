@@ -112,6 +112,34 @@ def test_many_rows_are_bound_by_bandwidth_and_other_kinds_keep_it():
     assert simulated == pytest.approx(add.total_bytes / BW, rel=1e-9)
 
 
+@pytest.mark.parametrize("rows, warps", [(1, 32), (5, 64), (8, 64)])
+def test_each_iteration_waits_its_round_trip_then_the_resident_warps_instructions(rows, warps):
+    # 4096 wide: 4 iterations per pass over 1024 threads; the busiest SM holds ceil(rows / 4 SMs) blocks of
+    # 32 warps, each instruction of theirs 1 / (4 schedulers x 1 GHz) per warp; pass 1 waits on DRAM (1 us),
+    # pass 2 (cached) on an L2 hit (250 ns); 9 and 19 instructions per iteration
+    kernel = {"block": 1024, "passes": 2, "cached_passes": 1, "instructions": [9, 19]}
+    issued = {**ROWS, "l2_latency": "250ns", "clock": "1GHz", "kernels": {"norm": kernel}}
+    simulated, _ = _seconds(_gpu(rows=issued), _rows_op("norm", rows, 4096))
+    assert simulated == pytest.approx(4 * (1e-6 + 250e-9 + warps * (9 + 19) / 4e9), rel=1e-6)   # whole ps
+
+
+@pytest.mark.parametrize("kernel, extra, message", [
+    ({"passes": 2, "cached_passes": 2}, {"l2_latency": "1ns"}, "must leave the first"),
+    ({"passes": 2, "instructions": [9]}, {"clock": "1GHz"}, "one count per pass"),
+    ({"instructions": [9]}, {}, "needs clock"),
+    ({"passes": 2, "cached_passes": 1}, {}, "needs l2_latency"),
+])
+def test_per_pass_figures_that_do_not_fit_are_one_error_line(kernel, extra, message):
+    from hwsim.config.errors import ConfigError
+    from hwsim.machine import machine_from_dict
+    rows = {**ROWS, **extra, "kernels": {"norm": {"block": 1024, **kernel}}}
+    with pytest.raises(ConfigError) as info:
+        machine_from_dict({"name": "g", "description": "test", "source": "test",
+                           "components": {"gpu": _gpu(rows=rows)}, "mapping": {"default": "gpu"}})
+    (line,) = str(info.value).splitlines()
+    assert message in line
+
+
 # a curve of 1 KB in flight per SM -> 100 GB/s, 4 KB -> 400 GB/s (4 SMs, fp16 elements of 2 bytes)
 CURVE = {**ROWS, "latency": "1ns", "inflight": [["1KB", "100GB/s"], ["4KB", "400GB/s"]]}
 
