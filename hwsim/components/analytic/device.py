@@ -210,12 +210,16 @@ class Rows(Strict):
         return sum((self.l2_latency if p >= kernel.passes - kernel.cached_passes else self.latency) + issue_s * n
                    for p, n in enumerate(counts))
 
-    def bandwidth(self, inflight_per_sm: float) -> float:
+    def bandwidth(self, inflight_per_sm: float, streaming: float) -> float:
         """Bytes/s the curve gives for `inflight_per_sm` bytes of loads in flight per SM: linear
-        between its points, flat outside them (below the first, the latency chain is the bound)."""
+        between its points, flat below the first (there the latency chain is the bound); past the last,
+        loads in flight no longer bind and bytes move at `streaming`, the memory's streaming rate (so a
+        machine that extends this one with faster memory streams faster)."""
+        if inflight_per_sm > self.inflight[-1][0]:
+            return streaming
         return float(np.interp(inflight_per_sm, [p[0] for p in self.inflight], [p[1] for p in self.inflight]))
 
-    def seconds(self, op) -> float:
+    def seconds(self, op, streaming: float) -> float:
         """max(waves of resident blocks x the round trips of one block x latency, bytes at the
         bandwidth the resident threads' loads in flight sustain); rows in one wave of a per-row kernel
         pay only the round trips."""
@@ -239,7 +243,7 @@ class Rows(Strict):
             return chain_s
         resident = min(rows, self.sms * per_sm) * work / iterations     # a short last iteration idles threads
         inflight = resident * kernel.loads * precision.BITS[op.compute_dtype] / 8 / self.sms
-        return max(chain_s, op.total_bytes / self.bandwidth(inflight))
+        return max(chain_s, op.total_bytes / self.bandwidth(inflight, streaming))
 
 
 class AnalyticDeviceParams(Strict):
@@ -338,7 +342,7 @@ class AnalyticDevice(SerialComponent):
         rows = self.params.rows
         kernel = rows.kernels.get(op.kind) if rows is not None else None
         applies = kernel is not None and (op.m > 0 or kernel.chunk) and op.act_out_bytes > 0
-        return rows.seconds(op) if applies else 0.0
+        return rows.seconds(op, self.params.memory.streaming) if applies else 0.0
 
     def _overhead_s(self, op) -> float:
         """Per-kernel time beyond the work: GPU-side startup, plus the host's launch when serial."""

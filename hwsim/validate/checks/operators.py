@@ -57,8 +57,9 @@ What still misses on the A100, and why (evidence: the measured table itself):
 - residual add: PyTorch's vectorized elementwise kernel (blocks of 128 threads x 4 elements, each thread
   one vector load per input): up to one wave of blocks (1,728 x 512 elements) it takes one round trip
   past the 1.3 us startup, 1.7 us against a measured 2 us (-15% from 1 to 16 tokens, -30% before it was
-  modelled); in waves it streams at the read curve's top (32 KB in flight per SM: 1,769 GB/s). From 256
-  to 1,024 tokens it is +28% median: the measured adds move up to 3.2 TB/s, past any DRAM rate, so their
+  modelled); in waves its 32 KB of loads in flight per SM are past the read curve's last point (16 KB),
+  so it streams at the memory's 1.80 TB/s (-2% median beyond 1,024 tokens). From 256 to 1,024 tokens it
+  is +26% median: the measured adds move up to 3.2 TB/s, past any DRAM rate, so their
   inputs come from the 40 MB L2 (the down projection's output, written by the kernel before); L2
   residency across kernels is not modelled. The A40's and H100's adds measure 1 us at few tokens, below
   their own startup plus a round trip (1.35 and 1.65 us): the profiler's whole microseconds hold anything

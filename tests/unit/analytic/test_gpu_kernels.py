@@ -182,11 +182,12 @@ def test_a_short_last_iteration_keeps_fewer_loads_in_flight():
     assert simulated == pytest.approx(op.total_bytes / 300e9, rel=1e-9)
 
 
-def test_the_curve_is_flat_outside_its_points():
+def test_the_curve_is_flat_below_its_points_and_streams_past_them():
     from hwsim.components.analytic.device import Rows
     rows = Rows.model_validate(CURVE)
-    assert rows.bandwidth(10) == 100e9 and rows.bandwidth(1 << 20) == 400e9
-    assert rows.bandwidth(2560) == pytest.approx(250e9, rel=1e-12)
+    assert rows.bandwidth(10, SUSTAINED) == 100e9 and rows.bandwidth(4096, SUSTAINED) == 400e9
+    assert rows.bandwidth(2560, SUSTAINED) == pytest.approx(250e9, rel=1e-12)
+    assert rows.bandwidth(1 << 20, SUSTAINED) == SUSTAINED       # past the last point: the memory's rate
 
 
 def test_a_grid_stride_kernel_spreads_all_elements_over_its_capped_grid():
@@ -204,7 +205,8 @@ def test_a_grid_stride_kernel_spreads_all_elements_over_its_capped_grid():
 def test_a_chunked_kernel_cuts_the_flat_tensor_into_blocks_that_run_in_waves():
     # PyTorch's fp16 add: blocks of 128 threads x 4 elements = 512, 16 blocks per SM x 4 SMs = 64 at once.
     # 4096 outputs (no rows): 8 blocks, one wave, one 1 us round trip. 2^20 outputs: 2048 blocks in 32
-    # waves; 64 x 128 threads x 8 loads x 2 B / 4 SMs = 32 KB per SM in flight, past the curve: 400 GB/s
+    # waves; 64 x 128 threads x 1 load x 2 B / 4 SMs = 4 KB per SM in flight: the curve's 400 GB/s; with
+    # 8 loads (two 4-element vectors), 32 KB, past the curve: the memory's streaming rate
     kernel = {"block": 128, "elements_per_thread": 4, "loads": 8, "chunk": 512}
     rows = {**CURVE, "latency": "1us", "kernels": {"elementwise": kernel}}
 
@@ -213,8 +215,11 @@ def test_a_chunked_kernel_cuts_the_flat_tensor_into_blocks_that_run_in_waves():
     one_wave, _ = _seconds(_gpu(rows=rows), add(4096))
     assert one_wave == pytest.approx(1e-6, rel=1e-9)
     big = add(1 << 20)
-    waves, _ = _seconds(_gpu(rows={**rows, "latency": "1ns"}), big)
+    one_load = {**rows, "latency": "1ns", "kernels": {"elementwise": {**kernel, "loads": 1}}}
+    waves, _ = _seconds(_gpu(rows=one_load), big)
     assert waves == pytest.approx(big.total_bytes / 400e9, rel=1e-9)
+    vectors, _ = _seconds(_gpu(rows={**rows, "latency": "1ns"}, memory={"efficiency": 0.8}), big)
+    assert vectors == pytest.approx(big.total_bytes / SUSTAINED, rel=1e-9)
 
 
 def test_kernel_startup_is_paid_once_per_kernel_with_the_host_launch():
