@@ -41,7 +41,7 @@ What still misses on the A100, and why (evidence: the measured table itself):
   loops show: per iteration at one token (one block on one SM) rms_norm ~345 ns, below a DRAM round
   trip, the activation 450-760 ns and rope 410-570 ns, above one; at 2,048 resident threads per SM
   about 425, 780 and 1,150 ns, in the order of their instruction counts. Rows that fit in one wave
-  (up to 216 of 1,024 threads) pay only that chain: norms +0..+2% median from 2 to 192 tokens (-15% at
+  (up to 216 rows of 1,024 threads) pay only that chain: norms +0..+2% median from 2 to 192 tokens (-15% at
   one token, whose profile is 1 us above two tokens'), the activation -3..+1% median, rope +12% (1-16
   tokens) and -4% (32-192). The loads-in-flight curve is not used there: it comes from one-load
   threads, each paying a block's launch and retirement (650 ns per load at its lowest point). In
@@ -54,17 +54,20 @@ What still misses on the A100, and why (evidence: the measured table itself):
   L2 residency across kernels is not modelled. Rope's block is min(query heads x 64, 512) threads
   over two loops (queries, then keys); hwsim's rope op does not carry the query/key split, so
   llama2-7b at TP8 (4 query heads: 256 threads, 2 iterations) is modelled as one 512-thread iteration.
+  On the H100 SXM (context) the same chain makes the activation and rope 23-37% slow up to 16 tokens:
+  its profiled one-block iterations (silu_and_mul 175-520 ns) are no longer than the H100 PCIe's DRAM
+  round trip it borrows (375 ns [I]), let alone that plus the instructions.
 - residual add: PyTorch's vectorized elementwise kernel (blocks of 128 threads x 4 elements, each thread
   one vector load per input): up to one wave of blocks (1,728 x 512 elements) it takes one round trip
-  past the 1.3 us startup, 1.7 us against a measured 2 us (-15% from 1 to 16 tokens, -30% before it was
-  modelled); in waves its 32 KB of loads in flight per SM are past the read curve's last point (16 KB),
+  past the 1.3 us startup, 1.7 us against a measured 2 us (-15% from 1 to 16 tokens; -30% as a plain
+  stream); in waves its 32 KB of loads in flight per SM are past the read curve's last point (16 KB),
   so it streams at the memory's 1.80 TB/s (-2% median beyond 1,024 tokens). From 256 to 1,024 tokens it
-  is +26% median: the measured adds move up to 3.2 TB/s, past any DRAM rate, so their
-  inputs come from the 40 MB L2 (the down projection's output, written by the kernel before); L2
-  residency across kernels is not modelled. The A40's and H100's adds measure 1 us at few tokens, below
-  their own startup plus a round trip (1.35 and 1.65 us): the profiler's whole microseconds hold anything
-  from 0.5 to 1.5 us, and the startup figures (gpu-small-kernels, the period of back-to-back kernels in a
-  CUDA graph) include the gap to the next kernel, which a profiled duration does not.
+  is +26% median: the measured adds move up to 3.2 TB/s, past any DRAM rate, so their inputs come from
+  the 40 MB L2 (the down projection's output, written by the kernel before); not modelled. The A40's
+  and H100's adds measure 1 us at few tokens, below their own startup plus a round trip (1.35 and
+  1.65 us): the profiler's whole microseconds hold anything from 0.5 to 1.5 us, and the startup figures
+  (gpu-small-kernels, the period of back-to-back kernels in a CUDA graph) include the gap to the next
+  kernel, which a profiled duration does not.
 - embedding: index_select's small-index path (<= 16 tokens) walks the tokens in turn, about 0.8 us
   each (index, then row, each a 405 ns round trip) as measured (14 us for 16 tokens); from 24 to 192 tokens the
   large-index kernel is up to 34% fast (median -5%).
