@@ -83,21 +83,25 @@ def test_gpu_report_has_a_row_per_machine_and_operator_with_the_kernel_startup_o
     assert len(lines) == 2 + len(machines) * len(vidur.OPERATORS)
     add = operators.block_ops("llama2-7b", 1, 1)["ffn_residual"]
     assert operators.op_seconds("nvidia_a100_80gb", add) == pytest.approx(
-        add.total_bytes / (2039e9 * 0.8828) + 1.3e-6, rel=1e-9)       # sustained bytes + one kernel startup
+        405e-9 + 1.3e-6, rel=1e-9)      # 4,096 outputs: 8 blocks of 512, one wave, one round trip + startup
     assert operators.op_seconds("nvidia_a100_80gb", add, datasheet=True) == pytest.approx(
         add.total_bytes / 2039e9, rel=1e-9)
 
 
 
-@pytest.mark.parametrize("machine, latency, startup", [
-    ("nvidia_a40", 254e-9, 1.1e-6),          # the L40's pointer chase [I], the A40's own startup
-    ("nvidia_h100_sxm", 375e-9, 1.27e-6),    # the H100 PCIe's pointer chase [I], the H200's startup [I]
-    ("nvidia_h100_pcie", 375e-9, 0.0),       # its own pointer chase, no startup measured
+@pytest.mark.parametrize("machine, latency, l2, clock, startup", [
+    ("nvidia_a100_80gb", 405e-9, 150e-9, 1.41e9, 1.3e-6),     # its own pointer chase and startup
+    ("nvidia_a40", 254e-9, 159e-9, 1.74e9, 1.1e-6),           # the L40's pointer chase [I], its own startup
+    ("nvidia_h100_sxm", 375e-9, 134e-9, 1.98e9, 1.27e-6),     # the H100 PCIe's chase [I], the H200's startup [I]
+    ("nvidia_h100_pcie", 375e-9, 151e-9, 1.755e9, 0.0),       # its own pointer chase, no startup measured
 ])
-def test_norm_at_one_token_waits_on_its_round_trips(machine, latency, startup):
-    # rms_norm over llama2-7b's 4,096-wide row: one block of 1,024 threads, 4 iterations per pass, 2 passes
+def test_norm_at_one_token_waits_on_its_round_trips_then_its_instructions(machine, latency, l2, clock, startup):
+    # rms_norm over llama2-7b's 4,096-wide row: one block of 1,024 threads (32 warps), 4 iterations per
+    # pass; the sum of squares waits on DRAM and issues 9 instructions per warp, the scaling loop waits
+    # on an L2 hit and issues 19, four warp instructions per cycle
     norm = operators.block_ops("llama2-7b", 1, 1)["attn_norm"]
-    assert operators.op_seconds(machine, norm) == pytest.approx(8 * latency + startup, rel=1e-9)
+    loop = latency + l2 + 32 * (9 + 19) / (4 * clock)
+    assert operators.op_seconds(machine, norm) == pytest.approx(4 * loop + startup, rel=1e-6)   # whole ps
 
 
 @pytest.mark.parametrize("machine, rows_per_sm, low, high, startup", [

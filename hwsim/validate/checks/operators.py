@@ -34,26 +34,40 @@ What still misses on the A100, and why (evidence: the measured table itself):
   compute/accelerator/README.md @744d01e, gives the A100 SXM's MAMF only, 271.2 TFLOPS); gpu-benches'
   A100 roofline run (gpu-roofline/alex_a100_40.txt) holds 1,410 MHz under FP32 FMAs at <= 292 W,
   not a tensor-core load. Without a sourced sustained clock, the GEMM rate stays at MAMF.
-- norms, rope, activation (one block per row): rows that fit in one wave (up to 216 rows of 1024
-  threads) wait on their loops' DRAM round trips (405 ns each, gpu-benches pointer chase): norms
-  +11% median (-22..+14%) from 1 to 192 tokens, rope -7% (1-8 tokens) and -16% (16-192) median. The loads-in-flight curve is not used
-  there: it comes from one-load threads, each paying a block's launch and retirement (650 ns per load
-  at its lowest point), and it made these rows 20-120% slow. An L2 hit (206 ns) is not what the
-  loops show, though the profiled inputs were just written by the previous kernel: at 1 token the
-  measured loops take 0.4-0.5 us per iteration (rms_norm 8 iterations in 4-5 us, silu_and_mul 11
-  in 7 us, rotary 9 in 5 us, each with 1.3 us of startup), at or above a DRAM round trip. The
-  activation stays 27-30% fast up to 192 tokens: silu_and_mul's loop costs more than one round trip
-  (0.5-1.1 us per iteration, rising with rows: at 128-192 tokens it already streams at the curve's
-  rate within one wave); its extra cost per iteration (the expf and division of 1024 threads on one
-  SM, the store) is not modelled. In waves (>= 256 tokens) rows stream at the curve's bandwidth for
-  the loads in flight of the threads busy on average (a short last iteration idles the rest): the
-  activation within -6% median, rope -14 to -20%, norms +28-32% at 256-1024 tokens and +12-14%
-  beyond. The norms' excess at 256-1024 tokens is where their input (<= 40 MB) is still in the
-  A100's L2 from the previous kernel; modelling L2-resident rows by their round trips alone brings
-  the norms to 11/17% but the activation and rope, whose inputs are as L2-resident, to 27/45% and
-  23/47%, so L2 residency is not the mechanism that separates them and is not modelled.
-- residual add and the smallest kernels: 1.3 us of kernel startup (gpu-benches, CUDA graph) against
-  a measured 2 us; the profiler's whole microseconds and its own per-kernel cost are not separated.
+- norms, rope, activation (one block per row): each loop iteration waits on its loads, then issues
+  its compiled instructions (PTX counts of the Sarathi-Serve loops: rms_norm 9 and 19, silu_and_mul
+  43, rotary_embedding 53) for every warp on the SM, four per cycle at 1.41 GHz; rms_norm's second
+  loop re-reads x (an L1 hit) and the shared weight (an L2 hit, 150 ns). This is what the profiled
+  loops show: per iteration at one token (one block on one SM) rms_norm ~345 ns, below a DRAM round
+  trip, the activation 450-760 ns and rope 410-570 ns, above one; at 2,048 resident threads per SM
+  about 425, 780 and 1,150 ns, in the order of their instruction counts. Rows that fit in one wave
+  (up to 216 rows of 1,024 threads) pay only that chain: norms +0..+2% median from 2 to 192 tokens (-15% at
+  one token, whose profile is 1 us above two tokens'), the activation -3..+1% median, rope +12% (1-16
+  tokens) and -4% (32-192). The loads-in-flight curve is not used there: it comes from one-load
+  threads, each paying a block's launch and retirement (650 ns per load at its lowest point). In
+  waves (>= 256 tokens) rows stream at the curve's bandwidth for the loads in flight of the threads
+  busy on average (a short last iteration idles the rest): the activation -4/-8% median (256-1,024 /
+  beyond), rope -12/-14%, norms +28-32% at 256-1,024 tokens and +12-14% beyond. The norms' excess is
+  where their input and output (<= 16 MB each) fit the A100's 40 MB L2, written by the kernel
+  before: the chain alone (no curve) puts the norms at -2..-5% there but -29% beyond, where the
+  curve fits; the activation and rope, whose inputs are as L2-resident, fit the curve at every size.
+  L2 residency across kernels is not modelled. Rope's block is min(query heads x 64, 512) threads
+  over two loops (queries, then keys); hwsim's rope op does not carry the query/key split, so
+  llama2-7b at TP8 (4 query heads: 256 threads, 2 iterations) is modelled as one 512-thread iteration.
+  On the H100 SXM (context) the same chain makes the activation and rope 23-37% slow up to 16 tokens:
+  its profiled one-block iterations (silu_and_mul 175-520 ns) are no longer than the H100 PCIe's DRAM
+  round trip it borrows (375 ns [I]), let alone that plus the instructions.
+- residual add: PyTorch's vectorized elementwise kernel (blocks of 128 threads x 4 elements, each thread
+  one vector load per input): up to one wave of blocks (1,728 x 512 elements) it takes one round trip
+  past the 1.3 us startup, 1.7 us against a measured 2 us (-15% from 1 to 16 tokens; -30% as a plain
+  stream); in waves its 32 KB of loads in flight per SM are past the read curve's last point (16 KB),
+  so it streams at the memory's 1.80 TB/s (-2% median beyond 1,024 tokens). From 256 to 1,024 tokens it
+  is +26% median: the measured adds move up to 3.2 TB/s, past any DRAM rate, so their inputs come from
+  the 40 MB L2 (the down projection's output, written by the kernel before); not modelled. The A40's
+  and H100's adds measure 1 us at few tokens, below their own startup plus a round trip (1.35 and
+  1.65 us): the profiler's whole microseconds hold anything from 0.5 to 1.5 us, and the startup figures
+  (gpu-small-kernels, the period of back-to-back kernels in a CUDA graph) include the gap to the next
+  kernel, which a profiled duration does not.
 - embedding: index_select's small-index path (<= 16 tokens) walks the tokens in turn, about 0.8 us
   each (index, then row, each a 405 ns round trip) as measured (14 us for 16 tokens); from 24 to 192 tokens the
   large-index kernel is up to 34% fast (median -5%).

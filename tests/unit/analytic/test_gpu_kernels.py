@@ -112,6 +112,34 @@ def test_many_rows_are_bound_by_bandwidth_and_other_kinds_keep_it():
     assert simulated == pytest.approx(add.total_bytes / BW, rel=1e-9)
 
 
+@pytest.mark.parametrize("rows, warps", [(1, 32), (5, 64), (8, 64)])
+def test_each_iteration_waits_its_round_trip_then_the_resident_warps_instructions(rows, warps):
+    # 4096 wide: 4 iterations per pass over 1024 threads; the busiest SM holds ceil(rows / 4 SMs) blocks of
+    # 32 warps, each instruction of theirs 1 / (4 schedulers x 1 GHz) per warp; pass 1 waits on DRAM (1 us),
+    # pass 2 (cached) on an L2 hit (250 ns); 9 and 19 instructions per iteration
+    kernel = {"block": 1024, "passes": 2, "cached_passes": 1, "instructions": [9, 19]}
+    issued = {**ROWS, "l2_latency": "250ns", "clock": "1GHz", "kernels": {"norm": kernel}}
+    simulated, _ = _seconds(_gpu(rows=issued), _rows_op("norm", rows, 4096))
+    assert simulated == pytest.approx(4 * (1e-6 + 250e-9 + warps * (9 + 19) / 4e9), rel=1e-6)   # whole ps
+
+
+@pytest.mark.parametrize("kernel, extra, message", [
+    ({"passes": 2, "cached_passes": 2}, {"l2_latency": "1ns"}, "must leave the first"),
+    ({"passes": 2, "instructions": [9]}, {"clock": "1GHz"}, "one count per pass"),
+    ({"instructions": [9]}, {}, "needs clock"),
+    ({"passes": 2, "cached_passes": 1}, {}, "needs l2_latency"),
+])
+def test_per_pass_figures_that_do_not_fit_are_one_error_line(kernel, extra, message):
+    from hwsim.config.errors import ConfigError
+    from hwsim.machine import machine_from_dict
+    rows = {**ROWS, **extra, "kernels": {"norm": {"block": 1024, **kernel}}}
+    with pytest.raises(ConfigError) as info:
+        machine_from_dict({"name": "g", "description": "test", "source": "test",
+                           "components": {"gpu": _gpu(rows=rows)}, "mapping": {"default": "gpu"}})
+    (line,) = str(info.value).splitlines()
+    assert message in line
+
+
 # a curve of 1 KB in flight per SM -> 100 GB/s, 4 KB -> 400 GB/s (4 SMs, fp16 elements of 2 bytes)
 CURVE = {**ROWS, "latency": "1ns", "inflight": [["1KB", "100GB/s"], ["4KB", "400GB/s"]]}
 
@@ -154,11 +182,12 @@ def test_a_short_last_iteration_keeps_fewer_loads_in_flight():
     assert simulated == pytest.approx(op.total_bytes / 300e9, rel=1e-9)
 
 
-def test_the_curve_is_flat_outside_its_points():
+def test_the_curve_is_flat_below_its_points_and_streams_past_them():
     from hwsim.components.analytic.device import Rows
     rows = Rows.model_validate(CURVE)
-    assert rows.bandwidth(10) == 100e9 and rows.bandwidth(1 << 20) == 400e9
-    assert rows.bandwidth(2560) == pytest.approx(250e9, rel=1e-12)
+    assert rows.bandwidth(10, SUSTAINED) == 100e9 and rows.bandwidth(4096, SUSTAINED) == 400e9
+    assert rows.bandwidth(2560, SUSTAINED) == pytest.approx(250e9, rel=1e-12)
+    assert rows.bandwidth(1 << 20, SUSTAINED) == SUSTAINED       # past the last point: the memory's rate
 
 
 def test_a_grid_stride_kernel_spreads_all_elements_over_its_capped_grid():
@@ -171,6 +200,26 @@ def test_a_grid_stride_kernel_spreads_all_elements_over_its_capped_grid():
     assert simulated == pytest.approx(op.total_bytes / 100e9, rel=1e-9)
     chained, _ = _seconds(_gpu(rows={**curve, "latency": "1us", "inflight": []}), op)
     assert chained == pytest.approx(4096 * 64 / 1024 * 1e-6, rel=1e-9)
+
+
+def test_a_chunked_kernel_cuts_the_flat_tensor_into_blocks_that_run_in_waves():
+    # PyTorch's fp16 add: blocks of 128 threads x 4 elements = 512, 16 blocks per SM x 4 SMs = 64 at once.
+    # 4096 outputs (no rows): 8 blocks, one wave, one 1 us round trip. 2^20 outputs: 2048 blocks in 32
+    # waves; 64 x 128 threads x 1 load x 2 B / 4 SMs = 4 KB per SM in flight: the curve's 400 GB/s; with
+    # 8 loads (two 4-element vectors), 32 KB, past the curve: the memory's streaming rate
+    kernel = {"block": 128, "elements_per_thread": 4, "loads": 8, "chunk": 512}
+    rows = {**CURVE, "latency": "1us", "kernels": {"elementwise": kernel}}
+
+    def add(n):
+        return Op(0, "add", "elementwise", 0, n, "fp16", act_in_bytes=4.0 * n, act_out_bytes=2.0 * n)
+    one_wave, _ = _seconds(_gpu(rows=rows), add(4096))
+    assert one_wave == pytest.approx(1e-6, rel=1e-9)
+    big = add(1 << 20)
+    one_load = {**rows, "latency": "1ns", "kernels": {"elementwise": {**kernel, "loads": 1}}}
+    waves, _ = _seconds(_gpu(rows=one_load), big)
+    assert waves == pytest.approx(big.total_bytes / 400e9, rel=1e-9)
+    vectors, _ = _seconds(_gpu(rows={**rows, "latency": "1ns"}, memory={"efficiency": 0.8}), big)
+    assert vectors == pytest.approx(big.total_bytes / SUSTAINED, rel=1e-9)
 
 
 def test_kernel_startup_is_paid_once_per_kernel_with_the_host_launch():

@@ -25,10 +25,11 @@ def test_llama2_7b_decode_on_a100_is_memory_bound_at_bytes_over_bandwidth():
     report = run_trace(machine, trace)
     weight_bytes = sum(op.weight_bytes for op in trace.ops)
     gpu = machine.build(Simulator())["gpu"].params
-    # ops run back to back at the sustained bandwidth, the one-token norm, rope, activation and
+    # ops run back to back at the sustained bandwidth, the one-token norm, rope, activation, add and
     # embedding kernels at their chain of round trips (the machine's rows) where that is longer,
     # each one kernel paying the GPU's kernel startup (no GEMV splits k here: no reduction kernel)
-    expected = sum(max(op.total_bytes / A100_SUSTAINED, gpu.rows.seconds(op) if op.kind in gpu.rows.kernels else 0)
+    expected = sum(max(op.total_bytes / A100_SUSTAINED,
+                       gpu.rows.seconds(op, A100_SUSTAINED) if op.kind in gpu.rows.kernels else 0)
                    for op in trace.ops) + len(trace.ops) * gpu.kernel_startup
     assert gpu.kernel_startup == pytest.approx(1.3e-6)
     assert report.bound == "gpu.memory"
