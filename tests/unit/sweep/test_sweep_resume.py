@@ -20,6 +20,12 @@ HERE = Path(__file__).resolve().parent
 WAIT_S = 60
 
 
+def _default_sigint():
+    """Ctrl-C as a terminal delivers it: a test run started in the background of a shell inherits
+    SIGINT ignored (POSIX shells ignore it for asynchronous commands), and so would the sweep."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextmanager
 def sweep_process(sweep_file, out, log, delay_s):
     """A running `hwsim sweep -j 2` in a session of its own; whatever is left of it is killed at the end."""
@@ -27,7 +33,8 @@ def sweep_process(sweep_file, out, log, delay_s):
            "SWEEP_FAKE_LOG": str(log), "SWEEP_FAKE_DELAY_S": str(delay_s)}
     process = subprocess.Popen([sys.executable, "-m", "hwsim.cli", "sweep", str(sweep_file), "-j", "2", "--quiet",
                                 "--out", str(out), "--evaluator", EVALUATOR],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                               preexec_fn=_default_sigint)
     try:
         yield process
     finally:
