@@ -22,6 +22,12 @@ without them keeps the plain roofline:
   (split-K); the fp32 partial sums are written and read back once, by a second kernel (cuBLASLt's
   out-of-place split-K reduction schemes, cublasLtReductionScheme_t; `splitKreduce_kernel` after
   the GEMM in Ampere profiles) that pays `kernel_startup`.
+  With `gemm.l2_bandwidth` (a measured L2 read bandwidth), the tiles' operand loads bound the tiles'
+  time too: each tile loads its rows of A and its columns of B over the whole k, so A is read once
+  per tile column and B once per tile row, (m x ceil(n / cols) + n x ceil(m / rows)) x k elements,
+  all through the L2 at that bandwidth. Larger tiles reuse more and load less, so small tiles are
+  slower than their FLOPs (NVIDIA's "Matrix Multiplication Background" guide, section 2.3), and a
+  shape that needs them (few rows, to fill the SMs) pays for it.
 - `rows:` vector operators as one-thread-block-per-row kernels (vLLM / Sarathi-Serve's rms_norm,
   silu_and_mul and rotary_embedding kernels): a block of min(row work, `block`) threads walks its
   row in loop iterations, each a dependent DRAM round trip of `latency`; as many blocks as fit in
@@ -107,6 +113,7 @@ class Gemm(Strict):
     tiles: list[tuple[Count, Count]]                  # thread-block output tiles (rows x columns) to pick from
     efficiency: dict[str, float]                      # format -> best measured matmul rate / the format's peak
     split_k: bool = True                              # split the k loop when tiles < SMs
+    l2_bandwidth: Optional[Bandwidth] = None          # bytes/s tiles load operands through the L2 at; None: no bound
 
     @field_validator("efficiency")
     @classmethod
@@ -117,22 +124,32 @@ class Gemm(Strict):
         return shares
 
     def seconds(self, op, fmt: str, peak: float, memory_s: float, bandwidth: float, reduce_s: float = 0.0) -> float:
-        """Fastest tile (and split-K) for `op` computing in `fmt`: max(waves x one tile's time, memory
-        time), plus `reduce_s` for the kernel that sums split-K's partials."""
+        """Fastest tile (and split-K) for `op` computing in `fmt`: max(waves x one tile's time, the
+        tiles' operand loads through the L2, memory time), plus `reduce_s` for the kernel that sums
+        split-K's partials."""
         per_sm = peak * self.efficiency[fmt] / self.sms
         best = math.inf
         for rows, cols in self.tiles:
             tiles = math.ceil(op.m / rows) * math.ceil(op.n / cols) * op.count
+            operands_s = self._operands_s(op, fmt, rows, cols)
             split = 1
             while True:
                 waves = math.ceil(tiles * split / self.sms)
-                compute_s = waves * 2 * rows * cols * math.ceil(op.k / split) / per_sm
+                compute_s = max(waves * 2 * rows * cols * math.ceil(op.k / split) / per_sm, operands_s)
                 partials_s = (split > 1) * 2 * FP32_BYTES * op.m * op.n * op.count * split / bandwidth
                 best = min(best, max(compute_s, memory_s + partials_s) + (split > 1) * reduce_s)
                 split *= 2
                 if not self.split_k or tiles * split > self.sms or split > op.k:
                     break
         return best
+
+    def _operands_s(self, op, fmt: str, rows: int, cols: int) -> float:
+        """Time the L2 takes to serve every tile its rows of A and columns of B (k deep; split-K
+        splits the same loads): A once per tile column, B once per tile row. 0 without `l2_bandwidth`."""
+        if not self.l2_bandwidth:
+            return 0.0
+        elements = (op.m * math.ceil(op.n / cols) + op.n * math.ceil(op.m / rows)) * op.k * op.count
+        return elements * precision.BITS[fmt] / 8 / self.l2_bandwidth
 
 
 class RowKernel(Strict):

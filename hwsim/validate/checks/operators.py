@@ -20,20 +20,25 @@ the residual add; the vocab-parallel masks sit outside the embedding's timer). T
 keeps whole microseconds, so a 2 us kernel is known to +-0.5 us (25%).
 
 What still misses on the A100, and why (evidence: the measured table itself):
-- GEMMs (qkv, o_proj, up, down) run 10-20% longer than tiles in waves at the best measured matmul
-  rate (MAMF, 85.9% of peak) in the compute-bound regime, and than the weights at 1.80 TB/s in the
-  GEMV regime (measured ~1.55 TB/s at one token): uniformly, in both regimes. Vidur's docs (docs/
-  profiling.md) use one `a100` compute folder for an A100 DGX and for Azure's NC96ads_A100_v4, whose
-  A100 80GB PCIe has 1,935 GB/s and a 300 W limit; which card took the profiles is not said. The
-  card alone does not explain it: the H100 SXM machine's GEMMs are 6-17% fast against the DGX H100
-  profiles too (llama2 up projection, 1 to 4096 tokens). No published cuBLAS efficiency by shape
-  was found to model the rest. A candidate mechanism is the clock under sustained tensor-core load:
-  Bekman's mamf-finder separates MAMF (a burst at the boost clock) from MSMF (the rate at the
-  power-saturated clock; B200 bf16 1,456 against 1,733 TFLOPS: stas00/ml-engineering,
-  compute/accelerator/benchmarks/README.md), but no A100 MSMF is published (the comparison table,
-  compute/accelerator/README.md @744d01e, gives the A100 SXM's MAMF only, 271.2 TFLOPS); gpu-benches'
-  A100 roofline run (gpu-roofline/alex_a100_40.txt) holds 1,410 MHz under FP32 FMAs at <= 292 W,
-  not a tensor-core load. Without a sourced sustained clock, the GEMM rate stays at MAMF.
+- GEMMs (qkv, o_proj, up, down) run 10-25% longer than tiles in waves at the best measured matmul
+  rate (MAMF, 85.9% of peak) with their operands through the L2 at 5.4 TB/s (gpu-benches), and than
+  the weights at 1.80 TB/s in the GEMV regime, in every token band (signed medians per kind): 1-16
+  tokens -13 to -27% (at one token the time is ~5 us + bytes / 1.64 TB/s, against hwsim's 1.3 us +
+  bytes / 1.80 TB/s), 32-128 tokens -18 to -28%, 256-1024 -8 to -21%, 2048 and more
+  -10 to -18% (measured 213-232 TFLOPS median per kind, 250-270 at best, against MAMF's 268). The L2
+  bound (small tiles load more operand bytes per FLOP) took 1.5-2.5 points off each kind's median,
+  mostly at 256-1024 tokens, where the wave model picked 64x64 tiles as if they ran at MAMF. Vidur's
+  docs (docs/profiling.md) use one `a100` compute folder for an A100 DGX and for Azure's
+  NC96ads_A100_v4, whose A100 80GB PCIe has 1,935 GB/s, a 300 W limit and a lower MAMF (252.9
+  TFLOPS, Bekman's table @744d01e); which card took the profiles is not said. The card alone does not
+  explain it: the H100 SXM machine's GEMMs are 6-17% fast against the DGX H100 profiles too (llama2
+  up projection, 1 to 4096 tokens). No per-shape cuBLAS measurement on an A100 at these shapes, no
+  measured cuBLAS batch-1 bandwidth on an A100 and no sustained tensor-core clock was found to model
+  the rest: Bekman's mamf-finder separates MAMF (a boost-clock burst) from MSMF (the rate at the
+  power-saturated clock), but its table gives MSMF for the H200 and B200 only (708.5 against 841.9
+  TFLOPS bf16 on the H200, 1,465 MHz at ~693 W; stas00/ml-engineering commit 082816f, branch
+  fast-mamf, compute/accelerator/README.md), none for an A100; gpu-benches' A100 roofline run
+  (gpu-roofline/alex_a100_40.txt) holds 1,410 MHz under FP32 FMAs, not a tensor-core load.
 - norms, rope, activation (one block per row): rows that fit in one wave (up to 216 rows of 1024
   threads) wait on their loops' DRAM round trips (405 ns each, gpu-benches pointer chase): norms
   +11% median (-22..+14%) from 1 to 192 tokens, rope -7% (1-8 tokens) and -16% (16-192) median. The loads-in-flight curve is not used
