@@ -25,9 +25,10 @@ without them keeps the plain roofline:
   With `gemm.l2_bandwidth` (a measured L2 read bandwidth), the tiles' operand loads bound the tiles'
   time too: each tile loads its rows of A and its columns of B over the whole k, so A is read once
   per tile column and B once per tile row, (m x ceil(n / cols) + n x ceil(m / rows)) x k elements,
-  all through the L2 at that bandwidth. Larger tiles reuse more and load less, so small tiles are
-  slower than their FLOPs (NVIDIA's "Matrix Multiplication Background" guide, section 2.3), and a
-  shape that needs them (few rows, to fill the SMs) pays for it.
+  all through the L2 at that bandwidth (CUTLASS, media/docs/efficient_gemm.md @d572cc1,
+  "Threadblock-level GEMM": each threadblock iterates over k loading tiles of A and B from global
+  memory; a larger threadblock tile means fewer fetches). Small tiles reuse less, so they can be
+  slower than their FLOPs, and a shape that needs them (few rows, to fill the SMs) pays for it.
 - `rows:` vector operators as one-thread-block-per-row kernels (vLLM / Sarathi-Serve's rms_norm,
   silu_and_mul and rotary_embedding kernels): a block of min(row work, `block`) threads walks its
   row in loop iterations, each a dependent DRAM round trip of `latency`; as many blocks as fit in
