@@ -23,12 +23,13 @@ without them keeps the plain roofline:
   out-of-place split-K reduction schemes, cublasLtReductionScheme_t; `splitKreduce_kernel` after
   the GEMM in Ampere profiles) that pays `kernel_startup`.
   With `gemm.l2_bandwidth` (a measured L2 read bandwidth), the tiles' operand loads bound the tiles'
-  time too: each tile loads its rows of A and its columns of B over the whole k, so A is read once
-  per tile column and B once per tile row, (m x ceil(n / cols) + n x ceil(m / rows)) x k elements,
-  all through the L2 at that bandwidth (CUTLASS, media/docs/efficient_gemm.md @d572cc1,
-  "Threadblock-level GEMM": each threadblock iterates over k loading tiles of A and B from global
-  memory; a larger threadblock tile means fewer fetches). Small tiles reuse less, so they can be
-  slower than their FLOPs, and a shape that needs them (few rows, to fill the SMs) pays for it.
+  time too: each tile loads its rows of A and its columns of B over the whole k, so the activations
+  (A) are read once per tile column and the weights (B) once per tile row, act_in_bytes x
+  ceil(n / cols) + weight_bytes x ceil(m / rows), all through the L2 at that bandwidth (CUTLASS,
+  media/docs/efficient_gemm.md @d572cc1, "Threadblock-level GEMM": each threadblock iterates over k
+  loading tiles of A and B from global memory; a larger threadblock tile means fewer fetches). Small
+  tiles reuse less, so they can be slower than their FLOPs, and a shape that needs them (few rows,
+  to fill the SMs) pays for it.
 - `rows:` vector operators as one-thread-block-per-row kernels (vLLM / Sarathi-Serve's rms_norm,
   silu_and_mul and rotary_embedding kernels): a block of min(row work, `block`) threads walks its
   row in loop iterations, each a dependent DRAM round trip of `latency`; as many blocks as fit in
@@ -132,7 +133,7 @@ class Gemm(Strict):
         best = math.inf
         for rows, cols in self.tiles:
             tiles = math.ceil(op.m / rows) * math.ceil(op.n / cols) * op.count
-            operands_s = self._operands_s(op, fmt, rows, cols)
+            operands_s = self._operands_s(op, rows, cols)
             split = 1
             while True:
                 waves = math.ceil(tiles * split / self.sms)
@@ -144,13 +145,14 @@ class Gemm(Strict):
                     break
         return best
 
-    def _operands_s(self, op, fmt: str, rows: int, cols: int) -> float:
+    def _operands_s(self, op, rows: int, cols: int) -> float:
         """Time the L2 takes to serve every tile its rows of A and columns of B (k deep; split-K
-        splits the same loads): A once per tile column, B once per tile row. 0 without `l2_bandwidth`."""
+        splits the same loads): the activations once per tile column, the weights once per tile row,
+        each in its own format. 0 without `l2_bandwidth`."""
         if not self.l2_bandwidth:
             return 0.0
-        elements = (op.m * math.ceil(op.n / cols) + op.n * math.ceil(op.m / rows)) * op.k * op.count
-        return elements * precision.BITS[fmt] / 8 / self.l2_bandwidth
+        loaded = op.act_in_bytes * math.ceil(op.n / cols) + op.weight_bytes * math.ceil(op.m / rows)
+        return loaded / self.l2_bandwidth
 
 
 class RowKernel(Strict):
