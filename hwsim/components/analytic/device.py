@@ -30,6 +30,9 @@ without them keeps the plain roofline:
   loading tiles of A and B from global memory; a larger threadblock tile means fewer fetches). Small
   tiles reuse less, so they can be slower than their FLOPs, and a shape that needs them (few rows,
   to fill the SMs) pays for it.
+  With `gemm.streaming` (a share of `memory.bandwidth`, from a measured matmul library's rate), a
+  matmul's bytes move at that share instead of `memory.efficiency`: a GEMM kernel streaming its
+  weights through tiles need not reach what a streaming read microbenchmark measures.
 - `rows:` vector operators as one-thread-block-per-row kernels (vLLM / Sarathi-Serve's rms_norm,
   silu_and_mul and rotary_embedding kernels): a block of min(row work, `block`) threads walks its
   row in loop iterations, each a dependent DRAM round trip of `latency`; as many blocks as fit in
@@ -116,6 +119,7 @@ class Gemm(Strict):
     efficiency: dict[str, float]                      # format -> best measured matmul rate / the format's peak
     split_k: bool = True                              # split the k loop when tiles < SMs
     l2_bandwidth: Optional[Bandwidth] = None          # bytes/s tiles load operands through the L2 at; None: no bound
+    streaming: Optional[float] = Field(None, gt=0, le=1)   # share of memory.bandwidth matmuls stream at; None: memory.efficiency
 
     @field_validator("efficiency")
     @classmethod
@@ -325,10 +329,11 @@ class AnalyticDevice(SerialComponent):
         fmt = self._format(op)
         compute_s = op.flops / self._peak(fmt) if op.flops else 0.0
         memory_s = op.total_bytes / memory.bandwidth
-        streamed_s = op.total_bytes / memory.streaming
-        if self._gemm_applies(op):
-            busy_s = self.params.gemm.seconds(op, fmt, self._peak(fmt), streamed_s, memory.streaming,
-                                              self.params.kernel_startup)
+        gemm = self.params.gemm if self._gemm_applies(op) else None
+        bandwidth = memory.bandwidth * ((gemm and gemm.streaming) or memory.efficiency)
+        streamed_s = op.total_bytes / bandwidth
+        if gemm:
+            busy_s = gemm.seconds(op, fmt, self._peak(fmt), streamed_s, bandwidth, self.params.kernel_startup)
             bound = "memory" if busy_s <= streamed_s else "compute"
         else:
             busy_s = max(compute_s, streamed_s, self._rows_s(op))

@@ -91,11 +91,15 @@ def test_tiles_load_their_operands_through_the_l2(m, tiles, waves, a_reads, b_re
     assert seconds == pytest.approx(max(compute, operands, op.total_bytes / BW), rel=1e-9)
 
 
-def test_memory_bound_matmul_streams_at_the_sustained_bandwidth():
+@pytest.mark.parametrize("streaming, bandwidth", [(None, SUSTAINED), (0.5, 0.5 * BW)])
+def test_memory_bound_matmul_streams_at_the_gemm_share_or_the_sustained_bandwidth(streaming, bandwidth):
     op = _matmul(1, 8192, 8192)          # a GEMV: bytes dominate
-    fast = {**GEMM, "efficiency": {"fp16": 1.0}}
+    fast = {**GEMM, "efficiency": {"fp16": 1.0}, "streaming": streaming}
     seconds, _ = _seconds(_gpu(gemm=fast, memory={"efficiency": 0.8}), op)
-    assert seconds == pytest.approx(op.total_bytes / SUSTAINED, rel=1e-9)
+    assert seconds == pytest.approx(op.total_bytes / bandwidth, rel=1e-9)
+    add = Op(0, "add", "elementwise", 0, 1e6, "fp16", act_in_bytes=2e6, act_out_bytes=1e6)
+    other, _ = _seconds(_gpu(gemm=fast, memory={"efficiency": 0.8}), add)
+    assert other == pytest.approx(3e6 / SUSTAINED, rel=1e-9)      # not a matmul: memory.efficiency
 
 
 ROWS = {"source": "test", "sms": 4, "threads_per_sm": 2048, "latency": "1us",
