@@ -20,20 +20,33 @@ the residual add; the vocab-parallel masks sit outside the embedding's timer). T
 keeps whole microseconds, so a 2 us kernel is known to +-0.5 us (25%).
 
 What still misses on the A100, and why (evidence: the measured table itself):
-- GEMMs (qkv, o_proj, up, down) run 10-20% longer than tiles in waves at the best measured matmul
-  rate (MAMF, 85.9% of peak) in the compute-bound regime, and than the weights at 1.80 TB/s in the
-  GEMV regime (measured ~1.55 TB/s at one token): uniformly, in both regimes. Vidur's docs (docs/
-  profiling.md) use one `a100` compute folder for an A100 DGX and for Azure's NC96ads_A100_v4, whose
-  A100 80GB PCIe has 1,935 GB/s and a 300 W limit; which card took the profiles is not said. The
-  card alone does not explain it: the H100 SXM machine's GEMMs are 6-17% fast against the DGX H100
-  profiles too (llama2 up projection, 1 to 4096 tokens). No published cuBLAS efficiency by shape
-  was found to model the rest. A candidate mechanism is the clock under sustained tensor-core load:
-  Bekman's mamf-finder separates MAMF (a burst at the boost clock) from MSMF (the rate at the
-  power-saturated clock; B200 bf16 1,456 against 1,733 TFLOPS: stas00/ml-engineering,
-  compute/accelerator/benchmarks/README.md), but no A100 MSMF is published (the comparison table,
-  compute/accelerator/README.md @744d01e, gives the A100 SXM's MAMF only, 271.2 TFLOPS); gpu-benches'
-  A100 roofline run (gpu-roofline/alex_a100_40.txt) holds 1,410 MHz under FP32 FMAs at <= 292 W,
-  not a tensor-core load. Without a sourced sustained clock, the GEMM rate stays at MAMF.
+- GEMMs (qkv, o_proj, up, down) still run 5-24% longer (signed medians per kind and token band) than
+  tiles in waves at the best measured matmul rate (MAMF, 85.9% of peak), with their operands through
+  the L2 at 5.4 TB/s (gpu-benches) and their bytes at cuBLAS's measured 1.66 TB/s (mlx pull request
+  3315): 1 token -5 to -18%, 2-16 tokens -7 to -22%, 32-128 -13 to -24%, 256-1024 -8 to -21%, 2048 and
+  more -10 to -18% (measured 213-232 TFLOPS median per kind, 250-270 at best, against MAMF's 268). The
+  L2 bound (small tiles load more operand bytes per FLOP) took 1.5-2.5 points off each kind's median,
+  mostly at 256-1024 tokens, where the wave model picked 64x64 tiles as if they ran at MAMF; cuBLAS's
+  streaming rate instead of the 1.80 TB/s of a read microbenchmark took 1.8-4.2 more, mostly up to 128
+  tokens. What is left: a least-squares line of measured against hwsim's time less its 1.3 us startup
+  (weighted by 1 / measured) gives 4.4 us + 1.04 x (1-16 tokens), 4.7 us + 1.10 x (32-1024) and 2.7 us
+  + 1.14 x (1,536 and more): 3-3.5 us per GEMM beyond the startup, so the error grows with the
+  tensor-parallel degree (llama2-7b: -9% median at TP1, -27% at TP8), and 10-14% of rate once tiles
+  compute. An analysis, not a fit: no parameter is taken from it. The same mlx measurements show both:
+  at M = 64 with K-major weights cuBLAS takes 343 us (N = K = 16384) and 26.7 us (N = K = 4096;
+  Vidur's llama2-7b o_proj at 64 tokens, the same shape, 27 us), hwsim 327 and 22.2 us. The H100 SXM
+  machine (its own L2 bound, no cuBLAS rate) gives 3.3 us + 1.16 x (1-16 tokens), 4.9 us + 1.09 x
+  (32-1024) and 6.5 us + 1.00 x (1,536 and more) against the DGX H100 profiles: the same fixed cost,
+  but its compute-bound GEMMs run at its MAMF. Vidur's docs (docs/profiling.md) use one `a100` compute
+  folder for an A100 DGX and for Azure's NC96ads_A100_v4, whose A100 80GB PCIe has a 300 W limit and a
+  MAMF of 252.9 TFLOPS (6-7% below the SXM's 267.9-271.2; Bekman's table @744d01e); which card took
+  the profiles is not said, so the SXM machine stays the reference. No per-shape cuBLAS measurement at
+  these shapes and no sustained tensor-core clock on an A100 was found to model the rest: Bekman's
+  mamf-finder separates MAMF (a boost-clock burst) from MSMF (the rate at the power-saturated clock),
+  but its table gives MSMF for the H200 and B200 only (708.5 against 841.9 TFLOPS bf16 on the H200,
+  1,465 MHz at ~693 W; stas00/ml-engineering commit 082816f, branch fast-mamf,
+  compute/accelerator/README.md), none for an A100; gpu-benches' A100 roofline run
+  (gpu-roofline/alex_a100_40.txt) holds 1,410 MHz under FP32 FMAs, not a tensor-core load.
 - norms, rope, activation (one block per row): each loop iteration waits on its loads, then issues
   its compiled instructions (PTX counts of the Sarathi-Serve loops: rms_norm 9 and 19, silu_and_mul
   43, rotary_embedding 53) for every warp on the SM, four per cycle at 1.41 GHz; rms_norm's second

@@ -1,5 +1,6 @@
 """analytic_device's GPU kernel mechanisms in closed form: sustained bandwidth, matmul tiles in waves
-over SMs (tile and wave quantisation), split-K; a device without them keeps the plain roofline."""
+over SMs (tile and wave quantisation), split-K, operand loads through the L2; a device without them
+keeps the plain roofline."""
 import math
 
 import pytest
@@ -73,11 +74,32 @@ def test_split_k_spreads_one_tile_over_idle_sms_and_pays_for_the_partial_sums():
     assert seconds == pytest.approx(unsplit / 4, rel=1e-9)
 
 
-def test_memory_bound_matmul_streams_at_the_sustained_bandwidth():
+@pytest.mark.parametrize("m, tiles, waves, a_reads, b_reads", [
+    (256, [[64, 64]], 4, 4, 4),                 # 16 tiles: A once per tile column, B once per tile row
+    (256, [[64, 64], [128, 128]], 1, 2, 2),     # 128x128 tiles reuse twice as much: one wave, half the loads
+    (1, [[64, 64]], 1, 4, 1),                   # one row: A's single row per tile column, B once
+])
+def test_tiles_load_their_operands_through_the_l2(m, tiles, waves, a_reads, b_reads):
+    # n = 256, k = 4096, 50 GB/s of L2: (m x a_reads + n x b_reads) x k fp16 elements (the longer here), or the
+    # tiles' compute (4 SMs), whichever is longer
+    k, l2 = 4096, 50e9
+    op = _matmul(m, 256, k)
+    seconds, _ = _seconds(_gpu(gemm={**GEMM, "split_k": False, "tiles": tiles, "l2_bandwidth": "50GB/s"}), op)
+    rows = tiles[-1][0]
+    compute = waves * 2 * rows * rows * k / PER_SM
+    operands = (m * a_reads + 256 * b_reads) * k * 2 / l2
+    assert seconds == pytest.approx(max(compute, operands, op.total_bytes / BW), rel=1e-9)
+
+
+@pytest.mark.parametrize("streaming, bandwidth", [(None, SUSTAINED), (0.5, 0.5 * BW)])
+def test_memory_bound_matmul_streams_at_the_gemm_share_or_the_sustained_bandwidth(streaming, bandwidth):
     op = _matmul(1, 8192, 8192)          # a GEMV: bytes dominate
-    fast = {**GEMM, "efficiency": {"fp16": 1.0}}
+    fast = {**GEMM, "efficiency": {"fp16": 1.0}, "streaming": streaming}
     seconds, _ = _seconds(_gpu(gemm=fast, memory={"efficiency": 0.8}), op)
-    assert seconds == pytest.approx(op.total_bytes / SUSTAINED, rel=1e-9)
+    assert seconds == pytest.approx(op.total_bytes / bandwidth, rel=1e-9)
+    add = Op(0, "add", "elementwise", 0, 1e6, "fp16", act_in_bytes=2e6, act_out_bytes=1e6)
+    other, _ = _seconds(_gpu(gemm=fast, memory={"efficiency": 0.8}), add)
+    assert other == pytest.approx(3e6 / SUSTAINED, rel=1e-9)      # not a matmul: memory.efficiency
 
 
 ROWS = {"source": "test", "sms": 4, "threads_per_sm": 2048, "latency": "1us",
