@@ -16,6 +16,7 @@ from hwsim.workload.trace import generate_trace
 BF16 = Precision("bf16", "bf16", "bf16")
 A100_BW = 2039e9          # datasheet peak: the roofline floor
 A100_SUSTAINED = 0.8828 * A100_BW  # what streaming kernels reach (architectures/nvidia_a100_80gb.yaml memory.efficiency)
+A100_GEMM_STREAMING = 0.8137 * A100_BW   # what cuBLAS matmuls stream at (gemm.streaming there)
 
 
 def test_llama2_7b_decode_on_a100_is_memory_bound_at_bytes_over_bandwidth():
@@ -25,13 +26,15 @@ def test_llama2_7b_decode_on_a100_is_memory_bound_at_bytes_over_bandwidth():
     report = run_trace(machine, trace)
     weight_bytes = sum(op.weight_bytes for op in trace.ops)
     gpu = machine.build(Simulator())["gpu"].params
-    # ops run back to back at the sustained bandwidth, the one-token norm, rope, activation, add and
-    # embedding kernels at their chain of round trips (the machine's rows) where that is longer,
-    # each one kernel paying the GPU's kernel startup (no GEMV splits k here: no reduction kernel)
-    expected = sum(max(op.total_bytes / A100_SUSTAINED,
+    # ops run back to back at the sustained bandwidth (matmuls at cuBLAS's measured streaming rate),
+    # the one-token norm, rope, activation, add and embedding kernels at their chain of round trips
+    # (the machine's rows) where that is longer, each one kernel paying the GPU's kernel startup (no
+    # GEMV splits k here: no reduction kernel; one tile row reads each weight once through the L2)
+    expected = sum(max(op.total_bytes / (A100_GEMM_STREAMING if op.kind == "matmul" else A100_SUSTAINED),
                        gpu.rows.seconds(op, A100_SUSTAINED) if op.kind in gpu.rows.kernels else 0)
                    for op in trace.ops) + len(trace.ops) * gpu.kernel_startup
     assert gpu.kernel_startup == pytest.approx(1.3e-6)
+    assert gpu.gemm.streaming * A100_BW == pytest.approx(A100_GEMM_STREAMING)
     assert report.bound == "gpu.memory"
     assert weight_bytes / A100_BW < report.latency_s
     assert report.latency_s == pytest.approx(expected, rel=1e-6)
