@@ -56,17 +56,21 @@ What still misses on the A100, and why (evidence: the measured table itself):
   about 425, 780 and 1,150 ns, in the order of their instruction counts. Rows that fit in one wave
   (up to 216 rows of 1,024 threads) pay only that chain: norms +0..+2% median from 2 to 192 tokens (-15% at
   one token, whose profile is 1 us above two tokens'), the activation -3..+1% median, rope +12% (1-16
-  tokens) and -4% (32-192). The loads-in-flight curve is not used there: it comes from one-load
+  tokens) and -4% (24-192). The loads-in-flight curve is not used there: it comes from one-load
   threads, each paying a block's launch and retirement (650 ns per load at its lowest point). In
   waves (>= 256 tokens) rows stream at the curve's bandwidth for the loads in flight of the threads
   busy on average (a short last iteration idles the rest): the activation -4/-8% median (256-1,024 /
-  beyond), rope -12/-14%, norms +28-32% at 256-1,024 tokens and +12-14% beyond. The norms' excess is
+  beyond), rope -7/-11%, norms +28-32% at 256-1,024 tokens and +12-14% beyond. The norms' excess is
   where their input and output (<= 16 MB each) fit the A100's 40 MB L2, written by the kernel
   before: the chain alone (no curve) puts the norms at -2..-5% there but -29% beyond, where the
   curve fits; the activation and rope, whose inputs are as L2-resident, fit the curve at every size.
-  L2 residency across kernels is not modelled. Rope's block is min(query heads x 64, 512) threads
-  over two loops (queries, then keys); hwsim's rope op does not carry the query/key split, so
-  llama2-7b at TP8 (4 query heads: 256 threads, 2 iterations) is modelled as one 512-thread iteration.
+  L2 residency across kernels is not modelled. Rope runs as the kernel does: a block of min(query
+  heads x 64, 512) threads walks the query heads, then the key heads, in loops of their own (the op's
+  n is its query columns, split by heads with them), so llama2-7b and llama3-8b at TP8 (4 query heads:
+  256 threads, 2 iterations) are no longer one 512- or 320-thread iteration (their rows went from
+  -25% and -27% to -11% from 16 to 96 tokens; 12.0/23.0% median/p90 before). llama3-8b's at 1-8
+  tokens went from +10% to +33%: profiled at 2 us there but 3 us at 16 tokens, the same one block per
+  SM, so a time near 2.5 us that the whole microseconds round both ways (hwsim 2.67 us).
   On the H100 SXM (context) the same chain makes the activation and rope 23-37% slow up to 16 tokens:
   its profiled one-block iterations (silu_and_mul 175-520 ns) are no longer than the H100 PCIe's DRAM
   round trip it borrows (375 ns [I]), let alone that plus the instructions.
