@@ -73,7 +73,8 @@ What still misses on the A100, and why (evidence: the measured table itself):
   SM, so a time near 2.5 us that the whole microseconds round both ways (hwsim 2.67 us).
   On the H100 SXM (context) the same chain makes the activation and rope 23-37% slow up to 16 tokens:
   its profiled one-block iterations (silu_and_mul 175-520 ns) are no longer than the H100 PCIe's DRAM
-  round trip it borrows (375 ns [I]), let alone that plus the instructions.
+  round trip it borrows (375 ns [I]), let alone that plus the instructions. Rope's two loops add
+  llama2-7b at TP8 to them (+6% -> +25% up to 128 tokens): its rope median went from 19.1 to 19.9%.
 - residual add: PyTorch's vectorized elementwise kernel (blocks of 128 threads x 4 elements, each thread
   one vector load per input): up to one wave of blocks (1,728 x 512 elements) it takes one round trip
   past the 1.3 us startup, 1.7 us against a measured 2 us (-15% from 1 to 16 tokens; -30% as a plain
@@ -87,7 +88,18 @@ What still misses on the A100, and why (evidence: the measured table itself):
   kernel, which a profiled duration does not.
 - embedding: index_select's small-index path (<= 16 tokens) walks the tokens in turn, about 0.8 us
   each (index, then row, each a 405 ns round trip) as measured (14 us for 16 tokens); from 24 to 192 tokens the
-  large-index kernel is up to 34% fast (median -5%).
+  large-index kernel is up to 34% fast (median -5%). The small-index kernel, read against the source
+  (pytorch commit d4c71812, aten/src/ATen/native/cuda/Indexing.cu, indexSelectSmallIndex and its
+  launch): min(ceil(hidden / 128), 8 x SMs) blocks of min(hidden, 128) threads, 32 or 64 blocks here,
+  so one grid-stride pass covers a row; per index every thread loads the int64 index (one load, one
+  round trip), then its element of the table row at that index (a second, dependent on the first),
+  and stores it; nothing waits on the store, so the next index's load follows the row's read. Two round
+  trips per token, as modelled: nothing in the kernel is mismodelled. What the rows show instead is a
+  fixed cost: the profiled 1-16 tokens fit 2.3 us + 0.73 us per token (least squares, whole
+  microseconds), hwsim 1.3 us (the startup) + 0.81 us, so one token is 0.9 us short (-30%) and two
+  1.1 us (-27%), and the large-index kernel at 24-48 tokens is 0.7-1.2 us short (median) as well;
+  about 1 us more per index_select kernel than the Sarathi-Serve kernels' startup, which no source
+  found explains (not modelled).
 
 `python -m hwsim.validate.gpu_report docs/validation` writes the tables before/after and the parity plot.
 """
