@@ -8,8 +8,8 @@ routing, then rewritten:
 
 - TP (Megatron): matmuls are split over ``tp`` ranks by columns (n), except ``o_proj`` and
   ``*.down``, split by rows (k) and followed by an all-reduce of their output; attention and the
-  vector ops on split tensors (rope, softmax, activation, kv_write) are split by heads; norms,
-  residuals, the embedding and the router run whole on every rank.
+  vector ops on split tensors (rope, softmax, activation, kv_write) are split by heads (rope's n,
+  its query columns, too); norms, residuals, the embedding and the router run whole on every rank.
 - PP: layers go to ``pp`` stages in equal contiguous runs (embedding with the first, LM head with
   the last); the hidden state crosses a stage boundary as a ``send`` from each rank to its peer.
 - DP: units on different replicas share nothing (inference needs no gradient all-reduce).
@@ -46,6 +46,7 @@ from hwsim.workload.trace import Trace, default_precision, expert_ffn, iteration
 
 ROW_PARALLEL = ("o_proj", ".down")          # name endings split by k and all-reduced
 HEAD_SPLIT = ("attn_score", "attn_context", "softmax", "rope", "activation", "kv_write")
+HEAD_COLUMNS = ("rope",)                    # head-split kinds whose n counts head columns (rope: the query heads')
 
 
 class ParallelPlan(Strict):
@@ -187,7 +188,8 @@ def tp_share(op: Op, tp: int) -> Op:
                        act_out_bytes=op.act_out_bytes if row else op.act_out_bytes / tp)
         return replace(part, k=-(-op.k // tp)) if row else replace(part, n=-(-op.n // tp))
     if op.kind in HEAD_SPLIT:
-        return replace(op, weight_bytes=op.weight_bytes / tp, **_scaled_fields(op, 1 / tp))
+        columns = {"n": -(-op.n // tp)} if op.kind in HEAD_COLUMNS else {}
+        return replace(op, weight_bytes=op.weight_bytes / tp, **_scaled_fields(op, 1 / tp), **columns)
     return op
 
 

@@ -15,7 +15,8 @@ Ops in execution order (deps are op ids, always earlier):
                                                 sampling sequence)
 
 Attention block, MHA / GQA / MQA: qkv (one fused matmul, n = (h + 2g) d) -> rope (Q and K, if
-positional rope) -> kv_write -> attn_score -> softmax -> attn_context -> o_proj.
+positional rope; m = T rows of (h + g) d, n = h d of them Q's, which a GPU kernel walks before K's)
+-> kv_write -> attn_score -> softmax -> attn_context -> o_proj.
 MLA: see `_mla_attention`. FFN, dense: up (n = 2I fused with the gate when gated) -> act ->
 down. MoE: router -> topk -> dispatch -> per active expert e: expert{e}.up/.act/.down with
 m = tokens routed to e; shared.up/.act/.down (count = shared experts, every token) -> combine.
@@ -148,7 +149,7 @@ def _gqa_attention(b: _Builder, model: ModelSpec, it: Iteration, x: int) -> int:
     att, d, T = model.attention, model.head_dim, it.tokens
     h, g = att.heads, att.n_kv_heads
     qkv = b.matmul("qkv", [x], T, model.hidden, (h + 2 * g) * d, bias=att.bias)
-    ready = b.vector("rope", "rope", [qkv], T * (h + g) * d, ROPE_FLOPS, m=T) \
+    ready = b.vector("rope", "rope", [qkv], T * (h + g) * d, ROPE_FLOPS, m=T, n=h * d) \
         if model.positional == "rope" else qkv
     write = b.kv_write([ready], T, 2 * g * d)
     contexts = _gqa_kernels(b, model, it, [ready], [write])

@@ -41,8 +41,10 @@ without them keeps the plain roofline:
   `schedulers` warp instructions per `clock` cycle: a row's warps wait on the same loads, so their
   instructions follow the round trip rather than hide under it. The last `cached_passes` passes
   (rms_norm's scaling loop, re-reading what its first loop loaded) wait on an L2 hit (`l2_latency`)
-  instead of DRAM. Few rows leave the GPU waiting on that chain, not on bandwidth: the operator takes
-  max(waves x one row's iterations, bytes / bandwidth).
+  instead of DRAM. A `two_loops` kernel (rope) sizes its block by the row's first op.n elements (the
+  query heads) and walks them, then the rest (the key heads), each loop in its own iterations. Few
+  rows leave the GPU waiting on that chain, not on bandwidth: the operator takes max(waves x one
+  row's iterations, bytes / bandwidth).
   With `rows.inflight` (a measured curve: bytes of loads in flight per SM -> sustained bandwidth),
   rows in more than one wave are bound by memory-level parallelism instead (Little's law). The
   curve is measured with threads that load once and exit, so each of its loads also pays a block's
@@ -183,6 +185,7 @@ class RowKernel(Strict):
     grid_stride: bool = False              # blocks stride over all elements, not one block per row
     chunk: Optional[Count] = None          # elements per block, cut from the flat tensor instead of by rows
     serial_rows: CountOrZero = 0           # up to this many rows, one strided grid walks them in turn
+    two_loops: bool = False                # a row's first op.n elements, then the rest (rope: query, then key heads)
 
     @model_validator(mode="after")
     def _per_pass(self):
@@ -192,6 +195,14 @@ class RowKernel(Strict):
         if self.instructions and len(self.instructions) != self.passes:
             raise ValueError(f"instructions: one count per pass, {self.passes}, got {len(self.instructions)}")
         return self
+
+    def loops(self, op, work: int) -> list[int]:
+        """A row's `work` (threads' worth) as the kernel loops over it, in turn, each with the same block:
+        with `two_loops`, the first op.n elements and the rest (Sarathi-Serve's rotary_embedding_kernel
+        sizes its block by the query heads, walks them, then the key heads); else one loop. An op
+        without op.n, or whose op.n covers the row, is one loop."""
+        first = math.ceil(op.n / self.elements_per_thread) if self.two_loops else 0
+        return [first, work - first] if 0 < first < work else [work]
 
 
 class Rows(Strict):
@@ -254,14 +265,16 @@ class Rows(Strict):
         strided = kernel.grid_stride or serial
         rows = 1 if strided else all_rows
         work = math.ceil(elements / (all_rows if serial else rows) / kernel.elements_per_thread)
-        per_sm = max(self.threads_per_sm // min(work, kernel.block), 1)
+        loops = kernel.loops(op, work)
+        block = min(loops[0], kernel.block)                                  # threads per block
+        per_sm = max(self.threads_per_sm // block, 1)
         per_sm = min(per_sm, kernel.blocks_per_sm or per_sm)
         blocks = min(math.ceil(work / kernel.block), self.sms * per_sm) if strided else 1
-        threads = min(work, kernel.block * blocks)                            # threads on one row
+        threads = min(work, block * blocks)                                   # threads on one row
         steps = math.ceil(rows / (self.sms * per_sm)) * (all_rows if serial else 1)
-        iterations = math.ceil(work / threads)
+        iterations = sum(math.ceil(loop / threads) for loop in loops)
         blocks_per_sm = math.ceil((blocks if strided else min(rows, self.sms * per_sm)) / self.sms)
-        loop_s = iterations * self.iteration_s(kernel, blocks_per_sm * math.ceil(min(work, kernel.block) / WARP))
+        loop_s = iterations * self.iteration_s(kernel, blocks_per_sm * math.ceil(block / WARP))
         chain_s = steps * (kernel.extra_round_trips * self.latency + loop_s)
         if not self.inflight or (steps == 1 and not strided):    # one wave: no block retires and relaunches
             return chain_s

@@ -56,20 +56,25 @@ What still misses on the A100, and why (evidence: the measured table itself):
   about 425, 780 and 1,150 ns, in the order of their instruction counts. Rows that fit in one wave
   (up to 216 rows of 1,024 threads) pay only that chain: norms +0..+2% median from 2 to 192 tokens (-15% at
   one token, whose profile is 1 us above two tokens'), the activation -3..+1% median, rope +12% (1-16
-  tokens) and -4% (32-192). The loads-in-flight curve is not used there: it comes from one-load
+  tokens) and -4% (24-192). The loads-in-flight curve is not used there: it comes from one-load
   threads, each paying a block's launch and retirement (650 ns per load at its lowest point). In
   waves (>= 256 tokens) rows stream at the curve's bandwidth for the loads in flight of the threads
   busy on average (a short last iteration idles the rest): the activation -4/-8% median (256-1,024 /
-  beyond), rope -12/-14%, norms +28-32% at 256-1,024 tokens and +12-14% beyond. The norms' excess is
+  beyond), rope -7/-11%, norms +28-32% at 256-1,024 tokens and +12-14% beyond. The norms' excess is
   where their input and output (<= 16 MB each) fit the A100's 40 MB L2, written by the kernel
   before: the chain alone (no curve) puts the norms at -2..-5% there but -29% beyond, where the
   curve fits; the activation and rope, whose inputs are as L2-resident, fit the curve at every size.
-  L2 residency across kernels is not modelled. Rope's block is min(query heads x 64, 512) threads
-  over two loops (queries, then keys); hwsim's rope op does not carry the query/key split, so
-  llama2-7b at TP8 (4 query heads: 256 threads, 2 iterations) is modelled as one 512-thread iteration.
+  L2 residency across kernels is not modelled. Rope runs as the kernel does: a block of min(query
+  heads x 64, 512) threads walks the query heads, then the key heads, in loops of their own (the op's
+  n is its query columns, split by heads with them), so llama2-7b and llama3-8b at TP8 (4 query heads:
+  256 threads, 2 iterations) are no longer one 512- or 320-thread iteration (their rows went from
+  -25% and -27% to -11% from 16 to 96 tokens; 12.0/23.0% median/p90 before). llama3-8b's at 1-8
+  tokens went from +10% to +33%: profiled at 2 us there but 3 us at 16 tokens, the same one block per
+  SM, so a time near 2.5 us that the whole microseconds round both ways (hwsim 2.67 us).
   On the H100 SXM (context) the same chain makes the activation and rope 23-37% slow up to 16 tokens:
   its profiled one-block iterations (silu_and_mul 175-520 ns) are no longer than the H100 PCIe's DRAM
-  round trip it borrows (375 ns [I]), let alone that plus the instructions.
+  round trip it borrows (375 ns [I]), let alone that plus the instructions. Rope's two loops add
+  llama2-7b at TP8 to them (+6% -> +25% up to 128 tokens): its rope median went from 19.1 to 19.9%.
 - residual add: PyTorch's vectorized elementwise kernel (blocks of 128 threads x 4 elements, each thread
   one vector load per input): up to one wave of blocks (1,728 x 512 elements) it takes one round trip
   past the 1.3 us startup, 1.7 us against a measured 2 us (-15% from 1 to 16 tokens; -30% as a plain
@@ -83,7 +88,18 @@ What still misses on the A100, and why (evidence: the measured table itself):
   kernel, which a profiled duration does not.
 - embedding: index_select's small-index path (<= 16 tokens) walks the tokens in turn, about 0.8 us
   each (index, then row, each a 405 ns round trip) as measured (14 us for 16 tokens); from 24 to 192 tokens the
-  large-index kernel is up to 34% fast (median -5%).
+  large-index kernel is up to 34% fast (median -5%). The small-index kernel, read against the source
+  (pytorch commit d4c71812, aten/src/ATen/native/cuda/Indexing.cu, indexSelectSmallIndex and its
+  launch): min(ceil(hidden / 128), 8 x SMs) blocks of min(hidden, 128) threads, 32 or 64 blocks here,
+  so one grid-stride pass covers a row; per index every thread loads the int64 index (one load, one
+  round trip), then its element of the table row at that index (a second, dependent on the first),
+  and stores it; nothing waits on the store, so the next index's load follows the row's read. Two round
+  trips per token, as modelled: nothing in the kernel is mismodelled. What the rows show instead is a
+  fixed cost: the profiled 1-16 tokens fit 2.3 us + 0.73 us per token (least squares, whole
+  microseconds), hwsim 1.3 us (the startup) + 0.81 us, so one token is 0.9 us short (-30%) and two
+  1.1 us (-27%), and the large-index kernel at 24-48 tokens is 0.7-1.2 us short (median) as well;
+  about 1 us more per index_select kernel than the Sarathi-Serve kernels' startup, which no source
+  found explains (not modelled).
 
 `python -m hwsim.validate.gpu_report docs/validation` writes the tables before/after and the parity plot.
 """

@@ -2,6 +2,7 @@
 over SMs (tile and wave quantisation), split-K, operand loads through the L2; a device without them
 keeps the plain roofline."""
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -123,6 +124,44 @@ def _rows_op(kind, rows, width):
 def test_row_kernels_wait_on_round_trips_in_waves(kind, rows, width, seconds):
     simulated, _ = _seconds(_gpu(rows=ROWS), _rows_op(kind, rows, width))
     assert simulated == pytest.approx(seconds, rel=1e-9)
+
+
+def _rope(tokens, query, key):
+    """Rope over `tokens` rows of `query` + `key` fp16 elements, the first `query` of them the query
+    heads' (op.n), as the trace builds it."""
+    elements = tokens * (query + key)
+    return Op(0, "rope", "rope", 0, 3.0 * elements, "fp16", act_in_bytes=2.0 * elements,
+              act_out_bytes=2.0 * elements, m=tokens, n=query)
+
+
+TWO_LOOPS = {**ROWS, "kernels": {"rope": {**ROWS["kernels"]["rope"], "two_loops": True}}}
+
+
+@pytest.mark.parametrize("tokens, query, key, seconds", [
+    # MHA, 4 heads of 128 each way (llama2-7b at TP8): a block of 256 query pairs, one iteration
+    # over the query heads, one over the key heads, after the position: 3 round trips (one loop: 2)
+    (1, 512, 512, 3e-6),
+    # GQA, 32 query and 8 KV heads of 128 (llama3-8b): 2048 query pairs over 512 threads = 4
+    # iterations, then 512 key pairs = 1: 6 round trips, as one loop over 2560 pairs (5 + 1)
+    (1, 4096, 1024, 6e-6),
+    # GQA, 4 query heads and 1 KV head (llama3-8b at TP8): 256 threads, 1 + 1 iterations (one loop:
+    # 320 threads, one iteration)
+    (1, 512, 128, 3e-6),
+    # blocks of 256 threads: 8 per SM, 32 rows in a wave, a 33rd in a second
+    (32, 512, 128, 3e-6), (33, 512, 128, 6e-6),
+])
+def test_rope_sizes_its_block_by_the_query_heads_and_walks_them_then_the_key_heads(tokens, query, key, seconds):
+    simulated, _ = _seconds(_gpu(rows=TWO_LOOPS), _rope(tokens, query, key))
+    assert simulated == pytest.approx(seconds, rel=1e-9)
+
+
+@pytest.mark.parametrize("query, key, seconds", [(512, 512, 2e-6), (512, 128, 2e-6), (4096, 1024, 6e-6)])
+def test_one_loop_rope_or_no_query_columns_walks_the_row_whole(query, key, seconds):
+    # without two_loops, a row of (query + key) / 2 pairs over min(pairs, 512) threads; the same with
+    # two_loops for an op without n (a trace file's rope without its query columns)
+    one_loop, _ = _seconds(_gpu(rows=ROWS), _rope(1, query, key))
+    unsplit, _ = _seconds(_gpu(rows=TWO_LOOPS), replace(_rope(1, query, key), n=0))
+    assert one_loop == unsplit == pytest.approx(seconds, rel=1e-9)
 
 
 def test_many_rows_are_bound_by_bandwidth_and_other_kinds_keep_it():

@@ -10,7 +10,7 @@ import yaml
 from hwsim.components.interconnect.presets import link_preset
 from hwsim.config.errors import ConfigError
 from hwsim.machine import ARCHITECTURES_DIR, load_machine, machine_from_dict
-from hwsim.mapping.parallel import ParallelPlan, parallelize
+from hwsim.mapping.parallel import ParallelPlan, parallelize, tp_share
 from hwsim.mapping.placement import device_load, place
 from hwsim.step import simulate
 from hwsim.workload.model import load_model
@@ -76,6 +76,17 @@ def test_tensor_parallel_all_reduces_take_their_closed_form_when_alone():
     busy = report.device_busy_s()
     assert report.latency_s == pytest.approx(busy[0] + sum(r.duration_s for r in reduces), rel=1e-9)
     assert sum(busy.values()) == pytest.approx(single.latency_s, rel=0.02)   # work is split, not added
+
+
+@pytest.mark.parametrize("model, tp, query, key", [("llama2-7b", 8, 4, 4), ("llama3-8b", 8, 4, 1),
+                                                   ("llama3-8b", 2, 16, 4)])
+def test_a_tensor_parallel_rank_ropes_its_own_query_and_key_heads(model, tp, query, key):
+    # rope is split by heads: each rank's row is its query heads' and KV heads' elements (128 each),
+    # and n, the query columns the kernel walks first, is its query heads'
+    rope = next(op for op in generate_trace(load_model(model), "decode", 4, 16).ops if op.kind == "rope")
+    share = tp_share(rope, tp)
+    assert (share.m, share.n) == (4, query * 128)
+    assert share.act_out_bytes == rope.act_out_bytes / tp == 4 * (query + key) * 128 * 2
 
 
 def test_pipeline_stages_hand_off_the_hidden_state():

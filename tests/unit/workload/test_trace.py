@@ -76,6 +76,15 @@ def test_kv_bytes_mha_gqa_mqa(kind):
     assert trace.totals()["kv_read_bytes"] == L * B * (C + 1) * per_token_layer   # once per kv head
 
 
+@pytest.mark.parametrize("kind", GQA_SHAPES)
+def test_rope_rows_are_tokens_and_its_columns_the_query_heads(kind):
+    # m = tokens, each a row of (h + g) d elements, n = the first h d of them (Q's, before K's)
+    model = spec(GQA_SHAPES[kind])
+    g, d = model.attention.n_kv_heads, H // 8
+    rope = next(op for op in generate_trace(model, "decode", 3, 10, BF16).ops if op.kind == "rope")
+    assert (rope.m, rope.n, rope.act_out_bytes) == (3, 8 * d, 2 * 3 * (8 + g) * d)
+
+
 def test_kv_bytes_scale_with_kv_heads_not_query_heads():
     reads = {kind: generate_trace(spec(shape), "decode", 1, 99, BF16).totals()["kv_read_bytes"]
              for kind, shape in GQA_SHAPES.items()}
