@@ -244,7 +244,7 @@ def test_a_short_last_iteration_keeps_fewer_loads_in_flight():
 
 
 def test_the_curve_is_flat_below_its_points_and_streams_past_them():
-    from hwsim.components.analytic.device import Rows
+    from hwsim.components.analytic.row_kernels import Rows
     rows = Rows.model_validate(CURVE)
     assert rows.bandwidth(10, SUSTAINED) == 100e9 and rows.bandwidth(4096, SUSTAINED) == 400e9
     assert rows.bandwidth(2560, SUSTAINED) == pytest.approx(250e9, rel=1e-12)
