@@ -8,8 +8,9 @@ routing, then rewritten:
 
 - TP (Megatron): matmuls are split over ``tp`` ranks by columns (n), except ``o_proj`` and
   ``*.down``, split by rows (k) and followed by an all-reduce of their output; attention and the
-  vector ops on split tensors (rope, softmax, activation, kv_write) are split by heads (rope's n,
-  its query columns, too); norms, residuals, the embedding and the router run whole on every rank.
+  vector ops on split tensors (rope, softmax, activation, kv_write) are split by heads (with the
+  shape fields that count heads: the attention kernels' count, sequences x heads; rope's n, its
+  query columns; kv_write's n, its K/V elements per token); norms, residuals, the embedding and the router run whole on every rank.
 - PP: layers go to ``pp`` stages in equal contiguous runs (embedding with the first, LM head with
   the last); the hidden state crosses a stage boundary as a ``send`` from each rank to its peer.
 - DP: units on different replicas share nothing (inference needs no gradient all-reduce).
@@ -46,7 +47,8 @@ from hwsim.workload.trace import Trace, default_precision, expert_ffn, iteration
 
 ROW_PARALLEL = ("o_proj", ".down")          # name endings split by k and all-reduced
 HEAD_SPLIT = ("attn_score", "attn_context", "softmax", "rope", "activation", "kv_write")
-HEAD_COLUMNS = ("rope",)                    # head-split kinds whose n counts head columns (rope: the query heads')
+HEAD_COLUMNS = ("rope", "kv_write")        # head-split kinds whose n counts head columns (rope: query, kv_write: K/V)
+HEAD_COUNTS = ("attn_score", "attn_context", "softmax")   # head-split kinds whose count is sequences x heads
 
 
 class ParallelPlan(Strict):
@@ -188,8 +190,9 @@ def tp_share(op: Op, tp: int) -> Op:
                        act_out_bytes=op.act_out_bytes if row else op.act_out_bytes / tp)
         return replace(part, k=-(-op.k // tp)) if row else replace(part, n=-(-op.n // tp))
     if op.kind in HEAD_SPLIT:
-        columns = {"n": -(-op.n // tp)} if op.kind in HEAD_COLUMNS else {}
-        return replace(op, weight_bytes=op.weight_bytes / tp, **_scaled_fields(op, 1 / tp), **columns)
+        shape = {"n": -(-op.n // tp)} if op.kind in HEAD_COLUMNS else {}
+        shape.update({"count": -(-op.count // tp)} if op.kind in HEAD_COUNTS else {})
+        return replace(op, weight_bytes=op.weight_bytes / tp, **_scaled_fields(op, 1 / tp), **shape)
     return op
 
 

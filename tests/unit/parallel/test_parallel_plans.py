@@ -89,6 +89,22 @@ def test_a_tensor_parallel_rank_ropes_its_own_query_and_key_heads(model, tp, que
     assert share.act_out_bytes == rope.act_out_bytes / tp == 4 * (query + key) * 128 * 2
 
 
+@pytest.mark.parametrize("model, tp", [("llama2-7b", 4), ("llama3-8b", 8)])
+def test_a_tensor_parallel_ranks_attention_has_its_own_heads_shape(model, tp):
+    # the attention kernels' count (sequences x heads) and kv_write's K/V elements per token are
+    # split with their work, so a rank's op is the shape of a model with heads / tp, not the whole
+    # model's shape with fewer FLOPs
+    spec = load_model(model)
+    ops = {op.kind: op for op in generate_trace(spec, "decode", 4, 16).ops if op.layer == 0}
+    for kind in ("attn_score", "softmax", "attn_context"):
+        share = tp_share(ops[kind], tp)
+        assert share.count == 4 * spec.attention.heads // tp
+        assert share.flops / share.count == ops[kind].flops / ops[kind].count       # per head: unchanged
+    write = tp_share(ops["kv_write"], tp)
+    assert write.n == 2 * spec.attention.n_kv_heads // tp * spec.head_dim
+    assert write.kv_write_bytes / (write.m * write.n) == ops["kv_write"].kv_write_bytes / (ops["kv_write"].m * ops["kv_write"].n)
+
+
 def test_pipeline_stages_hand_off_the_hidden_state():
     model = load_model("llama2-7b")
     placed = parallelize(ParallelPlan(pp=2, dp=2), model, "decode", 4, 64)
