@@ -10,7 +10,8 @@ routing, then rewritten:
   ``*.down``, split by rows (k) and followed by an all-reduce of their output; attention and the
   vector ops on split tensors (rope, softmax, activation, kv_write) are split by heads (with the
   shape fields that count heads: the attention kernels' count, sequences x heads; rope's n, its
-  query columns; kv_write's n, its K/V elements per token); norms, residuals, the embedding and the router run whole on every rank.
+  query columns; kv_write's n, its K/V elements per token); norms, residuals, the embedding and the
+  router run whole on every rank.
 - PP: layers go to ``pp`` stages in equal contiguous runs (embedding with the first, LM head with
   the last); the hidden state crosses a stage boundary as a ``send`` from each rank to its peer.
 - DP: units on different replicas share nothing (inference needs no gradient all-reduce).

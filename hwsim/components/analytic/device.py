@@ -171,7 +171,7 @@ class AnalyticDevice(SerialComponent):
         compute_s = op.flops / self._peak(fmt) if op.flops else 0.0
         memory_s = op.total_bytes / memory.bandwidth
         gemm = self.params.gemm if self._gemm_applies(op) else None
-        bandwidth = memory.bandwidth * ((gemm and gemm.streaming) or memory.efficiency)
+        bandwidth = memory.bandwidth * gemm.streaming if gemm and gemm.streaming else memory.streaming
         streamed_s = op.total_bytes / bandwidth
         if gemm:
             busy_s = gemm.seconds(op, fmt, self._peak(fmt), streamed_s, bandwidth, self.params.kernel_startup)
