@@ -13,7 +13,7 @@ Poisson arrivals, continuous batching (vLLM V0 prefill-first).
 3. ``buckets``: contexts rounded up to 16 / 64 / 256 tokens against the exact mode: relative error
    of mean TTFT, p99 TPOT, mean E2E and the makespan.
 4. ``cent``: Llama-2-70B on CENT with 32 devices (CENT's 70B configuration, simulation.sh) with
-   256-token buckets (the issue's target: 1,000 requests in under 5 minutes; measured 197-231 s of
+   256-token buckets (the issue's target: 1,000 requests in under 5 minutes; measured 197-240 s of
    CPU on a shared 2-core machine, 1,476 distinct iterations of 425,443; 97% of the 1.46 M PIM
    stream runs answered by a run of the same stream at the same refresh phase, pim_stream.py).
    Every distinct iteration runs through the command-level PIM model: a decode iteration costs
